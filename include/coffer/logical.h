@@ -1,0 +1,113 @@
+// The logical request and response: what the HTTP layer hands to the core and
+// what it gets back. Neither side knows about the other's transport.
+//
+// Thread-safety: plain values.
+// Invariants:
+//  - Request::path has no leading '/', no "/v1/" prefix, no "//"; a kList
+//    path always ends with '/'.
+//  - Request::data is always a JSON object (query parameters merged in).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coffer/json.h"
+
+namespace coffer {
+
+enum class Operation {
+  kRead,    // GET
+  kList,    // LIST or GET ?list=true
+  kCreate,  // POST/PUT on a path whose existence check said "absent"
+  kUpdate,  // POST/PUT
+  kPatch,   // PATCH (merge-patch)
+  kDelete,  // DELETE
+  kHead,    // HEAD (sys/health only)
+};
+
+const char* OperationName(Operation op);
+
+struct Request {
+  Operation operation = Operation::kRead;
+  std::string path;
+  Json data = Json::object();
+  std::string client_token;   // from X-Vault-Token or Authorization: Bearer
+  std::string remote_addr;    // "ip:port" of the client
+  std::optional<int64_t> wrap_ttl_seconds;  // X-Vault-Wrap-TTL
+  std::map<std::string, std::string> headers;  // lower-case names, selected headers only
+  bool is_help = false;       // ?help=1
+};
+
+// Lease part of a response ("secret" in Vault's terms).
+struct SecretInfo {
+  std::string lease_id;
+  bool renewable = false;
+  int64_t lease_duration = 0;
+};
+
+// Auth block of a login/token-create response.
+struct AuthInfo {
+  std::string client_token;
+  std::string accessor;
+  std::vector<std::string> policies;
+  std::vector<std::string> token_policies;
+  std::vector<std::string> identity_policies;
+  Json metadata = nullptr;
+  int64_t lease_duration = 0;
+  bool renewable = false;
+  std::string entity_id;
+  std::string token_type = "service";
+  bool orphan = false;
+  int64_t num_uses = 0;
+};
+
+struct WrapInfo {
+  std::string token;
+  std::string accessor;
+  int64_t ttl = 0;
+  std::string creation_time;
+  std::string creation_path;
+  std::string wrapped_accessor;
+};
+
+struct Response {
+  // kEnvelope: the standard {request_id, lease_id, ..., data, auth} object,
+  //   204 when data, auth, wrap_info and warnings are all empty.
+  // kRaw: `raw_body` sent as-is with `raw_content_type` and `status`
+  //   (sys/init, sys/health, sys/seal-status, Prometheus metrics, ...).
+  enum class Kind { kEnvelope, kRaw };
+  Kind kind = Kind::kEnvelope;
+
+  int status = 0;  // 0: let the HTTP layer choose (200 or 204)
+  Json data = nullptr;
+  std::vector<std::string> warnings;
+  std::optional<SecretInfo> secret;
+  std::optional<AuthInfo> auth;
+  std::optional<WrapInfo> wrap_info;
+  std::string mount_type;
+  std::map<std::string, std::string> headers;  // extra response headers
+
+  std::string raw_body;
+  std::string raw_content_type = "application/json";
+  bool head_only = false;  // HEAD: status and headers, no body
+
+  // A plain JSON object response (special sys routes).
+  static Response RawJson(const Json& body, int status = 200) {
+    Response r;
+    r.kind = Kind::kRaw;
+    r.status = status;
+    r.raw_body = body.dump();
+    return r;
+  }
+  static Response Data(Json d) {
+    Response r;
+    r.data = std::move(d);
+    return r;
+  }
+  static Response Empty() { return Response(); }
+};
+
+}  // namespace coffer
