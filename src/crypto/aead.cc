@@ -1,0 +1,107 @@
+#include "crypto/aead.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <climits>
+#include <memory>
+
+namespace coffer::crypto {
+namespace {
+
+struct CtxFree {
+  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
+
+const unsigned char* U8(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+Status CheckParams(std::string_view key, std::string_view nonce, size_t data_size,
+                   size_t aad_size) {
+  if (key.size() != kAesKeySize) return InvalidArgument("AES-256-GCM key must be 32 bytes");
+  if (nonce.size() != kGcmNonceSize) return InvalidArgument("AES-GCM nonce must be 12 bytes");
+  // EVP_*Update takes int lengths.
+  if (data_size > static_cast<size_t>(INT_MAX) - 64 || aad_size > static_cast<size_t>(INT_MAX)) {
+    return InvalidArgument("AES-GCM input too large");
+  }
+  return Status::Ok();
+}
+
+Result<CtxPtr> NewCtx(bool encrypt, std::string_view key, std::string_view nonce) {
+  CtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) return Internal("EVP_CIPHER_CTX_new failed");
+  // The default GCM IV length is 12, so no EVP_CTRL_GCM_SET_IVLEN is needed.
+  int rc = encrypt ? EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U8(key), U8(nonce))
+                   : EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U8(key), U8(nonce));
+  if (rc != 1) return Internal("AES-GCM init failed");
+  return ctx;
+}
+
+}  // namespace
+
+Result<std::string> AesGcmSeal(std::string_view key32, std::string_view nonce12,
+                               std::string_view plaintext, std::string_view aad) {
+  RETURN_IF_ERROR(CheckParams(key32, nonce12, plaintext.size(), aad.size()));
+  ASSIGN_OR_RETURN(CtxPtr ctx, NewCtx(true, key32, nonce12));
+  int len = 0;
+  if (!aad.empty() &&
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1) {
+    return Internal("AES-GCM aad failed");
+  }
+  std::string out(plaintext.size() + kGcmTagSize, '\0');
+  unsigned char* dst = reinterpret_cast<unsigned char*>(out.data());
+  int written = 0;
+  if (!plaintext.empty()) {
+    if (EVP_EncryptUpdate(ctx.get(), dst, &len, U8(plaintext), static_cast<int>(plaintext.size())) !=
+        1) {
+      return Internal("AES-GCM encrypt failed");
+    }
+    written = len;
+  }
+  if (EVP_EncryptFinal_ex(ctx.get(), dst + written, &len) != 1) {
+    return Internal("AES-GCM final failed");
+  }
+  written += len;
+  if (static_cast<size_t>(written) != plaintext.size()) return Internal("AES-GCM length mismatch");
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kGcmTagSize, dst + written) != 1) {
+    return Internal("AES-GCM get tag failed");
+  }
+  return out;
+}
+
+Result<std::string> AesGcmOpen(std::string_view key32, std::string_view nonce12,
+                               std::string_view ciphertext_with_tag, std::string_view aad) {
+  RETURN_IF_ERROR(CheckParams(key32, nonce12, ciphertext_with_tag.size(), aad.size()));
+  if (ciphertext_with_tag.size() < kGcmTagSize) return Corruption("ciphertext too short");
+  std::string_view ct = ciphertext_with_tag.substr(0, ciphertext_with_tag.size() - kGcmTagSize);
+  std::string tag(ciphertext_with_tag.substr(ct.size()));
+
+  ASSIGN_OR_RETURN(CtxPtr ctx, NewCtx(false, key32, nonce12));
+  int len = 0;
+  if (!aad.empty() &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1) {
+    return Internal("AES-GCM aad failed");
+  }
+  std::string out(ct.size(), '\0');
+  unsigned char* dst = reinterpret_cast<unsigned char*>(out.data());
+  int written = 0;
+  if (!ct.empty()) {
+    if (EVP_DecryptUpdate(ctx.get(), dst, &len, U8(ct), static_cast<int>(ct.size())) != 1) {
+      return Internal("AES-GCM decrypt failed");
+    }
+    written = len;
+  }
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kGcmTagSize, tag.data()) != 1) {
+    return Internal("AES-GCM set tag failed");
+  }
+  if (EVP_DecryptFinal_ex(ctx.get(), dst + written, &len) != 1) {
+    // Do not leave unauthenticated plaintext lying around.
+    OPENSSL_cleanse(out.data(), out.size());
+    return Corruption("message authentication failed");
+  }
+  return out;
+}
+
+}  // namespace coffer::crypto

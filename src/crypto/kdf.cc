@@ -1,0 +1,30 @@
+#include "crypto/kdf.h"
+
+#include <openssl/evp.h>
+
+namespace coffer::crypto {
+
+Result<std::string> Scrypt(std::string_view password, std::string_view salt, uint64_t N,
+                           uint32_t r, uint32_t p, size_t len) {
+  if (N < 2 || (N & (N - 1)) != 0) return InvalidArgument("scrypt N must be a power of two > 1");
+  if (r == 0 || p == 0) return InvalidArgument("scrypt r and p must be positive");
+  if (len == 0 || len > (size_t{1} << 20)) return InvalidArgument("scrypt output length out of range");
+  // Memory estimate in 128-byte units: N*r for V plus p*r for B (plus slack),
+  // computed with overflow checks before multiplying by 128.
+  const uint64_t limit_units = kScryptMaxMemory / 128;
+  if (N > limit_units || r > limit_units / N) return InvalidArgument("scrypt parameters too costly");
+  uint64_t units = N * r;
+  if (p > limit_units / r || units + uint64_t{p} * r + 2 * uint64_t{r} > limit_units) {
+    return InvalidArgument("scrypt parameters too costly");
+  }
+  std::string out(len, '\0');
+  if (EVP_PBE_scrypt(password.empty() ? "" : password.data(), password.size(),
+                     reinterpret_cast<const unsigned char*>(salt.empty() ? "" : salt.data()),
+                     salt.size(), N, r, p, kScryptMaxMemory + (uint64_t{1} << 20),
+                     reinterpret_cast<unsigned char*>(out.data()), out.size()) != 1) {
+    return InvalidArgument("scrypt failed (parameters rejected by OpenSSL)");
+  }
+  return out;
+}
+
+}  // namespace coffer::crypto
