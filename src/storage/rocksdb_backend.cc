@@ -1,0 +1,243 @@
+#include "storage/rocksdb_backend.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "storage/keys.h"
+#include "storage/private_fs.h"
+
+namespace coffer::storage {
+namespace {
+
+// Secrets are small and few compared with what RocksDB is built for: keep the
+// memory footprint modest.
+constexpr size_t kBlockCacheBytes = 16 << 20;
+constexpr size_t kWriteBufferBytes = 16 << 20;
+constexpr int kMaxOpenFiles = 256;
+constexpr size_t kMaxInfoLogBytes = 8 << 20;
+constexpr size_t kKeepInfoLogFiles = 4;
+
+bool Contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  std::string message = "rocksdb " + std::string(what) + ": " + s.ToString();
+  if (s.IsCorruption()) return Corruption(std::move(message));
+  return IOError(std::move(message));
+}
+
+// Values are barrier ciphertext and do not compress; keys (paths) do a little.
+// LZ4 is cheap enough to take that, if this librocksdb was built with it.
+rocksdb::CompressionType ChooseCompression() {
+  std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
+  bool lz4 = std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) !=
+             supported.end();
+  return lz4 ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+}
+
+rocksdb::Options MakeOptions(rocksdb::Env* env) {
+  rocksdb::Options options;
+  options.env = env;
+  options.create_if_missing = true;
+  options.paranoid_checks = true;
+
+  // Group commit: concurrent synced writers join one WAL write + fsync led by
+  // the first of them. That is RocksDB's default write path; say so here so no
+  // later tuning defeats it. Pipelined and unordered writes stay off (the
+  // latter would break batch atomicity for readers).
+  options.enable_pipelined_write = false;
+  options.unordered_write = false;
+  options.allow_concurrent_memtable_write = true;
+  options.enable_write_thread_adaptive_yield = true;
+  options.manual_wal_flush = false;
+  // After a crash, recover every synced write and drop a torn tail.
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+
+  options.compaction_style = rocksdb::kCompactionStyleLevel;
+  options.level_compaction_dynamic_level_bytes = true;
+  options.write_buffer_size = kWriteBufferBytes;
+  options.max_open_files = kMaxOpenFiles;
+  options.max_log_file_size = kMaxInfoLogBytes;
+  options.keep_log_file_num = kKeepInfoLogFiles;
+
+  rocksdb::CompressionType compression = ChooseCompression();
+  options.compression = compression;
+  options.bottommost_compression = compression;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));  // point reads
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+// A failed open caused by the LOCK file being held. RocksDB reports it as an
+// IOError naming <dir>/LOCK: "lock hold by current process ..." when this
+// process already has the directory open, "While lock file: ..." when the
+// fcntl lock is held by another process.
+Status OpenError(const rocksdb::Status& s, const std::string& path) {
+  std::string text = s.ToString();
+  if (s.IsIOError() && Contains(text, "/LOCK")) {
+    if (Contains(text, "lock hold by current process")) {
+      return IOError("storage at " + path + " is locked: it is already open in this process");
+    }
+    if (Contains(text, "While lock file")) {
+      return IOError("storage at " + path + " is locked by another process");
+    }
+  }
+  return FromRocks(s, "open " + path);
+}
+
+// Strips trailing slashes so RocksDB's file names ("<dir>/LOCK") read cleanly.
+std::string NormalizePath(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+class RocksdbBackend final : public Backend {
+ public:
+  RocksdbBackend(std::string path, std::unique_ptr<rocksdb::Env> env,
+                 std::unique_ptr<rocksdb::DB> db)
+      : path_(std::move(path)), env_(std::move(env)), db_(std::move(db)) {
+    write_options_.sync = true;
+  }
+
+  ~RocksdbBackend() override {
+    // Every acknowledged write is in the synced WAL, so no flush is needed.
+    rocksdb::Status s = db_->Close();
+    if (!s.ok()) {
+      COFFER_LOG(kWarn, "storage") << "closing rocksdb at " << path_ << ": " << s.ToString();
+    }
+    db_.reset();  // before env_, which the DB uses
+  }
+
+  // Backend:
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    RETURN_IF_ERROR(ValidateKey(key));
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()),
+                                 &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return FromRocks(s, "get");
+    return std::optional<std::string>(std::move(value));
+  }
+
+  Status Write(const Batch& batch) override {
+    RETURN_IF_ERROR(ValidateBatch(batch));
+    if (batch.empty()) return Status::Ok();
+    rocksdb::WriteBatch wb;
+    for (const Op& op : batch) {
+      rocksdb::Status s = op.kind == Op::Kind::kPut ? wb.Put(op.key, op.value) : wb.Delete(op.key);
+      if (!s.ok()) return FromRocks(s, "batch");
+    }
+    rocksdb::Status s = db_->Write(write_options_, &wb);
+    if (!s.ok()) return FromRocks(s, "write");
+    return Status::Ok();
+  }
+
+  Result<std::vector<std::string>> List(std::string_view prefix) override {
+    std::vector<std::string> out;
+    Scan scan(db_.get(), prefix, /*fill_cache=*/true);
+    rocksdb::Iterator* it = scan.iter.get();
+    for (it->Seek(ToSlice(prefix)); it->Valid(); ) {
+      std::string_view key(it->key().data(), it->key().size());
+      std::optional<Child> child = ImmediateChild(prefix, key);
+      if (!child) {
+        if (key == prefix) {  // the prefix itself is a key: not a child
+          it->Next();
+          continue;
+        }
+        break;
+      }
+      if (child->is_dir) {
+        // Jump over everything under this sub-directory in one seek.
+        std::string skip = SkipPastDir(std::string(prefix) + child->name);
+        out.push_back(std::move(child->name));
+        it->Seek(skip);
+      } else {
+        out.push_back(std::move(child->name));
+        it->Next();
+      }
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "list");
+    return out;
+  }
+
+  Result<std::vector<std::string>> ListAll(std::string_view prefix) override {
+    std::vector<std::string> out;
+    Scan scan(db_.get(), prefix, /*fill_cache=*/false);  // bulk: keep the cache for requests
+    rocksdb::Iterator* it = scan.iter.get();
+    for (it->Seek(ToSlice(prefix)); it->Valid() && it->key().starts_with(ToSlice(prefix));
+         it->Next()) {
+      out.push_back(it->key().ToString());
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "list all");
+    return out;
+  }
+
+  std::string_view Type() const override { return "rocksdb"; }
+
+ private:
+  static rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+  // An iterator bounded above by the prefix's successor, so RocksDB stops at
+  // the end of the prefix instead of wading through later keys or tombstones.
+  // The bound's storage must outlive the iterator, hence one object.
+  struct Scan {
+    Scan(rocksdb::DB* db, std::string_view prefix, bool fill_cache)
+        : upper(PrefixUpperBound(prefix)) {
+      rocksdb::ReadOptions ro;
+      ro.fill_cache = fill_cache;
+      if (upper) {
+        upper_slice = rocksdb::Slice(*upper);
+        ro.iterate_upper_bound = &upper_slice;
+      }
+      iter.reset(db->NewIterator(ro));
+    }
+    std::optional<std::string> upper;
+    rocksdb::Slice upper_slice;
+    std::unique_ptr<rocksdb::Iterator> iter;
+  };
+
+  const std::string path_;
+  std::unique_ptr<rocksdb::Env> env_;  // outlives db_
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::WriteOptions write_options_;
+};
+
+}  // namespace
+
+Result<BackendPtr> OpenRocksdbBackend(const std::string& raw_path) {
+  std::string path = NormalizePath(raw_path);
+  RETURN_IF_ERROR(MakePrivateDir(path));
+
+  std::unique_ptr<rocksdb::Env> env =
+      rocksdb::NewCompositeEnv(NewPrivateFileSystem(rocksdb::FileSystem::Default()));
+  rocksdb::Options options = MakeOptions(env.get());
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, path, &raw_db);
+  if (!s.ok()) return OpenError(s, path);
+  std::unique_ptr<rocksdb::DB> db(raw_db);
+
+  auto backend = std::make_unique<RocksdbBackend>(path, std::move(env), std::move(db));
+  // Files written by an older build, or by any path that bypassed the wrapper.
+  RETURN_IF_ERROR(TightenFileModes(path));
+  COFFER_LOG(kInfo, "storage") << "rocksdb storage open at " << path << " (compression "
+                               << (options.compression == rocksdb::kLZ4Compression ? "lz4"
+                                                                                    : "none")
+                               << ")";
+  return BackendPtr(std::move(backend));
+}
+
+}  // namespace coffer::storage

@@ -1,0 +1,31 @@
+// RocksDB storage backend: the embedded default, one database in one local
+// directory.
+//
+// Durability: every Write is one rocksdb::WriteBatch written with sync=true, so
+// an acknowledged write survives a crash or power loss, and a batch is applied
+// all or nothing. Concurrent writers are grouped by RocksDB's write thread into
+// one WAL append + fsync (group commit); the options leave that path enabled.
+//
+// Files: the directory is created mode 0700 (parents too) and every file
+// RocksDB creates in it is made 0600 (see storage/private_fs.h).
+//
+// Exclusivity: RocksDB's LOCK file admits one open per directory. A second
+// open, from another process or this one, fails with an IOError whose message
+// says "storage at <path> is locked ...", never a crash.
+//
+// Thread-safety: every method may be called concurrently. List and ListAll
+// read from one implicit snapshot, so they see a batch entirely or not at all.
+// Errors: every rocksdb::Status is converted here (Corruption for corruption,
+// IOError for the rest); nothing throws.
+#pragma once
+
+#include <string>
+
+#include "coffer/storage.h"
+
+namespace coffer::storage {
+
+// Opens (creating if missing) the database in directory `path`.
+Result<BackendPtr> OpenRocksdbBackend(const std::string& path);
+
+}  // namespace coffer::storage
