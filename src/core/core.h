@@ -1,0 +1,91 @@
+// Core: one node's logic between the HTTP layer and storage.
+//
+//   Handle(Request): seal check -> token lookup -> ACL -> route -> Response
+//
+// Owns the physical backend, the barrier over it, the seal, and the token
+// store. `sys/` routes are served here; later issues add the router with
+// mounts, engines and replication roles on the same path.
+//
+// Thread-safety: Handle() may be called concurrently from many threads.
+// Seal-state changes (unseal, seal) are serialised by state_mu_; requests hold
+// it shared while they run so a seal waits for in-flight requests to finish.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "coffer/logical.h"
+#include "coffer/status.h"
+#include "coffer/storage.h"
+#include "core/barrier.h"
+#include "core/generate_root.h"
+#include "core/seal.h"
+#include "core/token_store.h"
+
+namespace coffer::core {
+
+inline constexpr char kVersion[] = "1.15.0+coffer." COFFER_VERSION;
+
+struct CoreOptions {
+  storage::BackendPtr physical;
+  std::string storage_type;  // as configured: "rocksdb", "file", "inmem"
+  std::string cluster_name;  // empty: generated at init
+  std::string api_addr;
+  std::string cluster_addr;
+  int64_t default_lease_ttl_s = 768 * 3600;
+  int64_t max_lease_ttl_s = 768 * 3600;
+};
+
+struct InitOutput {
+  std::vector<std::string> keys;  // raw shares
+  std::string root_token;
+};
+
+struct ClusterInfo {
+  std::string name;
+  std::string id;
+};
+
+class Core {
+ public:
+  explicit Core(CoreOptions options);
+  ~Core();
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  Result<Response> Handle(const Request& req);
+
+  // Initialises the seal and creates the first root token (root_token_id
+  // overrides the generated id, for dev mode). The node stays sealed.
+  Result<InitOutput> Initialize(int shares, int threshold, const std::string& root_token_id = "");
+  Result<UnsealProgress> Unseal(const std::string& key);
+  Status SealNode();
+  bool Sealed() const { return barrier_.Sealed(); }
+
+  const CoreOptions& options() const { return options_; }
+  Seal& seal() { return seal_; }
+  Barrier& barrier() { return barrier_; }
+  TokenStore& tokens() { return tokens_; }
+  GenerateRoot& generate_root() { return generate_root_; }
+  // Empty while sealed.
+  ClusterInfo cluster_info() const;
+
+ private:
+  Status PostUnseal();  // REQUIRES: state_mu_ held exclusively
+  Result<TokenEntry> Authenticate(const Request& req);
+
+  CoreOptions options_;
+  Barrier barrier_;
+  Seal seal_;
+  TokenStore tokens_;
+  GenerateRoot generate_root_;
+
+  std::shared_mutex state_mu_;  // exclusive: seal/unseal; shared: requests
+  mutable std::mutex info_mu_;
+  ClusterInfo cluster_info_;  // GUARDED_BY(info_mu_)
+};
+
+}  // namespace coffer::core

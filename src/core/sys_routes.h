@@ -1,0 +1,27 @@
+// The sys/ routes served by the core: init, seal, unseal, health, leader,
+// generate-root, key-status, rotate, step-down.
+//
+// A route is data: its path (exact, or a prefix when it ends with '*') and a
+// handler. Unauthenticated routes answer in any seal state.
+#pragma once
+
+#include <string_view>
+
+#include "coffer/logical.h"
+#include "coffer/status.h"
+
+namespace coffer::core {
+
+class Core;
+struct TokenEntry;
+
+struct SysRoute {
+  std::string_view path;
+  // token is null for unauthenticated routes.
+  Result<Response> (*handler)(Core& core, const Request& req, const TokenEntry* token);
+};
+
+const SysRoute* FindUnauthenticatedSysRoute(std::string_view path);
+const SysRoute* FindSysRoute(std::string_view path);
+
+}  // namespace coffer::core
