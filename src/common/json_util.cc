@@ -1,0 +1,243 @@
+#include "common/json_util.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "common/duration.h"
+
+namespace coffer {
+namespace {
+
+constexpr size_t kMaxShownInput = 128;
+
+// The offending value as it appears in the error text: strings unquoted
+// (like Go's %v), other values as compact JSON; long values are cut short.
+std::string ShowInput(const Json& v) {
+  std::string s = v.is_string() ? v.get<std::string>()
+                                : v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (s.size() > kMaxShownInput) s = s.substr(0, kMaxShownInput) + "...";
+  return s;
+}
+
+Status ConvertError(const Json& v, std::string_view key, std::string_view reason) {
+  return InvalidArgument("error converting input " + ShowInput(v) + " for field \"" +
+                         std::string(key) + "\": " + std::string(reason));
+}
+
+// The value at key, or nullptr when obj is not an object, the key is absent
+// or its value is null.
+const Json* Lookup(const Json& obj, std::string_view key) {
+  if (!obj.is_object()) return nullptr;
+  auto it = obj.find(std::string(key));
+  if (it == obj.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+bool ParseDecimalInt(std::string_view s, int64_t* out) {
+  if (!s.empty() && s.front() == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && s.front() == '-') return false;
+  }
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+void AppendTrimmed(std::string_view item, std::vector<std::string>* out) {
+  item = Trim(item);
+  if (!item.empty()) out->emplace_back(item);
+}
+
+}  // namespace
+
+bool ParseGoBool(std::string_view s, bool* out) {
+  if (s == "1" || s == "t" || s == "T" || s == "TRUE" || s == "true" || s == "True") {
+    *out = true;
+    return true;
+  }
+  if (s == "0" || s == "f" || s == "F" || s == "FALSE" || s == "false" || s == "False") {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
+bool ScalarToString(const Json& v, std::string* out) {
+  switch (v.type()) {
+    case Json::value_t::string:
+      *out = v.get<std::string>();
+      return true;
+    case Json::value_t::boolean:
+      *out = v.get<bool>() ? "true" : "false";
+      return true;
+    case Json::value_t::number_integer:
+      *out = std::to_string(v.get<int64_t>());
+      return true;
+    case Json::value_t::number_unsigned:
+      *out = std::to_string(v.get<uint64_t>());
+      return true;
+    case Json::value_t::number_float: {
+      // Shortest round-trip text without an exponent, like Go's
+      // strconv.FormatFloat(f, 'f', -1, 64).
+      char buf[400];
+      auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v.get<double>(),
+                                     std::chars_format::fixed);
+      if (ec != std::errc()) return false;
+      out->assign(buf, ptr);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+Result<std::optional<bool>> GetBool(const Json& obj, std::string_view key) {
+  const Json* v = Lookup(obj, key);
+  if (v == nullptr) return std::optional<bool>();
+  switch (v->type()) {
+    case Json::value_t::boolean:
+      return std::optional<bool>(v->get<bool>());
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+    case Json::value_t::number_float:
+      return std::optional<bool>(v->get<double>() != 0);
+    case Json::value_t::string: {
+      bool b = false;
+      if (ParseGoBool(v->get_ref<const std::string&>(), &b)) return std::optional<bool>(b);
+      return ConvertError(*v, key, "cannot parse '" + ShowInput(*v) + "' as bool");
+    }
+    default:
+      return ConvertError(*v, key, std::string("expected a bool, got ") + v->type_name());
+  }
+}
+
+Result<std::optional<int64_t>> GetInt(const Json& obj, std::string_view key) {
+  const Json* v = Lookup(obj, key);
+  if (v == nullptr) return std::optional<int64_t>();
+  switch (v->type()) {
+    case Json::value_t::number_integer:
+      return std::optional<int64_t>(v->get<int64_t>());
+    case Json::value_t::number_unsigned: {
+      uint64_t u = v->get<uint64_t>();
+      if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return ConvertError(*v, key, "value out of range");
+      }
+      return std::optional<int64_t>(static_cast<int64_t>(u));
+    }
+    case Json::value_t::number_float: {
+      double d = v->get<double>();
+      if (!std::isfinite(d) || d >= 9223372036854775808.0 || d < -9223372036854775808.0) {
+        return ConvertError(*v, key, "value out of range");
+      }
+      return std::optional<int64_t>(static_cast<int64_t>(d));
+    }
+    case Json::value_t::boolean:
+      return std::optional<int64_t>(v->get<bool>() ? 1 : 0);
+    case Json::value_t::string: {
+      const std::string& s = v->get_ref<const std::string&>();
+      if (s.empty()) return std::optional<int64_t>(0);
+      int64_t i = 0;
+      if (ParseDecimalInt(s, &i)) return std::optional<int64_t>(i);
+      return ConvertError(*v, key, "cannot parse '" + ShowInput(*v) + "' as int");
+    }
+    default:
+      return ConvertError(*v, key, std::string("expected an int, got ") + v->type_name());
+  }
+}
+
+Result<std::optional<std::string>> GetString(const Json& obj, std::string_view key) {
+  const Json* v = Lookup(obj, key);
+  if (v == nullptr) return std::optional<std::string>();
+  std::string s;
+  if (!ScalarToString(*v, &s)) {
+    return ConvertError(*v, key, std::string("expected a string, got ") + v->type_name());
+  }
+  return std::optional<std::string>(std::move(s));
+}
+
+Result<std::optional<std::vector<std::string>>> GetStringList(const Json& obj,
+                                                              std::string_view key) {
+  using List = std::vector<std::string>;
+  const Json* v = Lookup(obj, key);
+  if (v == nullptr) return std::optional<List>();
+  List out;
+  if (v->is_string()) {
+    std::string_view s = v->get_ref<const std::string&>();
+    size_t start = 0;
+    while (start <= s.size()) {
+      size_t comma = s.find(',', start);
+      if (comma == std::string_view::npos) comma = s.size();
+      AppendTrimmed(s.substr(start, comma - start), &out);
+      start = comma + 1;
+    }
+    return std::optional<List>(std::move(out));
+  }
+  if (v->is_array()) {
+    for (const Json& item : *v) {
+      std::string s;
+      if (!ScalarToString(item, &s)) {
+        return ConvertError(*v, key,
+                            std::string("list items must be strings, got ") + item.type_name());
+      }
+      AppendTrimmed(s, &out);
+    }
+    return std::optional<List>(std::move(out));
+  }
+  std::string s;
+  if (ScalarToString(*v, &s)) {
+    AppendTrimmed(s, &out);
+    return std::optional<List>(std::move(out));
+  }
+  return ConvertError(*v, key, std::string("expected a list of strings, got ") + v->type_name());
+}
+
+Result<std::optional<int64_t>> GetDuration(const Json& obj, std::string_view key) {
+  const Json* v = Lookup(obj, key);
+  if (v == nullptr) return std::optional<int64_t>();
+  auto seconds = ParseDurationSeconds(*v);
+  if (!seconds.ok()) return ConvertError(*v, key, seconds.status().message());
+  return std::optional<int64_t>(*seconds);
+}
+
+Result<std::optional<std::map<std::string, std::string>>> GetStringMap(const Json& obj,
+                                                                      std::string_view key) {
+  using Map = std::map<std::string, std::string>;
+  const Json* v = Lookup(obj, key);
+  if (v == nullptr) return std::optional<Map>();
+  Map out;
+  if (v->is_object()) {
+    for (const auto& [k, item] : v->items()) {
+      std::string s;
+      if (item.is_null()) continue;
+      if (!ScalarToString(item, &s)) {
+        return ConvertError(*v, key, "value of \"" + k + "\" must be a string, got " +
+                                         item.type_name());
+      }
+      out[k] = std::move(s);
+    }
+    return std::optional<Map>(std::move(out));
+  }
+  if (v->is_array()) {
+    for (const Json& item : *v) {
+      if (!item.is_string()) {
+        return ConvertError(*v, key, "expected \"key=value\" strings");
+      }
+      const std::string& s = item.get_ref<const std::string&>();
+      size_t eq = s.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return ConvertError(*v, key, "expected \"key=value\" strings");
+      }
+      out[s.substr(0, eq)] = s.substr(eq + 1);
+    }
+    return std::optional<Map>(std::move(out));
+  }
+  return ConvertError(*v, key, std::string("expected a map, got ") + v->type_name());
+}
+
+}  // namespace coffer

@@ -1,0 +1,58 @@
+// Weakly typed field access for request bodies, the way Vault's framework
+// coerces fields.
+//
+// Clients send the same field in different shapes (hvac sends `"a,b"` where
+// the Go CLI sends `["a","b"]`; booleans arrive as `true`, `"true"` or `1`).
+// Every endpoint reads its fields through these helpers so all of them accept
+// the same spellings and reject bad ones with the same message:
+//   error converting input <value> for field "<name>": <reason>
+//
+// Thread-safety: pure functions; safe from any thread.
+// Invariants: an absent key, a JSON null, and a non-object `obj` all give
+// std::nullopt (not an error) so callers can tell "not sent" from a value.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coffer/json.h"
+#include "coffer/status.h"
+
+namespace coffer {
+
+// Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False.
+// Returns false (and leaves *out alone) for anything else.
+bool ParseGoBool(std::string_view s, bool* out);
+
+// bool, a ParseGoBool string, or a number (non-zero is true).
+Result<std::optional<bool>> GetBool(const Json& obj, std::string_view key);
+
+// An integral number, a float (truncated toward zero), a decimal string with
+// optional sign ("" is 0), or a bool (1/0).
+Result<std::optional<int64_t>> GetInt(const Json& obj, std::string_view key);
+
+// A string; numbers and bools become their text ("3", "1.5", "true").
+Result<std::optional<std::string>> GetString(const Json& obj, std::string_view key);
+
+// An array of scalars or one comma-separated string; each item trimmed of
+// spaces, empty items dropped. A lone number or bool is a one-item list.
+Result<std::optional<std::vector<std::string>>> GetStringList(const Json& obj,
+                                                              std::string_view key);
+
+// Whole seconds, as ParseDurationSeconds (common/duration.h) accepts them.
+Result<std::optional<int64_t>> GetDuration(const Json& obj, std::string_view key);
+
+// An object whose values are scalars (coerced to strings as GetString does),
+// or an array of "k=v" strings.
+Result<std::optional<std::map<std::string, std::string>>> GetStringMap(const Json& obj,
+                                                                      std::string_view key);
+
+// The text of a scalar as GetString renders it; false for arrays, objects
+// and null.
+bool ScalarToString(const Json& v, std::string* out);
+
+}  // namespace coffer

@@ -1,0 +1,154 @@
+#include "common/json_util.h"
+
+#include <gtest/gtest.h>
+
+namespace coffer {
+namespace {
+
+Json Body(Json value) { return Json{{"f", std::move(value)}}; }
+
+template <typename T>
+T Must(Result<std::optional<T>> r) {
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (!r.ok() || !r->has_value()) {
+    ADD_FAILURE() << "no value";
+    return T();
+  }
+  return **r;
+}
+
+template <typename T>
+std::string Err(Result<std::optional<T>> r) {
+  EXPECT_FALSE(r.ok());
+  if (!r.ok()) {
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  }
+  return r.status().message();
+}
+
+TEST(JsonUtilTest, ParseGoBool) {
+  for (const char* s : {"1", "t", "T", "TRUE", "true", "True"}) {
+    bool b = false;
+    EXPECT_TRUE(ParseGoBool(s, &b)) << s;
+    EXPECT_TRUE(b) << s;
+  }
+  for (const char* s : {"0", "f", "F", "FALSE", "false", "False"}) {
+    bool b = true;
+    EXPECT_TRUE(ParseGoBool(s, &b)) << s;
+    EXPECT_FALSE(b) << s;
+  }
+  for (const char* s : {"", "yes", "tRUE", " true", "2", "no"}) {
+    bool b = true;
+    EXPECT_FALSE(ParseGoBool(s, &b)) << s;
+    EXPECT_TRUE(b) << "untouched on failure";
+  }
+}
+
+TEST(JsonUtilTest, AbsentAndNullAreNullopt) {
+  Json obj = {{"n", nullptr}};
+  EXPECT_FALSE(GetBool(obj, "missing")->has_value());
+  EXPECT_FALSE(GetBool(obj, "n")->has_value());
+  EXPECT_FALSE(GetInt(obj, "n")->has_value());
+  EXPECT_FALSE(GetString(obj, "n")->has_value());
+  EXPECT_FALSE(GetStringList(obj, "n")->has_value());
+  EXPECT_FALSE(GetDuration(obj, "n")->has_value());
+  EXPECT_FALSE(GetStringMap(obj, "n")->has_value());
+  EXPECT_FALSE(GetString(Json::array(), "f")->has_value());  // not an object
+}
+
+TEST(JsonUtilTest, GetBool) {
+  EXPECT_TRUE(Must(GetBool(Body(true), "f")));
+  EXPECT_FALSE(Must(GetBool(Body(false), "f")));
+  EXPECT_TRUE(Must(GetBool(Body("true"), "f")));
+  EXPECT_TRUE(Must(GetBool(Body("1"), "f")));
+  EXPECT_FALSE(Must(GetBool(Body("F"), "f")));
+  EXPECT_TRUE(Must(GetBool(Body(1), "f")));
+  EXPECT_FALSE(Must(GetBool(Body(0), "f")));
+  EXPECT_TRUE(Must(GetBool(Body(0.5), "f")));
+  EXPECT_EQ(Err(GetBool(Json{{"renewable", "maybe"}}, "renewable")),
+            "error converting input maybe for field \"renewable\": cannot parse 'maybe' as bool");
+  EXPECT_NE(Err(GetBool(Body(Json::array()), "f")).find("for field \"f\""), std::string::npos);
+}
+
+TEST(JsonUtilTest, GetInt) {
+  EXPECT_EQ(Must(GetInt(Body(42), "f")), 42);
+  EXPECT_EQ(Must(GetInt(Body(-7), "f")), -7);
+  EXPECT_EQ(Must(GetInt(Body("42"), "f")), 42);
+  EXPECT_EQ(Must(GetInt(Body("-42"), "f")), -42);
+  EXPECT_EQ(Must(GetInt(Body("+3"), "f")), 3);
+  EXPECT_EQ(Must(GetInt(Body(""), "f")), 0);
+  EXPECT_EQ(Must(GetInt(Body(3.9), "f")), 3);
+  EXPECT_EQ(Must(GetInt(Body(true), "f")), 1);
+  EXPECT_EQ(Err(GetInt(Json{{"num_uses", "abc"}}, "num_uses")),
+            "error converting input abc for field \"num_uses\": cannot parse 'abc' as int");
+  Err(GetInt(Body("1.5"), "f"));
+  Err(GetInt(Body("+-5"), "f"));
+  Err(GetInt(Body(" 5"), "f"));
+  Err(GetInt(Body("99999999999999999999"), "f"));
+  Err(GetInt(Body(uint64_t{18446744073709551615ULL}), "f"));
+  Err(GetInt(Body(1e300), "f"));
+  Err(GetInt(Body(Json::object()), "f"));
+}
+
+TEST(JsonUtilTest, GetString) {
+  EXPECT_EQ(Must(GetString(Body("abc"), "f")), "abc");
+  EXPECT_EQ(Must(GetString(Body(""), "f")), "");
+  EXPECT_EQ(Must(GetString(Body(3), "f")), "3");
+  EXPECT_EQ(Must(GetString(Body(-3), "f")), "-3");
+  EXPECT_EQ(Must(GetString(Body(1.5), "f")), "1.5");
+  EXPECT_EQ(Must(GetString(Body(1e20), "f")), "100000000000000000000");
+  EXPECT_EQ(Must(GetString(Body(true), "f")), "true");
+  EXPECT_EQ(Err(GetString(Json{{"name", Json::array({1})}}, "name")),
+            "error converting input [1] for field \"name\": expected a string, got array");
+  Err(GetString(Body(Json::object()), "f"));
+}
+
+TEST(JsonUtilTest, GetStringList) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(Must(GetStringList(Body(Json::array({"a", " b ", "", "c"})), "f")),
+            (V{"a", "b", "c"}));
+  EXPECT_EQ(Must(GetStringList(Body("a, b,,c ,"), "f")), (V{"a", "b", "c"}));
+  EXPECT_EQ(Must(GetStringList(Body(""), "f")), V{});
+  EXPECT_EQ(Must(GetStringList(Body(Json::array()), "f")), V{});
+  EXPECT_EQ(Must(GetStringList(Body("default"), "f")), V{"default"});
+  EXPECT_EQ(Must(GetStringList(Body(Json::array({1, true})), "f")), (V{"1", "true"}));
+  EXPECT_EQ(Must(GetStringList(Body(5), "f")), V{"5"});
+  EXPECT_NE(Err(GetStringList(Body(Json::array({Json::object()})), "f")).find("list items"),
+            std::string::npos);
+  Err(GetStringList(Body(Json::object()), "f"));
+}
+
+TEST(JsonUtilTest, GetDuration) {
+  EXPECT_EQ(Must(GetDuration(Body(60), "f")), 60);
+  EXPECT_EQ(Must(GetDuration(Body("60"), "f")), 60);
+  EXPECT_EQ(Must(GetDuration(Body("1h"), "f")), 3600);
+  EXPECT_EQ(Err(GetDuration(Json{{"ttl", "5x"}}, "ttl")),
+            "error converting input 5x for field \"ttl\": time: unknown unit \"x\" in "
+            "duration \"5x\"");
+  Err(GetDuration(Body(-1), "f"));
+  Err(GetDuration(Body(true), "f"));
+}
+
+TEST(JsonUtilTest, GetStringMap) {
+  using M = std::map<std::string, std::string>;
+  EXPECT_EQ(Must(GetStringMap(Body(Json{{"a", "x"}, {"b", 2}, {"c", true}, {"d", nullptr}}), "f")),
+            (M{{"a", "x"}, {"b", "2"}, {"c", "true"}}));
+  EXPECT_EQ(Must(GetStringMap(Body(Json::array({"a=1", "b=x=y", "c="})), "f")),
+            (M{{"a", "1"}, {"b", "x=y"}, {"c", ""}}));
+  EXPECT_EQ(Must(GetStringMap(Body(Json::object()), "f")), M{});
+  Err(GetStringMap(Body(Json{{"a", Json::object()}}), "f"));
+  Err(GetStringMap(Body(Json::array({"novalue"})), "f"));
+  Err(GetStringMap(Body(Json::array({"=x"})), "f"));
+  Err(GetStringMap(Body(Json::array({1})), "f"));
+  Err(GetStringMap(Body("a=b"), "f"));
+}
+
+TEST(JsonUtilTest, LongInputIsCutInErrors) {
+  std::string big(1000, 'x');
+  std::string msg = Err(GetBool(Body(big), "f"));
+  EXPECT_LT(msg.size(), 400u);
+  EXPECT_NE(msg.find("..."), std::string::npos);
+}
+
+}  // namespace
+}  // namespace coffer
