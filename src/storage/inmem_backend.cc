@@ -1,5 +1,7 @@
 #include "storage/inmem_backend.h"
 
+#include <pthread.h>
+
 #include <functional>
 #include <map>
 #include <mutex>
@@ -9,6 +11,28 @@
 
 namespace coffer::storage {
 namespace {
+
+// A shared mutex that lets a waiting writer in before new readers. glibc's
+// default rwlock (behind std::shared_mutex) prefers readers, and a steady
+// stream of Get/List calls then starves Write indefinitely. Not recursive:
+// a thread must not take the shared lock twice. Usable with std::shared_lock
+// and std::unique_lock.
+class WriterPreferringSharedMutex {
+ public:
+  WriterPreferringSharedMutex() = default;
+  WriterPreferringSharedMutex(const WriterPreferringSharedMutex&) = delete;
+  WriterPreferringSharedMutex& operator=(const WriterPreferringSharedMutex&) = delete;
+  ~WriterPreferringSharedMutex() { pthread_rwlock_destroy(&rw_); }
+
+  void lock() { pthread_rwlock_wrlock(&rw_); }
+  void unlock() { pthread_rwlock_unlock(&rw_); }
+  void lock_shared() { pthread_rwlock_rdlock(&rw_); }
+  void unlock_shared() { pthread_rwlock_unlock(&rw_); }
+
+ private:
+  // A static initializer: no init call that could fail.
+  pthread_rwlock_t rw_ = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+};
 
 class InmemBackend final : public Backend {
  public:
@@ -74,7 +98,7 @@ class InmemBackend final : public Backend {
   std::string_view Type() const override { return "inmem"; }
 
  private:
-  std::shared_mutex mu_;
+  WriterPreferringSharedMutex mu_;
   std::map<std::string, std::string, std::less<>> data_;  // guarded by mu_
 };
 

@@ -98,6 +98,10 @@ class PrivateFileSystem final : public rocksdb::FileSystemWrapper {
   }
   rocksdb::IOStatus CreateDirIfMissing(const std::string& d, const rocksdb::IOOptions& o,
                                        rocksdb::IODebugContext* dbg) override {
+    // Only a directory this call creates: an existing one keeps its mode (see
+    // MakePrivateDir).
+    struct stat st;
+    if (stat(d.c_str(), &st) == 0) return target()->CreateDirIfMissing(d, o, dbg);
     return ChmodAfterCreate(target()->CreateDirIfMissing(d, o, dbg), d, kPrivateDirMode);
   }
 };

@@ -205,6 +205,8 @@ class RocksdbBackend final : public Backend {
       }
       iter.reset(db->NewIterator(ro));
     }
+    Scan(const Scan&) = delete;  // upper_slice points into upper
+    Scan& operator=(const Scan&) = delete;
     std::optional<std::string> upper;
     rocksdb::Slice upper_slice;
     std::unique_ptr<rocksdb::Iterator> iter;

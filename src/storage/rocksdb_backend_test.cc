@@ -1,0 +1,241 @@
+// RocksDB-specific behaviour; the shared contract is in
+// backend_conformance_test.cc.
+#include "storage/rocksdb_backend.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "storage/temp_dir_for_test.h"
+
+namespace coffer::storage {
+namespace {
+
+BackendPtr MustOpen(const std::string& path) {
+  Result<BackendPtr> b = OpenRocksdbBackend(path);
+  EXPECT_TRUE(b.ok()) << b.status().ToString();
+  return b.ok() ? std::move(b).value() : nullptr;
+}
+
+unsigned ModeOf(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return 0xffff;
+  return st.st_mode & 07777;
+}
+
+std::vector<std::string> FilesIn(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (struct dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") out.push_back(name);
+  }
+  closedir(d);
+  return out;
+}
+
+// Sets the process umask for the scope of one test.
+class ScopedUmask {
+ public:
+  explicit ScopedUmask(mode_t mask) : old_(umask(mask)) {}
+  ~ScopedUmask() { umask(old_); }
+
+ private:
+  mode_t old_;
+};
+
+TEST(RocksdbBackendTest, ReopenKeepsData) {
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.path() + "/db";
+  {
+    BackendPtr b = MustOpen(path);
+    ASSERT_NE(b, nullptr);
+    ASSERT_TRUE(b->Write({Op::Put("sys/a", "1"), Op::Put("sys/b/c", "2"), Op::Put("gone", "x")})
+                    .ok());
+    ASSERT_TRUE(b->Delete("gone").ok());
+  }
+  BackendPtr b = MustOpen(path);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(*b->Get("sys/a"), "1");
+  EXPECT_EQ(*b->Get("sys/b/c"), "2");
+  EXPECT_EQ(*b->Get("gone"), std::nullopt);
+  EXPECT_EQ(*b->List("sys/"), (std::vector<std::string>{"a", "b/"}));
+}
+
+TEST(RocksdbBackendTest, DirectoriesAre0700AndEveryFileIs0600EvenWithUmaskZero) {
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  ScopedUmask no_mask(0);  // RocksDB alone would now create 0644 files
+  const std::string path = dir.path() + "/p/q/db";
+  for (int round = 0; round < 2; ++round) {
+    // The second open replays the WAL into an SST and rolls LOG, so every
+    // kind of file RocksDB writes exists by the end.
+    BackendPtr b = MustOpen(path);
+    ASSERT_NE(b, nullptr);
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(b->Put("k/" + std::to_string(round) + "/" + std::to_string(i), "v").ok());
+    }
+    for (const std::string& name : FilesIn(path)) {
+      EXPECT_EQ(ModeOf(path + "/" + name), 0600u) << name << " while open, round " << round;
+    }
+  }
+  EXPECT_EQ(ModeOf(dir.path() + "/p"), 0700u);
+  EXPECT_EQ(ModeOf(dir.path() + "/p/q"), 0700u);
+  EXPECT_EQ(ModeOf(path), 0700u);
+  bool saw_sst = false, saw_wal = false, saw_manifest = false, saw_lock = false, saw_log = false;
+  std::vector<std::string> files = FilesIn(path);
+  for (const std::string& name : files) {
+    EXPECT_EQ(ModeOf(path + "/" + name), 0600u) << name;
+    saw_sst |= name.ends_with(".sst");
+    saw_wal |= name.ends_with(".log");
+    saw_manifest |= name.starts_with("MANIFEST-");
+    saw_lock |= name == "LOCK";
+    saw_log |= name == "LOG";
+  }
+  EXPECT_TRUE(saw_sst && saw_wal && saw_manifest && saw_lock && saw_log)
+      << "expected every kind of RocksDB file; found " << files.size() << " files";
+}
+
+TEST(RocksdbBackendTest, ExistingDirectoryKeepsItsModeButFilesArePrivate) {
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.path() + "/shared";
+  ASSERT_EQ(mkdir(path.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(path.c_str(), 0755), 0);
+  BackendPtr b = MustOpen(path);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->Put("k", "v").ok());
+  EXPECT_EQ(ModeOf(path), 0755u);
+  for (const std::string& name : FilesIn(path)) EXPECT_EQ(ModeOf(path + "/" + name), 0600u);
+}
+
+TEST(RocksdbBackendTest, SecondOpenInThisProcessIsALockError) {
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.path() + "/db";
+  BackendPtr first = MustOpen(path);
+  ASSERT_NE(first, nullptr);
+  Result<BackendPtr> second = OpenRocksdbBackend(path + "/");  // same dir, other spelling
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kIOError);
+  EXPECT_NE(second.status().message().find("storage at " + path + " is locked"),
+            std::string::npos)
+      << second.status().ToString();
+  // The first handle is unaffected.
+  EXPECT_TRUE(first->Put("still", "works").ok());
+}
+
+TEST(RocksdbBackendTest, OpenHeldByAnotherProcessIsALockError) {
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.path() + "/db";
+  ASSERT_NE(MustOpen(path), nullptr);  // create, then close
+
+  int ready[2], release[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(release), 0);
+  const std::string lock_file = path + "/LOCK";
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Only async-signal-safe calls here: take the same fcntl lock RocksDB
+    // takes, report, and hold it until the parent is done.
+    int fd = open(lock_file.c_str(), O_RDWR);
+    struct flock fl = {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    char ok = (fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0) ? 'y' : 'n';
+    if (write(ready[1], &ok, 1) != 1) _exit(2);
+    char done;
+    if (read(release[0], &done, 1) < 0) _exit(3);
+    _exit(0);
+  }
+  char ok = 0;
+  ASSERT_EQ(read(ready[0], &ok, 1), 1);
+  ASSERT_EQ(ok, 'y');
+
+  Result<BackendPtr> b = OpenRocksdbBackend(path);
+  char done = 'x';
+  EXPECT_EQ(write(release[1], &done, 1), 1);
+  int wstatus = 0;
+  waitpid(child, &wstatus, 0);
+  for (int fd : {ready[0], ready[1], release[0], release[1]}) close(fd);
+
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().message(), "storage at " + path + " is locked by another process");
+  // Once the other process is gone the directory opens again.
+  EXPECT_NE(MustOpen(path), nullptr);
+}
+
+// Concurrent synced writers: RocksDB groups them into shared WAL syncs. Not a
+// timing test: it checks that every acknowledged write landed and survives a
+// reopen.
+TEST(RocksdbBackendTest, ConcurrentSyncedWritersAllLand) {
+  constexpr int kThreads = 8;
+  constexpr int kWritesPerThread = 200;
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.path() + "/db";
+  {
+    BackendPtr b = MustOpen(path);
+    ASSERT_NE(b, nullptr);
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kWritesPerThread; ++i) {
+          std::string key = "gc/" + std::to_string(t) + "/" + std::to_string(i);
+          if (!b->Put(key, key).ok()) ++failures;
+        }
+      });
+    }
+    for (std::thread& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+  }
+  BackendPtr b = MustOpen(path);
+  ASSERT_NE(b, nullptr);
+  Result<std::vector<std::string>> all = b->ListAll("gc/");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), static_cast<size_t>(kThreads * kWritesPerThread));
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kWritesPerThread; ++i) {
+      std::string key = "gc/" + std::to_string(t) + "/" + std::to_string(i);
+      ASSERT_EQ(*b->Get(key), key);
+    }
+  }
+}
+
+TEST(RocksdbBackendTest, PathThatIsAFileIsInvalidArgument) {
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string file = dir.path() + "/plain";
+  std::ofstream(file) << "not a directory";
+  Result<BackendPtr> b = OpenRocksdbBackend(file);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), Code::kInvalidArgument);
+  EXPECT_FALSE(OpenRocksdbBackend(file + "/db").ok());
+}
+
+TEST(RocksdbBackendTest, DamagedDatabaseIsAnErrorNotACrash) {
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.path() + "/db";
+  ASSERT_NE(MustOpen(path), nullptr);
+  std::ofstream(path + "/CURRENT", std::ios::trunc) << "MANIFEST-999999\n";
+  Result<BackendPtr> b = OpenRocksdbBackend(path);
+  EXPECT_FALSE(b.ok());
+}
+
+}  // namespace
+}  // namespace coffer::storage
