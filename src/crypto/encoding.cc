@@ -1,5 +1,7 @@
 #include "crypto/encoding.h"
 
+#include <openssl/crypto.h>
+
 #include <array>
 #include <cstdint>
 
@@ -99,6 +101,8 @@ Result<std::string> Decode(std::string_view in, const std::array<int, 256>& rev)
     }
   }
   // Leftover (< 8) bits are dropped, as lenient decoders (Go's default) do.
+  // The input may be key material: do not leave a decoded copy behind.
+  OPENSSL_cleanse(symbols.data(), symbols.size());
   return out;
 }
 

@@ -1,0 +1,126 @@
+// Barrier: the encrypting layer between everything in core/engines and the
+// physical storage backend. Every value written through it is sealed with
+// AES-256-GCM under the active keyring term, with the storage path as
+// associated data; every value read is authenticated and decrypted. Keys
+// (paths) are not encrypted, so List/ListAll pass straight through.
+//
+// The keyring (data-encryption terms plus the root key) lives in the physical
+// backend at kKeyringPath, itself sealed under the root key. The formats are
+// documented in docs/formats/barrier.md.
+//
+// Thread-safety: Get/Write/List/ListAll/Encrypt/Decrypt/GetKeyStatus/RootKey
+// may run concurrently from many threads (they share a reader lock).
+// Initialize/Unseal/Seal/Rotate take the writer lock, so they wait for
+// in-flight reads and writes and none of those sees a half-changed keyring.
+// Sealed() is lock-free.
+//
+// Invariants:
+//  - Sealed means no key material in memory: every data call returns
+//    coffer::Sealed(). Seal() wipes keys with OPENSSL_cleanse.
+//  - Keys starting with kKeyringPath are never readable or writable through
+//    Get/Write (kPermissionDenied), so no engine can touch the keyring.
+//  - A batch written through the barrier reaches the physical backend as one
+//    Write, so its atomicity is preserved.
+//  - Terms only grow; every term ever installed stays in the keyring, so old
+//    values remain readable after Rotate.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coffer/status.h"
+#include "coffer/storage.h"
+
+namespace coffer::core {
+
+// Physical key of the encrypted keyring. Everything under this prefix is
+// reserved: the barrier refuses to read or write it on behalf of callers.
+inline constexpr std::string_view kKeyringPath = "core/keyring";
+
+class Barrier final : public storage::Backend {
+ public:
+  struct KeyStatus {
+    uint32_t term = 0;
+    std::string install_time;  // RFC 3339, UTC, nanoseconds: 2024-05-01T12:00:00.123456789Z
+    uint64_t encryptions = 0;  // with the active term, since this process unsealed
+  };
+
+  // `physical` is not owned and must outlive the barrier. Starts sealed.
+  explicit Barrier(storage::Backend* physical);
+  ~Barrier() override;  // Seals (wipes keys).
+
+  Barrier(const Barrier&) = delete;
+  Barrier& operator=(const Barrier&) = delete;
+
+  // True when a keyring exists in physical storage.
+  Result<bool> Initialized();
+
+  // Creates a keyring with term 1 (a fresh random key) and stores it under
+  // root_key. The barrier stays sealed.
+  // REQUIRES: not initialized (else kInvalidArgument); root_key is 32 bytes.
+  Status Initialize(std::string_view root_key);
+
+  // Decrypts the keyring with root_key and loads it. A wrong root key is
+  // kInvalidArgument and leaves the barrier sealed. Unsealing an unsealed
+  // barrier with its own root key is a no-op.
+  Status Unseal(std::string_view root_key);
+
+  // Wipes every key from memory. Idempotent.
+  void Seal();
+  bool Sealed() const;
+
+  // Installs a new random key as term max+1, makes it active and persists the
+  // keyring. Older terms keep decrypting. REQUIRES: unsealed.
+  Status Rotate();
+
+  // The active term. REQUIRES: unsealed.
+  Result<KeyStatus> GetKeyStatus();
+
+  // A copy of the 32-byte root key (for rekey/generate-root). REQUIRES: unsealed.
+  Result<std::string> RootKey();
+
+  // The value envelope (see docs/formats/barrier.md); `path` is bound in as
+  // associated data. Decrypt reports kCorruption for a malformed envelope, an
+  // unknown term, a failed tag or the wrong path. REQUIRES: unsealed.
+  Result<std::string> Encrypt(std::string_view path, std::string_view plaintext);
+  Result<std::string> Decrypt(std::string_view path, std::string_view ciphertext);
+
+  // storage::Backend
+  Result<std::optional<std::string>> Get(std::string_view key) override;
+  Status Write(const storage::Batch& batch) override;
+  Result<std::vector<std::string>> List(std::string_view prefix) override;
+  Result<std::vector<std::string>> ListAll(std::string_view prefix) override;
+  std::string_view Type() const override { return "barrier"; }
+
+ private:
+  struct Term {
+    std::string key;  // 32 bytes
+    std::string install_time;
+  };
+  struct Keyring {
+    uint32_t active_term = 0;
+    std::string root_key;          // 32 bytes
+    std::map<uint32_t, Term> terms;  // term number -> key
+    void Wipe();
+  };
+
+  // Callers hold mu_ (shared or exclusive) and have checked the seal state.
+  Result<std::string> EncryptLocked(std::string_view path, std::string_view plaintext);
+  Result<std::string> DecryptLocked(std::string_view path, std::string_view ciphertext);
+  // Serialises `ring`, seals it under its root key and writes it to physical.
+  Status PersistKeyring(const Keyring& ring);
+
+  storage::Backend* const physical_;
+  mutable std::shared_mutex mu_;
+  std::atomic<bool> sealed_{true};  // written under exclusive mu_
+  Keyring keyring_;                 // GUARDED_BY(mu_); empty while sealed
+  std::atomic<uint64_t> encryptions_{0};
+};
+
+}  // namespace coffer::core
