@@ -1,14 +1,14 @@
 // One behavioural suite run against every backend: whatever core sees through
 // the Backend interface must not depend on which backend is configured.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <functional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "coffer/storage.h"
 #include "storage/inmem_backend.h"
@@ -273,9 +273,8 @@ TEST_P(BackendConformanceTest, ConcurrentReadersAndWriters) {
 INSTANTIATE_TEST_SUITE_P(
     AllBackends, BackendConformanceTest,
     ::testing::Values(
-        BackendKind{"inmem", [](const std::string&) -> Result<BackendPtr> {
-                      return NewInmemBackend();
-                    }},
+        BackendKind{"inmem",
+                    [](const std::string&) -> Result<BackendPtr> { return NewInmemBackend(); }},
         BackendKind{"rocksdb",
                     [](const std::string& dir) { return OpenRocksdbBackend(dir + "/db"); }}),
     [](const ::testing::TestParamInfo<BackendKind>& info) { return info.param.name; });

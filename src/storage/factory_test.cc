@@ -25,7 +25,8 @@ TEST(FactoryTest, RocksdbAndFileAliasOpenAtPath) {
 }
 
 TEST(FactoryTest, RocksdbRequiresAStringPath) {
-  for (const Json& options : {Json(), Json::object(), Json{{"path", ""}}, Json{{"path", nullptr}}}) {
+  for (const Json& options :
+       {Json(), Json::object(), Json{{"path", ""}}, Json{{"path", nullptr}}}) {
     Result<BackendPtr> b = OpenBackend("rocksdb", options);
     ASSERT_FALSE(b.ok()) << options.dump();
     EXPECT_EQ(b.status(), InvalidArgument("storage path is required")) << options.dump();

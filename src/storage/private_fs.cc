@@ -2,11 +2,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <rocksdb/file_system.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#include <rocksdb/file_system.h>
 
 #include "common/log.h"
 
@@ -75,8 +74,7 @@ class PrivateFileSystem final : public rocksdb::FileSystemWrapper {
                                       const rocksdb::FileOptions& o,
                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
                                       rocksdb::IODebugContext* dbg) override {
-    return ChmodAfterCreate(target()->ReuseWritableFile(f, old_f, o, r, dbg), f,
-                            kPrivateFileMode);
+    return ChmodAfterCreate(target()->ReuseWritableFile(f, old_f, o, r, dbg), f, kPrivateFileMode);
   }
   rocksdb::IOStatus NewRandomRWFile(const std::string& f, const rocksdb::FileOptions& o,
                                     std::unique_ptr<rocksdb::FSRandomRWFile>* r,

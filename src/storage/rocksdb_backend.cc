@@ -41,8 +41,8 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 // LZ4 is cheap enough to take that, if this librocksdb was built with it.
 rocksdb::CompressionType ChooseCompression() {
   std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
-  bool lz4 = std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) !=
-             supported.end();
+  bool lz4 =
+      std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end();
   return lz4 ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
 }
 
@@ -126,8 +126,8 @@ class RocksdbBackend final : public Backend {
   Result<std::optional<std::string>> Get(std::string_view key) override {
     RETURN_IF_ERROR(ValidateKey(key));
     std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()),
-                                 &value);
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
     if (s.IsNotFound()) return std::optional<std::string>();
     if (!s.ok()) return FromRocks(s, "get");
     return std::optional<std::string>(std::move(value));
@@ -150,7 +150,7 @@ class RocksdbBackend final : public Backend {
     std::vector<std::string> out;
     Scan scan(db_.get(), prefix, /*fill_cache=*/true);
     rocksdb::Iterator* it = scan.iter.get();
-    for (it->Seek(ToSlice(prefix)); it->Valid(); ) {
+    for (it->Seek(ToSlice(prefix)); it->Valid();) {
       std::string_view key(it->key().data(), it->key().size());
       std::optional<Child> child = ImmediateChild(prefix, key);
       if (!child) {
@@ -236,8 +236,7 @@ Result<BackendPtr> OpenRocksdbBackend(const std::string& raw_path) {
   // Files written by an older build, or by any path that bypassed the wrapper.
   RETURN_IF_ERROR(TightenFileModes(path));
   COFFER_LOG(kInfo, "storage") << "rocksdb storage open at " << path << " (compression "
-                               << (options.compression == rocksdb::kLZ4Compression ? "lz4"
-                                                                                    : "none")
+                               << (options.compression == rocksdb::kLZ4Compression ? "lz4" : "none")
                                << ")";
   return BackendPtr(std::move(backend));
 }

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,8 +13,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "storage/temp_dir_for_test.h"
 
@@ -61,8 +60,8 @@ TEST(RocksdbBackendTest, ReopenKeepsData) {
   {
     BackendPtr b = MustOpen(path);
     ASSERT_NE(b, nullptr);
-    ASSERT_TRUE(b->Write({Op::Put("sys/a", "1"), Op::Put("sys/b/c", "2"), Op::Put("gone", "x")})
-                    .ok());
+    ASSERT_TRUE(
+        b->Write({Op::Put("sys/a", "1"), Op::Put("sys/b/c", "2"), Op::Put("gone", "x")}).ok());
     ASSERT_TRUE(b->Delete("gone").ok());
   }
   BackendPtr b = MustOpen(path);
@@ -129,8 +128,7 @@ TEST(RocksdbBackendTest, SecondOpenInThisProcessIsALockError) {
   Result<BackendPtr> second = OpenRocksdbBackend(path + "/");  // same dir, other spelling
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), Code::kIOError);
-  EXPECT_NE(second.status().message().find("storage at " + path + " is locked"),
-            std::string::npos)
+  EXPECT_NE(second.status().message().find("storage at " + path + " is locked"), std::string::npos)
       << second.status().ToString();
   // The first handle is unaffected.
   EXPECT_TRUE(first->Put("still", "works").ok());
