@@ -73,8 +73,7 @@ TEST(DurationTest, Errors) {
   EXPECT_EQ(ErrorOf("."), "time: invalid duration \".\"");
   EXPECT_EQ(ErrorOf("+"), "time: invalid duration \"+\"");
   EXPECT_EQ(ErrorOf("3000000h"), "time: invalid duration \"3000000h\"");  // > int64 ns
-  EXPECT_EQ(ErrorOf("99999999999999999999s"),
-            "time: invalid duration \"99999999999999999999s\"");
+  EXPECT_EQ(ErrorOf("99999999999999999999s"), "time: invalid duration \"99999999999999999999s\"");
   ErrorOf("99999999999999999999");  // numeric string out of range
   ErrorOf(1e30);
   ErrorOf(true);
@@ -91,8 +90,7 @@ TEST(DurationTest, FormatGoDuration) {
   EXPECT_EQ(FormatGoDuration(3661), "1h1m1s");
   EXPECT_EQ(FormatGoDuration(2764800), "768h0m0s");
   EXPECT_EQ(FormatGoDuration(-90), "-1m30s");
-  EXPECT_EQ(FormatGoDuration(std::numeric_limits<int64_t>::min()),
-            "-2562047788015215h30m8s");
+  EXPECT_EQ(FormatGoDuration(std::numeric_limits<int64_t>::min()), "-2562047788015215h30m8s");
 }
 
 TEST(DurationTest, FormatThenParseRoundTrips) {

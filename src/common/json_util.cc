@@ -14,8 +14,8 @@ constexpr size_t kMaxShownInput = 128;
 // The offending value as it appears in the error text: strings unquoted
 // (like Go's %v), other values as compact JSON; long values are cut short.
 std::string ShowInput(const Json& v) {
-  std::string s = v.is_string() ? v.get<std::string>()
-                                : v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string s =
+      v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (s.size() > kMaxShownInput) s = s.substr(0, kMaxShownInput) + "...";
   return s;
 }
@@ -86,8 +86,8 @@ bool ScalarToString(const Json& v, std::string* out) {
       // Shortest round-trip text without an exponent, like Go's
       // strconv.FormatFloat(f, 'f', -1, 64).
       char buf[400];
-      auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v.get<double>(),
-                                     std::chars_format::fixed);
+      auto [ptr, ec] =
+          std::to_chars(buf, buf + sizeof(buf), v.get<double>(), std::chars_format::fixed);
       if (ec != std::errc()) return false;
       out->assign(buf, ptr);
       return true;
@@ -206,7 +206,7 @@ Result<std::optional<int64_t>> GetDuration(const Json& obj, std::string_view key
 }
 
 Result<std::optional<std::map<std::string, std::string>>> GetStringMap(const Json& obj,
-                                                                      std::string_view key) {
+                                                                       std::string_view key) {
   using Map = std::map<std::string, std::string>;
   const Json* v = Lookup(obj, key);
   if (v == nullptr) return std::optional<Map>();
@@ -216,8 +216,8 @@ Result<std::optional<std::map<std::string, std::string>>> GetStringMap(const Jso
       std::string s;
       if (item.is_null()) continue;
       if (!ScalarToString(item, &s)) {
-        return ConvertError(*v, key, "value of \"" + k + "\" must be a string, got " +
-                                         item.type_name());
+        return ConvertError(*v, key,
+                            "value of \"" + k + "\" must be a string, got " + item.type_name());
       }
       out[k] = std::move(s);
     }

@@ -49,7 +49,7 @@ Result<std::optional<int64_t>> GetDuration(const Json& obj, std::string_view key
 // An object whose values are scalars (coerced to strings as GetString does),
 // or an array of "k=v" strings.
 Result<std::optional<std::map<std::string, std::string>>> GetStringMap(const Json& obj,
-                                                                      std::string_view key);
+                                                                       std::string_view key);
 
 // The text of a scalar as GetString renders it; false for arrays, objects
 // and null.

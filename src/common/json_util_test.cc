@@ -105,8 +105,7 @@ TEST(JsonUtilTest, GetString) {
 
 TEST(JsonUtilTest, GetStringList) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(Must(GetStringList(Body(Json::array({"a", " b ", "", "c"})), "f")),
-            (V{"a", "b", "c"}));
+  EXPECT_EQ(Must(GetStringList(Body(Json::array({"a", " b ", "", "c"})), "f")), (V{"a", "b", "c"}));
   EXPECT_EQ(Must(GetStringList(Body("a, b,,c ,"), "f")), (V{"a", "b", "c"}));
   EXPECT_EQ(Must(GetStringList(Body(""), "f")), V{});
   EXPECT_EQ(Must(GetStringList(Body(Json::array()), "f")), V{});
