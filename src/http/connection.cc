@@ -1,0 +1,347 @@
+// One HTTP/1.1 connection: read a request with Beast, run the exchange on the
+// worker pool, write the response on the connection's strand, repeat while
+// keep-alive holds. Templated on the stream so plain TCP and TLS share it.
+#include "http/connection.h"
+
+#include <array>
+#include <type_traits>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "common/log.h"
+
+namespace coffer::http::internal {
+
+uint64_t ServerShared::Register(std::weak_ptr<ConnectionBase> connection) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t id = next_id_++;
+  live_.emplace(id, std::move(connection));
+  return id;
+}
+
+void ServerShared::Unregister(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  live_.erase(id);
+}
+
+std::vector<std::shared_ptr<ConnectionBase>> ServerShared::Live() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<ConnectionBase>> out;
+  for (auto& [id, weak] : live_) {
+    if (auto c = weak.lock()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using error_code = boost::system::error_code;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+constexpr size_t kReadChunk = 4096;
+// After a response that closes the connection, how long and how much we keep
+// reading (and discarding) so the peer sees the response rather than a reset.
+constexpr std::chrono::milliseconds kLingerTimeout{1000};
+constexpr size_t kLingerMaxBytes = 256 << 10;
+constexpr std::chrono::milliseconds kDefaultWriteTimeout{std::chrono::seconds(60)};
+
+HttpResponse JsonError(int status, std::string_view message) {
+  HttpResponse r;
+  r.status = status;
+  r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
+  r.body = Json{{"errors", Json::array({std::string(message)})}}.dump();
+  return r;
+}
+
+std::string ReasonFor(int status) {
+  const auto s = bhttp::int_to_status(static_cast<unsigned>(status));
+  if (s != bhttp::status::unknown) return std::string(bhttp::obsolete_reason(s));
+  return "status code " + std::to_string(status);  // what Go writes for unknown codes
+}
+
+bool IsSafeHeader(std::string_view name, std::string_view value) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (c <= ' ' || c == ':' || c == 0x7f) return false;
+  }
+  for (char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+bool IsHttpParseError(const error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
+}
+
+template <class Stream>
+class Connection final : public ConnectionBase,
+                         public std::enable_shared_from_this<Connection<Stream>> {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  template <class... StreamArgs>
+  Connection(std::shared_ptr<ServerShared> shared, std::string remote, StreamArgs&&... args)
+      : shared_(std::move(shared)),
+        opts_(shared_->options),
+        stream_(std::forward<StreamArgs>(args)...),
+        remote_(std::move(remote)) {}
+
+  ~Connection() override {
+    if (id_ != 0) shared_->Unregister(id_);
+  }
+
+  void Start() {
+    id_ = shared_->Register(this->weak_from_this());
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->Begin(); });
+  }
+
+  void Close() override {
+    error_code ec;
+    beast::get_lowest_layer(stream_).socket().close(ec);
+  }
+
+ private:
+  void SetDeadline(std::chrono::milliseconds d) {
+    auto& layer = beast::get_lowest_layer(stream_);
+    if (d.count() > 0) {
+      layer.expires_after(d);
+    } else {
+      layer.expires_never();
+    }
+  }
+
+  void Begin() {
+    if constexpr (kTls) {
+      SetDeadline(opts_.read_header_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](error_code ec) {
+                                if (ec) {
+                                  COFFER_LOG(kDebug, "http")
+                                      << "TLS handshake with " << self->remote_
+                                      << " failed: " << ec.message();
+                                  return;
+                                }
+                                self->ReadHeader();
+                              });
+    } else {
+      ReadHeader();
+    }
+  }
+
+  // Between keep-alive requests: wait for the first byte under the idle
+  // timeout, then read the header under the header timeout.
+  void AwaitNextRequest() {
+    if (buffer_.size() > 0) {
+      ReadHeader();
+      return;
+    }
+    SetDeadline(opts_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = this->shared_from_this()](error_code ec, size_t n) {
+                              if (ec) return;  // idle timeout or peer closed: drop
+                              self->buffer_.commit(n);
+                              self->ReadHeader();
+                            });
+  }
+
+  void ReadHeader() {
+    parser_.emplace();
+    parser_->header_limit(opts_.max_header_bytes);
+    if (opts_.max_request_size < 0) {
+      parser_->body_limit(boost::none);
+    } else {
+      parser_->body_limit(static_cast<uint64_t>(opts_.max_request_size));
+    }
+    SetDeadline(opts_.read_header_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = this->shared_from_this()](error_code ec, size_t) {
+                               self->OnHeader(ec);
+                             });
+  }
+
+  void OnHeader(error_code ec) {
+    if (ec) {
+      OnReadError(ec);
+      return;
+    }
+    const auto& req = parser_->get();
+    version_ = req.version() == 10 ? 10 : 11;
+    const auto length = parser_->content_length();
+    if (length && opts_.max_request_size >= 0 &&
+        *length > static_cast<uint64_t>(opts_.max_request_size)) {
+      SendAndClose(TooLarge());
+      return;
+    }
+    if (parser_->is_done()) {
+      Dispatch();
+      return;
+    }
+    if (version_ == 11 && beast::iequals(req[bhttp::field::expect], "100-continue")) {
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+      SetDeadline(WriteTimeout());
+      bhttp::async_write(stream_, *cont,
+                         [self = this->shared_from_this(), cont](error_code wec, size_t) {
+                           if (!wec) self->ReadBody();
+                         });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    SetDeadline(opts_.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = this->shared_from_this()](error_code ec, size_t) {
+                        if (ec) {
+                          self->OnReadError(ec);
+                        } else {
+                          self->Dispatch();
+                        }
+                      });
+  }
+
+  void OnReadError(const error_code& ec) {
+    if (ec == bhttp::error::body_limit) {
+      SendAndClose(TooLarge());
+    } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+      SendAndClose(JsonError(431, "http: request header too large"));
+    } else if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) {
+      // Peer closed, possibly mid-request: nothing to answer.
+    } else if (IsHttpParseError(ec)) {
+      SendAndClose(JsonError(400, "malformed HTTP request"));
+    } else if (ec != beast::error::timeout && ec != asio::error::operation_aborted) {
+      COFFER_LOG(kDebug, "http") << "read from " << remote_ << ": " << ec.message();
+    }
+    // Timeouts: Beast already closed the socket; dropping our reference ends it.
+  }
+
+  static HttpResponse TooLarge() {
+    return RenderError(Status(Code::kTooLarge, "http: request body too large"));
+  }
+
+  void Dispatch() {
+    auto req = parser_->release();
+    parser_.reset();
+    RawRequest raw;
+    raw.method = std::string(req.method_string());
+    raw.target = std::string(req.target());
+    for (const auto& field : req) {
+      raw.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    raw.body = std::move(req.body());
+    raw.remote_addr = remote_;
+    const bool keep_alive = req.keep_alive();
+    auto executor = stream_.get_executor();
+    // The handler may block: run it on the worker pool, then come back to
+    // this connection's strand to write.
+    asio::post(*shared_->workers, [self = this->shared_from_this(), raw = std::move(raw),
+                                   keep_alive, executor]() mutable {
+      HttpResponse response = Exchange(raw, self->shared_->handler);
+      asio::post(executor, [self, response = std::move(response), keep_alive]() mutable {
+        self->Write(std::move(response), keep_alive);
+      });
+    });
+  }
+
+  void SendAndClose(HttpResponse response) { Write(std::move(response), /*keep_alive=*/false); }
+
+  void Write(HttpResponse response, bool keep_alive) {
+    if (shared_->stopping.load()) keep_alive = false;
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    try {
+      res->version(version_);
+      res->result(static_cast<unsigned>(response.status));
+      res->reason(ReasonFor(response.status));
+      for (const auto& [name, value] : response.headers) {
+        if (IsSafeHeader(name, value)) res->insert(name, value);
+      }
+      res->body() = std::move(response.body);
+      res->keep_alive(keep_alive);
+      res->prepare_payload();
+    } catch (const std::exception& e) {
+      COFFER_LOG(kError, "http") << "cannot build response: " << e.what();
+      return;  // drop the connection
+    }
+    SetDeadline(WriteTimeout());
+    bhttp::async_write(stream_, *res,
+                       [self = this->shared_from_this(), res, keep_alive](error_code ec, size_t) {
+                         if (ec) return;
+                         if (keep_alive) {
+                           self->AwaitNextRequest();
+                         } else {
+                           self->CloseGracefully();
+                         }
+                       });
+  }
+
+  std::chrono::milliseconds WriteTimeout() const {
+    return opts_.idle_timeout.count() > 0 ? opts_.idle_timeout : kDefaultWriteTimeout;
+  }
+
+  // Closes after a final response without resetting a peer that is still
+  // sending: TLS sends close_notify; plain TCP half-closes and drains a
+  // bounded amount for a bounded time.
+  void CloseGracefully() {
+    SetDeadline(kLingerTimeout);
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](error_code) { self->Close(); });
+    } else {
+      error_code ec;
+      stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+      if (ec) return;
+      Drain();
+    }
+  }
+
+  void Drain() {
+    stream_.async_read_some(asio::buffer(drain_buf_),
+                            [self = this->shared_from_this()](error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kLingerMaxBytes) {
+                                self->Close();
+                                return;
+                              }
+                              self->Drain();
+                            });
+  }
+
+  std::shared_ptr<ServerShared> shared_;
+  const ServerOptions& opts_;
+  Stream stream_;
+  std::string remote_;
+  uint64_t id_ = 0;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  unsigned version_ = 11;
+  std::array<char, 8192> drain_buf_{};
+  size_t drained_ = 0;
+};
+
+}  // namespace
+
+void StartConnection(std::shared_ptr<ServerShared> shared, boost::asio::ip::tcp::socket socket,
+                     std::string remote_addr) {
+  error_code ec;
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (shared->tls) {
+    asio::ssl::context& ctx = *shared->tls;
+    std::make_shared<Connection<TlsStream>>(std::move(shared), std::move(remote_addr),
+                                            std::move(socket), ctx)
+        ->Start();
+  } else {
+    std::make_shared<Connection<PlainStream>>(std::move(shared), std::move(remote_addr),
+                                              std::move(socket))
+        ->Start();
+  }
+}
+
+}  // namespace coffer::http::internal

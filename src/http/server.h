@@ -1,0 +1,81 @@
+// The HTTP/1.1 listener: accepts TCP (optionally TLS) connections, parses
+// requests with Boost.Beast, and hands each one to a Handler on a worker pool.
+//
+//   ServerOptions opts;
+//   opts.address = "127.0.0.1:0";            // port 0: a free port
+//   ASSIGN_OR_RETURN(auto server, Server::Start(opts, handler));
+//   std::string addr = server->BoundAddress();  // "127.0.0.1:54321"
+//
+// Threading: `io_threads` threads run the asio io_context (each connection is
+// on its own strand); handlers run on a separate pool of `worker_threads`, so
+// a handler blocking on disk never stalls I/O. The response is posted back to
+// the connection's strand for writing. No mutex is held across I/O.
+//
+// Limits enforced before the handler sees anything: request bodies over
+// `max_request_size` get 413 without being buffered; headers over
+// `max_header_bytes` get 431; malformed HTTP gets 400 and the connection is
+// closed; connections idle or slow beyond the timeouts are closed.
+//
+// Thread-safety: BoundAddress() and Stop() may be called from any thread
+// except a handler (Stop waits for running handlers). Stop() is idempotent;
+// the destructor calls it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "coffer/status.h"
+#include "http/exchange.h"
+
+namespace coffer::http {
+
+struct ServerOptions {
+  // "host:port", "[::1]:8200" or ":8200" (all interfaces). Port 0 picks a
+  // free port; see Server::BoundAddress().
+  std::string address = "127.0.0.1:8200";
+
+  bool tls = false;                  // off: plain HTTP
+  std::string tls_cert_file;         // PEM certificate (chain allowed)
+  std::string tls_key_file;          // PEM private key
+  std::string tls_client_ca_file;    // if set, client certificates are verified
+  bool tls_require_client_cert = false;
+  std::string tls_min_version = "tls12";  // tls10 | tls11 | tls12 | tls13
+
+  int64_t max_request_size = 32 << 20;  // bytes; 0: the default, < 0: unlimited
+  uint32_t max_header_bytes = 64 << 10;
+
+  // Zero disables a timeout; a zero header or idle timeout falls back to
+  // read_timeout (as Go's net/http does).
+  std::chrono::milliseconds read_header_timeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds read_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(300)};
+
+  int io_threads = 2;
+  int worker_threads = 8;
+};
+
+class Server {
+ public:
+  // Binds, listens and starts serving. InvalidArgument for a bad address or
+  // TLS configuration; IOError if the address cannot be bound.
+  static Result<std::unique_ptr<Server>> Start(const ServerOptions& options, Handler handler);
+
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server();
+
+  // The listening address, "127.0.0.1:54321" or "[::1]:54321".
+  std::string BoundAddress() const;
+
+  // Stops accepting, closes every connection and waits for running handlers.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace coffer::http
