@@ -157,7 +157,8 @@ std::optional<Status> CheckListResult(const Response& r) {
     if (it != r.data.end() && !it->is_null()) keys = &*it;
   }
   if (keys == nullptr) {
-    const bool has_other = (r.data.is_object() && !r.data.empty()) || !r.warnings.empty();
+    const size_t data_keys = r.data.is_object() ? r.data.size() - r.data.count("keys") : 0;
+    const bool has_other = data_keys > 0 || !r.warnings.empty();
     if (has_other) return std::nullopt;
     return NotFound("");
   }
