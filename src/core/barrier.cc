@@ -174,7 +174,8 @@ Status Barrier::PersistKeyring(const Keyring& ring) {
                                 {"key", crypto::Base64Encode(t.key)},
                                 {"install_time", t.install_time}});
   }
-  std::string plain = doc.dump();
+  // replace: never throw on a (corrupt) non-UTF-8 install_time.
+  std::string plain = doc.dump(-1, ' ', false, Json::error_handler_t::replace);
   ScopedCleanse wipe_plain(plain);
   ASSIGN_OR_RETURN(std::string sealed,
                    SealEnvelope(ring.root_key, kRootKeyTerm, kKeyringPath, plain));
