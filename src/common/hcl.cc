@@ -179,36 +179,17 @@ class Parser {
     tok_.offset = pos_;
     if (pos_ >= in_.size()) return Status::Ok();
     char c = in_[pos_];
-    switch (c) {
-      case '{':
-        tok_.kind = Tok::kLBrace;
+    static constexpr std::pair<char, Tok> kPunctuation[] = {
+        {'{', Tok::kLBrace},   {'}', Tok::kRBrace}, {'[', Tok::kLBracket},
+        {']', Tok::kRBracket}, {'=', Tok::kEquals}, {',', Tok::kComma}};
+    for (const auto& [ch, kind] : kPunctuation) {
+      if (c == ch) {
+        tok_.kind = kind;
         ++pos_;
         return Status::Ok();
-      case '}':
-        tok_.kind = Tok::kRBrace;
-        ++pos_;
-        return Status::Ok();
-      case '[':
-        tok_.kind = Tok::kLBracket;
-        ++pos_;
-        return Status::Ok();
-      case ']':
-        tok_.kind = Tok::kRBracket;
-        ++pos_;
-        return Status::Ok();
-      case '=':
-        tok_.kind = Tok::kEquals;
-        ++pos_;
-        return Status::Ok();
-      case ',':
-        tok_.kind = Tok::kComma;
-        ++pos_;
-        return Status::Ok();
-      case '"':
-        return LexString();
-      default:
-        break;
+      }
     }
+    if (c == '"') return LexString();
     if (c == '<' && At(pos_ + 1) == '<') return LexHeredoc();
     if (IsDigit(c) || (c == '-' && IsDigit(At(pos_ + 1)))) return LexNumber();
     if (IsIdentStart(c)) {
@@ -246,8 +227,9 @@ class Parser {
   // control characters other than tab and invalid UTF-8.
   Status AppendRawChar(std::string* out) {
     auto u = static_cast<unsigned char>(in_[pos_]);
-    if (u < 0x20 && u != '\t')
+    if (u < 0x20 && u != '\t') {
       return Error(pos_, "invalid control character " + DescribeByte(in_[pos_]));
+    }
     size_t n = Utf8SequenceLength(in_.substr(pos_));
     if (n == 0) return Error(pos_, "invalid UTF-8");
     out->append(in_.substr(pos_, n));
@@ -269,25 +251,15 @@ class Parser {
     size_t at = pos_;
     char e = At(pos_ + 1);
     pos_ += 2;
+    static constexpr std::pair<char, char> kSimple[] = {{'n', '\n'}, {'t', '\t'},  {'r', '\r'},
+                                                        {'"', '"'},  {'\\', '\\'}, {'/', '/'}};
+    for (const auto& [from, to] : kSimple) {
+      if (e == from) {
+        out->push_back(to);
+        return Status::Ok();
+      }
+    }
     switch (e) {
-      case 'n':
-        out->push_back('\n');
-        return Status::Ok();
-      case 't':
-        out->push_back('\t');
-        return Status::Ok();
-      case 'r':
-        out->push_back('\r');
-        return Status::Ok();
-      case '"':
-        out->push_back('"');
-        return Status::Ok();
-      case '\\':
-        out->push_back('\\');
-        return Status::Ok();
-      case '/':
-        out->push_back('/');
-        return Status::Ok();
       case 'u':
       case 'U': {
         size_t digits = e == 'u' ? 4 : 8;
