@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -81,14 +82,16 @@ Result<ServerFlags> ParseFlags(const std::vector<std::string>& args) {
 http::ServerOptions ListenerOptions(const config::ListenerConfig& l) {
   http::ServerOptions o;
   o.address = l.address;
-  o.tls_enabled = !l.tls_disable;
+  o.tls = !l.tls_disable;
   o.tls_cert_file = l.tls_cert_file;
   o.tls_key_file = l.tls_key_file;
   o.tls_min_version = l.tls_min_version;
   o.max_request_size = l.max_request_size;
-  o.read_header_timeout_s = l.http_read_header_timeout_s;
-  o.read_timeout_s = l.http_read_timeout_s;
-  o.idle_timeout_s = l.http_idle_timeout_s;
+  o.tls_client_ca_file = l.tls_client_ca_file;
+  o.tls_require_client_cert = l.tls_require_and_verify_client_cert;
+  o.read_header_timeout = std::chrono::seconds(l.http_read_header_timeout_s);
+  o.read_timeout = std::chrono::seconds(l.http_read_timeout_s);
+  o.idle_timeout = std::chrono::seconds(l.http_idle_timeout_s);
   return o;
 }
 

@@ -105,7 +105,7 @@ Result<Response> Core::Handle(const Request& req) {
     return route->handler(*this, req, nullptr);
   }
   std::shared_lock<std::shared_mutex> lock(state_mu_);
-  if (barrier_.Sealed()) return Sealed();
+  if (barrier_.Sealed()) return coffer::Sealed();
   ASSIGN_OR_RETURN(TokenEntry token, Authenticate(req));
   const SysRoute* route = FindSysRoute(req.path);
   if (route == nullptr) {
