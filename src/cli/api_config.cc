@@ -53,6 +53,10 @@ void GlobalFlags::Register(FlagSet* flags) {
                     std::string(kDefaultAddress) + ").");
   flags->String("ca-cert", &ca_cert,
                 "PEM file of CA certificates used to verify the server (env VAULT_CACERT).");
+  flags->String("client-cert", &client_cert,
+                "PEM client certificate for mutual TLS (env VAULT_CLIENT_CERT).");
+  flags->String("client-key", &client_key,
+                "PEM private key of -client-cert (env VAULT_CLIENT_KEY).");
   flags->Bool("tls-skip-verify", &tls_skip_verify,
               "Do not verify the server's TLS certificate. Insecure (env VAULT_SKIP_VERIFY).");
   flags->String("tls-server-name", &tls_server_name,
@@ -85,6 +89,14 @@ Result<ApiConfig> ResolveApiConfig(const GlobalFlags& values, const FlagSet& par
   }
 
   cfg.ca_cert_file = parsed.IsSet("ca-cert") ? values.ca_cert : LookupEnv(env, "CACERT").value_or("");
+
+  cfg.client_cert_file = parsed.IsSet("client-cert") ? values.client_cert
+                                                      : LookupEnv(env, "CLIENT_CERT").value_or("");
+  cfg.client_key_file = parsed.IsSet("client-key") ? values.client_key
+                                                    : LookupEnv(env, "CLIENT_KEY").value_or("");
+  if (cfg.client_cert_file.empty() != cfg.client_key_file.empty()) {
+    return InvalidArgument("a client certificate needs both -client-cert and -client-key");
+  }
 
   if (parsed.IsSet("tls-skip-verify")) {
     cfg.tls_skip_verify = values.tls_skip_verify;

@@ -6,6 +6,7 @@
 //   address      -address, COFFER_ADDR, VAULT_ADDR, "https://127.0.0.1:8200"
 //   token        COFFER_TOKEN, VAULT_TOKEN, then $HOME/.vault-token (trimmed)
 //   CA bundle    -ca-cert, COFFER_CACERT, VAULT_CACERT
+//   client cert  -client-cert/-client-key, COFFER_CLIENT_CERT/_KEY, VAULT_CLIENT_CERT/_KEY
 //   skip verify  -tls-skip-verify, COFFER_SKIP_VERIFY, VAULT_SKIP_VERIFY (Go ParseBool)
 //   server name  -tls-server-name, COFFER_TLS_SERVER_NAME, VAULT_TLS_SERVER_NAME
 //   timeout      COFFER_CLIENT_TIMEOUT, VAULT_CLIENT_TIMEOUT (Go duration or seconds), 60s
@@ -42,6 +43,8 @@ enum class OutputFormat { kTable, kJson };
 struct GlobalFlags {
   std::string address;
   std::string ca_cert;
+  std::string client_cert;
+  std::string client_key;
   bool tls_skip_verify = false;
   std::string tls_server_name;
   std::string format;
@@ -53,6 +56,8 @@ struct ApiConfig {
   std::string address;
   std::string token;
   std::string ca_cert_file;
+  std::string client_cert_file;
+  std::string client_key_file;
   bool tls_skip_verify = false;
   std::string tls_server_name;
   int timeout_s = 60;

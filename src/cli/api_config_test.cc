@@ -99,6 +99,19 @@ TEST(ApiConfigTest, CaCertPrecedence) {
   EXPECT_EQ(Resolve({"-ca-cert", "/f.pem"}, env)->ca_cert_file, "/f.pem");
 }
 
+TEST(ApiConfigTest, ClientCertificateNeedsBothHalves) {
+  auto both = Resolve({"-client-cert=/c.pem"}, {{"VAULT_CLIENT_KEY", "/k.pem"}});
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(both->client_cert_file, "/c.pem");
+  EXPECT_EQ(both->client_key_file, "/k.pem");
+  EXPECT_EQ(Resolve({}, {{"COFFER_CLIENT_CERT", "/cc.pem"}, {"VAULT_CLIENT_CERT", "/vc.pem"},
+                         {"VAULT_CLIENT_KEY", "/k.pem"}})
+                ->client_cert_file,
+            "/cc.pem");
+  EXPECT_FALSE(Resolve({"-client-cert=/c.pem"}, {}).ok());
+  EXPECT_FALSE(Resolve({}, {{"VAULT_CLIENT_KEY", "/k.pem"}}).ok());
+}
+
 TEST(ApiConfigTest, SkipVerifyUsesGoParseBoolAndFlagWins) {
   EXPECT_TRUE(Resolve({}, {{"VAULT_SKIP_VERIFY", "1"}})->tls_skip_verify);
   EXPECT_TRUE(Resolve({}, {{"VAULT_SKIP_VERIFY", "TRUE"}})->tls_skip_verify);
