@@ -13,6 +13,7 @@ polled against a deadline. Nothing here prints tokens or unseal keys.
 """
 
 import base64
+import json
 import os
 import re
 import shutil
@@ -357,6 +358,15 @@ def assert_error(resp, status, contains=None):
     assert all(isinstance(e, str) for e in body["errors"]), body
     if contains is not None:
         assert any(contains in e for e in body["errors"]), body
+    return body
+
+
+def assert_raw_error(resp, status):
+    """assert_error for a RawResponse read off a socket."""
+    assert resp.status == status, (resp.status, resp.body[:200])
+    assert resp.headers.get("content-type") == "application/json", resp.headers
+    body = json.loads(resp.body)
+    assert isinstance(body.get("errors"), list), body
     return body
 
 

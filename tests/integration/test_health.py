@@ -123,3 +123,13 @@ def test_leader_while_sealed(server):
     else:
         assert r.status_code == 200, r.text
         assert r.json()["ha_enabled"] is False
+
+
+def test_server_starts_with_api_addr(make_server):
+    srv = make_server(storage="inmem", extra_config='api_addr = "http://127.0.0.1:8200"\n')
+    srv.init_and_unseal(1, 1)
+    r = srv.get("/v1/sys/leader")
+    assert r.status_code == 200, r.text
+    b = r.json()
+    if b["ha_enabled"]:
+        assert b["leader_address"] == "http://127.0.0.1:8200"

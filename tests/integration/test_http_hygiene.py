@@ -4,8 +4,10 @@ and truncated requests, unknown methods and paths; plus keep-alive, LIST,
 server must still answer sys/health."""
 
 import socket
+import threading
 
-from coffer_harness import RawReader, assert_error, raw_connect, raw_request_bytes
+from coffer_harness import (RawReader, assert_error, assert_raw_error, raw_connect,
+                            raw_request_bytes)
 
 FORTY_MIB = 40 * 1024 * 1024
 
@@ -37,7 +39,7 @@ def test_oversized_body_is_413_without_reading_it(server):
             resp = RawReader(s).read_response()
         except socket.timeout:
             raise AssertionError("no answer: the server waited for the 40 MiB body")
-        assert resp.status == 413, (resp.status, resp.body[:200])
+        assert_raw_error(resp, 413)
     finally:
         s.close()
     server.assert_alive()
@@ -60,6 +62,7 @@ def _answer_is_4xx_or_close(server, payload, allowed):
         except socket.timeout:
             raise AssertionError("server neither answered nor closed for %r" % payload[:60])
         assert resp.status in allowed, (payload[:60], resp.status, resp.body[:200])
+        assert_raw_error(resp, resp.status)
         return resp
     finally:
         s.close()
@@ -183,3 +186,22 @@ def test_oversized_header_block_is_rejected(server):
     junk = b"GET /v1/sys/health HTTP/1.1\r\nHost: x\r\nX-Junk: " + b"a" * 200000 + b"\r\n\r\n"
     _answer_is_4xx_or_close(server, junk, (400, 413, 431))
     server.assert_alive()
+
+
+def test_concurrent_requests_all_succeed(unsealed):
+    results = []
+    lock = threading.Lock()
+
+    def worker():
+        for _ in range(10):
+            r = unsealed.get("/v1/sys/key-status", token=unsealed.root_token)
+            with lock:
+                results.append(r.status_code)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(results) == 80
+    assert set(results) == {200}, results
