@@ -267,6 +267,8 @@ class Connection final : public ConnectionBase,
       res->body() = std::move(response.body);
       res->keep_alive(keep_alive);
       res->prepare_payload();
+      // RFC 9110: no Content-Length on 204 (Beast 1.74 writes "0").
+      if (response.status == 204 || response.status == 304) res->erase(bhttp::field::content_length);
     } catch (const std::exception& e) {
       COFFER_LOG(kError, "http") << "cannot build response: " << e.what();
       return;  // drop the connection

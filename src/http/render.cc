@@ -96,13 +96,14 @@ std::string RenderEnvelope(const Request& request, const Response& r,
   } else {
     w.Add("wrap_info", nullptr);
   }
-  w.Add("warnings", r.warnings.empty() ? Json(nullptr) : Json(r.warnings));
+  // A wrapped response carries only wrap_info (Vault leaves the rest zero).
+  w.Add("warnings", wrapped || r.warnings.empty() ? Json(nullptr) : Json(r.warnings));
   if (!wrapped && r.auth.has_value()) {
     w.Raw("auth", RenderAuth(*r.auth));
   } else {
     w.Add("auth", nullptr);
   }
-  w.Add("mount_type", r.mount_type);
+  w.Add("mount_type", wrapped ? std::string() : r.mount_type);
   return std::move(w).Finish();
 }
 

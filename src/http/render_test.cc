@@ -153,6 +153,7 @@ TEST(RenderResponseTest, WrappedResponseHidesDataAndAuth) {
   Response resp = Response::Data(Json{{"secret_id", "s3cr3t"}});
   resp.auth = AuthInfo{};
   resp.secret = SecretInfo{"lease", true, 10};
+  resp.mount_type = "approle";
   resp.wrap_info = WrapInfo{"hvs.wrap", "wacc", 300, "2024-05-01T10:11:12.123456789Z",
                             "auth/approle/role/app/secret-id", ""};
   HttpResponse r = RenderResponse(Req(Operation::kUpdate, "auth/approle/role/app/secret-id"),
@@ -164,6 +165,8 @@ TEST(RenderResponseTest, WrappedResponseHidesDataAndAuth) {
   EXPECT_TRUE(body["auth"].is_null());
   EXPECT_EQ(body["lease_id"], "");
   EXPECT_EQ(body["lease_duration"], 0);
+  EXPECT_EQ(body["request_id"], "");
+  EXPECT_EQ(body["mount_type"], "");
   EXPECT_EQ(body["wrap_info"], (Json{{"token", "hvs.wrap"},
                                      {"accessor", "wacc"},
                                      {"ttl", 300},

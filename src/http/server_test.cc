@@ -140,6 +140,9 @@ TEST(ServerTest, StatusCodesAndBodiesOnTheWire) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 204);
   EXPECT_EQ(r->body, "");
+  EXPECT_EQ(r->headers.count("content-length"), 0u);
+  EXPECT_EQ(r->headers.count("content-type"), 0u);
+  EXPECT_EQ(r->headers["cache-control"], "no-store");
 
   r = client.Do("GET", "/v1/denied", "", {});
   ASSERT_TRUE(r.ok());
