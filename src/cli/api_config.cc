@@ -48,6 +48,7 @@ std::optional<std::string> LookupEnv(const EnvLookup& env, std::string_view name
 }
 
 void GlobalFlags::Register(FlagSet* flags) {
+  flags->SetGroup("HTTP Options");
   flags->String("address", &address,
                 "Address of the server (env COFFER_ADDR, VAULT_ADDR; default " +
                     std::string(kDefaultAddress) + ").");
@@ -61,6 +62,7 @@ void GlobalFlags::Register(FlagSet* flags) {
               "Do not verify the server's TLS certificate. Insecure (env VAULT_SKIP_VERIFY).");
   flags->String("tls-server-name", &tls_server_name,
                 "Name to use as SNI and to verify the server certificate against.");
+  flags->SetGroup("Output Options");
   flags->String("format", &format, "Output format: \"table\" or \"json\" (env VAULT_FORMAT).");
 }
 

@@ -6,13 +6,13 @@ namespace coffer::cli {
 
 Invocation::Invocation(CommandContext& ctx, std::string usage)
     : ctx_(ctx), usage_(std::move(usage)) {
-  global_.Register(&flags_);
+  flags_.SetGroup("Command Options");
 }
 
 std::string Invocation::Usage() const {
   std::string text = usage_;
   if (!text.empty() && text.back() != '\n') text += '\n';
-  return text + "\nOptions:\n\n" + flags_.Usage();
+  return text + "\n" + flags_.Usage();
 }
 
 int Invocation::UsageError(std::string_view message) {
@@ -21,6 +21,8 @@ int Invocation::UsageError(std::string_view message) {
 }
 
 std::optional<int> Invocation::Parse(const std::vector<std::string>& args) {
+  // Registered last so the command's own flags head the listing.
+  global_.Register(&flags_);
   Result<std::vector<std::string>> positional = flags_.Parse(args);
   if (!positional.ok()) return UsageError(positional.status().message());
   if (flags_.help_requested()) {

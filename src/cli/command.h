@@ -58,7 +58,8 @@ struct CommandSpec {
 class Invocation {
  public:
   // `usage` is the text shown above the flag listing for -h and flag errors.
-  // The global API and output flags are registered here.
+  // The global API and output flags are registered by Parse(), after the
+  // command's own; Parse() is called once.
   Invocation(CommandContext& ctx, std::string usage);
 
   FlagSet& flags() { return flags_; }

@@ -8,7 +8,7 @@
 namespace coffer::cli {
 
 void FlagSet::Add(std::string name, Kind kind, void* target, std::string usage) {
-  flags_.push_back(Flag{std::move(name), kind, target, std::move(usage)});
+  flags_.push_back(Flag{std::move(name), kind, target, std::move(usage), group_});
 }
 
 void FlagSet::String(std::string name, std::string* target, std::string usage) {
@@ -120,7 +120,12 @@ Result<std::vector<std::string>> FlagSet::Parse(const std::vector<std::string>& 
 
 std::string FlagSet::Usage() const {
   std::string out;
+  const std::string* group = nullptr;
   for (const Flag& f : flags_) {
+    if (!f.group.empty() && (group == nullptr || *group != f.group)) {
+      out += f.group + ":\n\n";
+    }
+    group = &f.group;
     out += "  -" + f.name;
     switch (f.kind) {
       case Kind::kString:

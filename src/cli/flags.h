@@ -35,6 +35,9 @@ class FlagSet {
   // Repeatable: each occurrence appends one value.
   void StringList(std::string name, std::vector<std::string>* target, std::string usage);
 
+  // Flags registered after this call are listed under `title` in Usage().
+  void SetGroup(std::string title) { group_ = std::move(title); }
+
   // Parses `args` (the arguments after the command name) and returns the
   // positional arguments. Errors (unknown flag, missing or malformed value)
   // are InvalidArgument with a one-line message naming the flag.
@@ -46,7 +49,8 @@ class FlagSet {
   bool IsSet(std::string_view name) const;
 
   // The flag listing, one "  -name=<type>" line plus an indented usage line
-  // per flag, in registration order.
+  // per flag, in registration order, with a "<group>:" heading wherever the
+  // group changes.
   std::string Usage() const;
 
  private:
@@ -56,6 +60,7 @@ class FlagSet {
     Kind kind;
     void* target;
     std::string usage;
+    std::string group;
     bool set = false;
   };
 
@@ -64,6 +69,7 @@ class FlagSet {
   static Status Assign(Flag& flag, std::string_view value);
 
   std::vector<Flag> flags_;
+  std::string group_;
   bool help_requested_ = false;
 };
 

@@ -157,5 +157,21 @@ TEST(FlagSetTest, UsageListsFlagsInOrder) {
   EXPECT_NE(u.find("how many"), std::string::npos);
 }
 
+TEST(FlagSetTest, UsageShowsGroupHeadings) {
+  std::string a, b, c;
+  FlagSet flags;
+  flags.SetGroup("Command Options");
+  flags.String("a", &a, "first");
+  flags.SetGroup("HTTP Options");
+  flags.String("b", &b, "second");
+  flags.String("c", &c, "third");
+  std::string u = flags.Usage();
+  EXPECT_EQ(u.rfind("Command Options:\n\n  -a=<string>", 0), 0u) << u;
+  size_t http = u.find("HTTP Options:\n\n  -b=<string>");
+  ASSERT_NE(http, std::string::npos) << u;
+  EXPECT_EQ(u.find("HTTP Options:", http + 1), std::string::npos);
+  EXPECT_LT(http, u.find("-c=<string>"));
+}
+
 }  // namespace
 }  // namespace coffer::cli
