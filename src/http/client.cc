@@ -3,9 +3,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <chrono>
-#include <optional>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,6 +10,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <optional>
 
 namespace coffer::http {
 namespace {
@@ -51,7 +50,7 @@ struct Client::Impl {
   Status config_error;  // reported by every Do when the options are unusable
   bool tls = false;
   std::string scheme;
-  std::string host;       // without brackets
+  std::string host;  // without brackets
   std::string port;
   std::string host_port;  // "127.0.0.1:8200" / "[::1]:8200", also the Host header
   std::string server_name;
@@ -174,7 +173,8 @@ struct Client::Impl {
     if (ec) {
       std::string why = ErrorText(ec);
       const long verify = SSL_get_verify_result(ssl);
-      if (verify != X509_V_OK) why += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
+      if (verify != X509_V_OK)
+        why += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
       Disconnect();
       return Unavailable("tls handshake with " + host_port + ": " + why);
     }
@@ -216,8 +216,7 @@ struct Client::Impl {
     return {std::move(out), false};
   }
 
-  Result<ClientResponse> Do(std::string_view method, std::string_view target,
-                            std::string_view body,
+  Result<ClientResponse> Do(std::string_view method, std::string_view target, std::string_view body,
                             const std::map<std::string, std::string>& headers) {
     RETURN_IF_ERROR(config_error);
     bhttp::request<bhttp::string_body> req;

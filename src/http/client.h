@@ -24,12 +24,12 @@ namespace coffer::http {
 
 struct ClientOptions {
   std::string address = "http://127.0.0.1:8200";  // or https://host:port
-  std::string ca_cert_file;      // PEM; empty: the system trust store
+  std::string ca_cert_file;                       // PEM; empty: the system trust store
   bool tls_skip_verify = false;
   std::string tls_server_name;   // SNI and the name verified; empty: the address host
   std::string client_cert_file;  // optional client certificate (mutual TLS)
   std::string client_key_file;
-  int timeout_s = 60;            // per request: connect, write and read together
+  int timeout_s = 60;  // per request: connect, write and read together
 };
 
 struct ClientResponse {
@@ -48,8 +48,7 @@ class Client {
   // `target` is the request-target: "/v1/sys/health?standbycode=200".
   // `headers` are sent as given; Host, Content-Length and User-Agent are set
   // unless present.
-  Result<ClientResponse> Do(std::string_view method, std::string_view target,
-                            std::string_view body,
+  Result<ClientResponse> Do(std::string_view method, std::string_view target, std::string_view body,
                             const std::map<std::string, std::string>& headers = {});
 
  private:

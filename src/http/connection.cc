@@ -4,13 +4,12 @@
 #include "http/connection.h"
 
 #include <array>
-#include <type_traits>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <type_traits>
 
 #include "common/log.h"
 
@@ -122,16 +121,15 @@ class Connection final : public ConnectionBase,
   void Begin() {
     if constexpr (kTls) {
       SetDeadline(opts_.read_header_timeout);
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              [self = this->shared_from_this()](error_code ec) {
-                                if (ec) {
-                                  COFFER_LOG(kDebug, "http")
-                                      << "TLS handshake with " << self->remote_
-                                      << " failed: " << ec.message();
-                                  return;
-                                }
-                                self->ReadHeader();
-                              });
+      stream_.async_handshake(
+          asio::ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
+            if (ec) {
+              COFFER_LOG(kDebug, "http")
+                  << "TLS handshake with " << self->remote_ << " failed: " << ec.message();
+              return;
+            }
+            self->ReadHeader();
+          });
     } else {
       ReadHeader();
     }
@@ -162,10 +160,9 @@ class Connection final : public ConnectionBase,
       parser_->body_limit(static_cast<uint64_t>(opts_.max_request_size));
     }
     SetDeadline(opts_.read_header_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = this->shared_from_this()](error_code ec, size_t) {
-                               self->OnHeader(ec);
-                             });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(error_code ec) {
@@ -186,7 +183,8 @@ class Connection final : public ConnectionBase,
       return;
     }
     if (version_ == 11 && beast::iequals(req[bhttp::field::expect], "100-continue")) {
-      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+      auto cont =
+          std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
       SetDeadline(WriteTimeout());
       bhttp::async_write(stream_, *cont,
                          [self = this->shared_from_this(), cont](error_code wec, size_t) {
@@ -268,7 +266,8 @@ class Connection final : public ConnectionBase,
       res->keep_alive(keep_alive);
       res->prepare_payload();
       // RFC 9110: no Content-Length on 204 (Beast 1.74 writes "0").
-      if (response.status == 204 || response.status == 304) res->erase(bhttp::field::content_length);
+      if (response.status == 204 || response.status == 304)
+        res->erase(bhttp::field::content_length);
     } catch (const std::exception& e) {
       COFFER_LOG(kError, "http") << "cannot build response: " << e.what();
       return;  // drop the connection

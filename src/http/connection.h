@@ -14,16 +14,15 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include "http/server.h"
 
@@ -50,7 +49,7 @@ struct ServerShared {
  private:
   std::mutex mu_;
   std::map<uint64_t, std::weak_ptr<ConnectionBase>> live_;  // guarded by mu_
-  uint64_t next_id_ = 1;                                     // guarded by mu_
+  uint64_t next_id_ = 1;                                    // guarded by mu_
 };
 
 // Serves `socket` (TLS if shared->tls) until the peer goes away, a timeout

@@ -76,8 +76,7 @@ bool IsEnvelopeKey(std::string_view key) {
   return false;
 }
 
-std::string RenderEnvelope(const Request& request, const Response& r,
-                           std::string_view request_id) {
+std::string RenderEnvelope(const Request& request, const Response& r, std::string_view request_id) {
   const bool wrapped = r.wrap_info.has_value();
   ObjectWriter w;
   if (!wrapped && IsInjectedRoute(request.path) && r.data.is_object()) {
@@ -118,8 +117,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 // Headers a handler may not set: the transport and the renderer own them.
 bool IsReservedHeader(std::string_view name) {
-  for (std::string_view r : {"content-type", "content-length", "transfer-encoding", "connection",
-                             "cache-control"}) {
+  for (std::string_view r :
+       {"content-type", "content-length", "transfer-encoding", "connection", "cache-control"}) {
     if (EqualsIgnoreCase(name, r)) return true;
   }
   return false;
@@ -175,17 +174,24 @@ std::optional<Status> CheckListResult(const Response& r) {
 
 bool IsInjectedRoute(std::string_view path) {
   static constexpr std::string_view kExact[] = {
-      "sys/audit",          "sys/auth",
-      "sys/config/cors",    "sys/config/auditing/request-headers",
-      "sys/capabilities",   "sys/capabilities-accessor",
-      "sys/capabilities-self", "sys/key-status",
-      "sys/mounts",         "sys/policy",
-      "sys/rekey/backup",   "sys/rekey/recovery-key-backup",
-      "sys/remount",        "sys/rotate",
+      "sys/audit",
+      "sys/auth",
+      "sys/config/cors",
+      "sys/config/auditing/request-headers",
+      "sys/capabilities",
+      "sys/capabilities-accessor",
+      "sys/capabilities-self",
+      "sys/key-status",
+      "sys/mounts",
+      "sys/policy",
+      "sys/rekey/backup",
+      "sys/rekey/recovery-key-backup",
+      "sys/remount",
+      "sys/rotate",
       "sys/wrapping/wrap",
   };
   static constexpr std::string_view kPrefixes[] = {
-      "sys/audit/", "sys/audit-hash/", "sys/auth/", "sys/config/auditing/request-headers/",
+      "sys/audit/",  "sys/audit-hash/", "sys/auth/", "sys/config/auditing/request-headers/",
       "sys/mounts/", "sys/policy/",
   };
   for (auto p : kPrefixes) {

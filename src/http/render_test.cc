@@ -154,10 +154,11 @@ TEST(RenderResponseTest, WrappedResponseHidesDataAndAuth) {
   resp.auth = AuthInfo{};
   resp.secret = SecretInfo{"lease", true, 10};
   resp.mount_type = "approle";
-  resp.wrap_info = WrapInfo{"hvs.wrap", "wacc", 300, "2024-05-01T10:11:12.123456789Z",
-                            "auth/approle/role/app/secret-id", ""};
-  HttpResponse r = RenderResponse(Req(Operation::kUpdate, "auth/approle/role/app/secret-id"),
-                                  resp, "id");
+  resp.wrap_info = WrapInfo{
+      "hvs.wrap", "wacc", 300, "2024-05-01T10:11:12.123456789Z", "auth/approle/role/app/secret-id",
+      ""};
+  HttpResponse r =
+      RenderResponse(Req(Operation::kUpdate, "auth/approle/role/app/secret-id"), resp, "id");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body.find("s3cr3t"), std::string::npos);
   Json body = Body(r);
@@ -177,8 +178,8 @@ TEST(RenderResponseTest, WrappedResponseHidesDataAndAuth) {
 
 TEST(RenderResponseTest, ListWithoutKeysIs404) {
   const Request list = Req(Operation::kList, "secret/metadata/");
-  for (const Json& data : {Json(nullptr), Json::object(), Json{{"keys", Json::array()}},
-                           Json{{"keys", nullptr}}}) {
+  for (const Json& data :
+       {Json(nullptr), Json::object(), Json{{"keys", Json::array()}}, Json{{"keys", nullptr}}}) {
     HttpResponse r = RenderResponse(list, Response::Data(data), "id");
     EXPECT_EQ(r.status, 404) << data.dump();
     EXPECT_EQ(r.body, R"({"errors":[]})");
@@ -211,12 +212,27 @@ TEST(RenderResponseTest, InjectedRoutesCopyDataToTopLevel) {
 }
 
 TEST(IsInjectedRouteTest, ExactAndPrefixRoutes) {
-  for (const char* p : {"sys/audit", "sys/audit/file", "sys/audit-hash/file", "sys/auth",
-                        "sys/auth/userpass", "sys/auth/userpass/tune", "sys/capabilities",
-                        "sys/capabilities-accessor", "sys/capabilities-self", "sys/key-status",
-                        "sys/mounts", "sys/mounts/secret", "sys/mounts/secret/tune", "sys/policy",
-                        "sys/policy/", "sys/policy/web", "sys/remount", "sys/rotate",
-                        "sys/wrapping/wrap", "sys/config/cors", "sys/rekey/backup"}) {
+  for (const char* p : {"sys/audit",
+                        "sys/audit/file",
+                        "sys/audit-hash/file",
+                        "sys/auth",
+                        "sys/auth/userpass",
+                        "sys/auth/userpass/tune",
+                        "sys/capabilities",
+                        "sys/capabilities-accessor",
+                        "sys/capabilities-self",
+                        "sys/key-status",
+                        "sys/mounts",
+                        "sys/mounts/secret",
+                        "sys/mounts/secret/tune",
+                        "sys/policy",
+                        "sys/policy/",
+                        "sys/policy/web",
+                        "sys/remount",
+                        "sys/rotate",
+                        "sys/wrapping/wrap",
+                        "sys/config/cors",
+                        "sys/rekey/backup"}) {
     EXPECT_TRUE(IsInjectedRoute(p)) << p;
   }
   for (const char* p : {"sys/health", "sys/policies/acl/web", "sys/mountsx", "sys/wrapping/unwrap",

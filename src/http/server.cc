@@ -4,9 +4,6 @@
 
 #include <openssl/ssl.h>
 
-#include <thread>
-#include <vector>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,6 +11,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <thread>
+#include <vector>
 
 #include "common/log.h"
 #include "http/connection.h"
@@ -63,8 +62,8 @@ Result<tcp::endpoint> ResolveListenAddress(asio::io_context& ioc, const std::str
   tcp::resolver resolver(ioc);
   auto results = resolver.resolve(host, port_text, ec);
   if (ec || results.empty()) {
-    return InvalidArgument("cannot resolve listen address \"" + address + "\": " +
-                           (ec ? ec.message() : "no addresses"));
+    return InvalidArgument("cannot resolve listen address \"" + address +
+                           "\": " + (ec ? ec.message() : "no addresses"));
   }
   return results.begin()->endpoint();
 }

@@ -36,10 +36,10 @@ struct ServerOptions {
   // free port; see Server::BoundAddress().
   std::string address = "127.0.0.1:8200";
 
-  bool tls = false;                  // off: plain HTTP
-  std::string tls_cert_file;         // PEM certificate (chain allowed)
-  std::string tls_key_file;          // PEM private key
-  std::string tls_client_ca_file;    // if set, client certificates are verified
+  bool tls = false;                // off: plain HTTP
+  std::string tls_cert_file;       // PEM certificate (chain allowed)
+  std::string tls_key_file;        // PEM private key
+  std::string tls_client_ca_file;  // if set, client certificates are verified
   bool tls_require_client_cert = false;
   std::string tls_min_version = "tls12";  // tls10 | tls11 | tls12 | tls13
 

@@ -3,12 +3,11 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -85,7 +84,8 @@ class RawConn {
     char buf[4096];
     while (std::chrono::steady_clock::now() < end) {
       pollfd p{fd_, POLLIN, 0};
-      const auto left = std::chrono::duration_cast<milliseconds>(end - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<milliseconds>(end - std::chrono::steady_clock::now());
       if (poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 1))) <= 0) continue;
       const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
       if (n <= 0) {
@@ -223,9 +223,11 @@ TEST(ServerTest, OversizedChunkedBodyIs413) {
 TEST(ServerTest, MalformedRequestIs400AndClosed) {
   auto server = MustStart(TestOptions(), Echo);
   ASSERT_TRUE(server);
-  for (const char* junk : {"NOT AN HTTP REQUEST\r\n\r\n", "GET /v1/x HTTP/1.1\r\nBad Header\r\n\r\n",
-                           "GET /v1/x HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "\x16\x03\x01\x02"
-                                                                               "\x00\x01\r\n\r\n"}) {
+  for (const char* junk :
+       {"NOT AN HTTP REQUEST\r\n\r\n", "GET /v1/x HTTP/1.1\r\nBad Header\r\n\r\n",
+        "GET /v1/x HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+        "\x16\x03\x01\x02"
+        "\x00\x01\r\n\r\n"}) {
     RawConn conn(PortOf(server->BoundAddress()));
     conn.Send(junk);
     bool closed = false;
@@ -338,11 +340,12 @@ TEST(ServerTest, FiftyParallelRequests) {
   for (int i = 0; i < kN; ++i) {
     threads.emplace_back([&, i] {
       Client c = MakeClient(*server);
-      auto r = c.Do("PUT", "/v1/secret/p" + std::to_string(i), R"({"i":)" + std::to_string(i) + "}",
-                    {});
+      auto r =
+          c.Do("PUT", "/v1/secret/p" + std::to_string(i), R"({"i":)" + std::to_string(i) + "}", {});
       if (!r.ok() || r->status != 200) return;
       Json b = Json::parse(r->body);
-      if (b["data"]["path"] == "secret/p" + std::to_string(i) && b["data"]["data"]["i"] == i) ++good;
+      if (b["data"]["path"] == "secret/p" + std::to_string(i) && b["data"]["data"]["i"] == i)
+        ++good;
     });
   }
   for (auto& t : threads) t.join();

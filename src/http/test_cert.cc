@@ -33,8 +33,8 @@ Status AddExtension(X509* cert, X509* issuer, int nid, const std::string& value)
   return Status::Ok();
 }
 
-Result<CertPtr> MakeCert(EVP_PKEY* key, const std::string& common_name, long serial,
-                         X509* issuer, EVP_PKEY* issuer_key,
+Result<CertPtr> MakeCert(EVP_PKEY* key, const std::string& common_name, long serial, X509* issuer,
+                         EVP_PKEY* issuer_key,
                          const std::vector<std::pair<int, std::string>>& extensions) {
   CertPtr cert(X509_new());
   if (!cert) return Internal("test cert: X509_new failed");
@@ -90,11 +90,10 @@ Result<TestCert> GenerateTestCert(const std::vector<std::string>& dns_names,
   KeyPtr leaf_key(EVP_EC_gen("P-256"));
   if (!ca_key || !leaf_key) return Internal("test cert: key generation failed");
 
-  ASSIGN_OR_RETURN(CertPtr ca,
-                   MakeCert(ca_key.get(), "Coffer Test CA", 1, nullptr, ca_key.get(),
-                            {{NID_basic_constraints, "critical,CA:TRUE"},
-                             {NID_key_usage, "critical,keyCertSign,cRLSign"},
-                             {NID_subject_key_identifier, "hash"}}));
+  ASSIGN_OR_RETURN(CertPtr ca, MakeCert(ca_key.get(), "Coffer Test CA", 1, nullptr, ca_key.get(),
+                                        {{NID_basic_constraints, "critical,CA:TRUE"},
+                                         {NID_key_usage, "critical,keyCertSign,cRLSign"},
+                                         {NID_subject_key_identifier, "hash"}}));
   std::string san;
   for (const auto& d : dns_names) san += (san.empty() ? "" : ",") + std::string("DNS:") + d;
   for (const auto& ip : ip_addresses) san += (san.empty() ? "" : ",") + std::string("IP:") + ip;
@@ -106,8 +105,7 @@ Result<TestCert> GenerateTestCert(const std::vector<std::string>& dns_names,
   };
   if (!san.empty()) leaf_ext.emplace_back(NID_subject_alt_name, san);
   const std::string cn = dns_names.empty() ? "coffer-test" : dns_names.front();
-  ASSIGN_OR_RETURN(CertPtr leaf,
-                   MakeCert(leaf_key.get(), cn, 2, ca.get(), ca_key.get(), leaf_ext));
+  ASSIGN_OR_RETURN(CertPtr leaf, MakeCert(leaf_key.get(), cn, 2, ca.get(), ca_key.get(), leaf_ext));
   return TestCert{CertPem(ca.get()), CertPem(leaf.get()), KeyPem(leaf_key.get())};
 }
 

@@ -11,9 +11,14 @@ constexpr std::string_view kMergePatchType = "application/merge-patch+json";
 
 // Headers copied into Request::headers (lower-case names).
 constexpr std::string_view kForwardedHeaders[] = {
-    "x-vault-index",   "x-vault-namespace",    "x-vault-request",
-    "x-vault-wrap-format", "x-vault-forward", "x-vault-inconsistent",
-    "x-vault-no-request-forwarding", "user-agent",
+    "x-vault-index",
+    "x-vault-namespace",
+    "x-vault-request",
+    "x-vault-wrap-format",
+    "x-vault-forward",
+    "x-vault-inconsistent",
+    "x-vault-no-request-forwarding",
+    "user-agent",
 };
 
 char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -90,8 +95,8 @@ bool IsPrintablePath(std::string_view s) {
         (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
       return false;
     }
-    if (cp >= 0x80 && cp <= 0x9f) return false;           // C1 controls
-    if (cp == 0x2028 || cp == 0x2029) return false;        // line/paragraph separators
+    if (cp >= 0x80 && cp <= 0x9f) return false;      // C1 controls
+    if (cp == 0x2028 || cp == 0x2029) return false;  // line/paragraph separators
     i += len;
   }
   return true;
@@ -353,7 +358,8 @@ Result<Request> TranslateRequest(const RawRequest& raw) {
   // Split the target; accept absolute-form ("http://host/v1/...").
   std::string_view target = raw.target;
   for (std::string_view scheme : {"http://", "https://"}) {
-    if (target.size() >= scheme.size() && EqualsIgnoreCase(target.substr(0, scheme.size()), scheme)) {
+    if (target.size() >= scheme.size() &&
+        EqualsIgnoreCase(target.substr(0, scheme.size()), scheme)) {
       target.remove_prefix(scheme.size());
       const size_t slash = target.find_first_of("/?");
       target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
@@ -392,9 +398,9 @@ Result<Request> TranslateRequest(const RawRequest& raw) {
     const std::string_view content_type = FindHeader(raw, "content-type").value_or("");
     const std::string media = Lower(Trim(content_type.substr(0, content_type.find(';'))));
     if (media != kMergePatchType) {
-      return Status(Code::kUnsupportedMediaType,
-                    "PATCH requires Content-Type of " + std::string(kMergePatchType) +
-                        ", provided " + std::string(content_type));
+      return Status(Code::kUnsupportedMediaType, "PATCH requires Content-Type of " +
+                                                     std::string(kMergePatchType) + ", provided " +
+                                                     std::string(content_type));
     }
   } else if (m == "DELETE") {
     req.operation = Operation::kDelete;

@@ -50,11 +50,11 @@ TEST(NormalizePathTest, NonApiPathsAreNotFoundWithEmptyMessage) {
 }
 
 TEST(NormalizePathTest, RejectsInvalidPaths) {
-  for (const char* p : {"/v1/secret/%zz", "/v1/secret/%4", "/v1/secret/a%00b", "/v1/secret/a%0Ab",
-                        "/v1/secret/%7F", "/v1/secret/%C2%85", "/v1/secret/%FF",
-                        "/v1/secret/%C0%AF", "/v1/secret/../sys/seal", "/v1/secret/..",
-                        "/v1/../v1/sys", "/v1/secret/%2E%2E/x", "/v1/secret/./x",
-                        "/v1/secret/%E2%80%A8"}) {
+  for (const char* p :
+       {"/v1/secret/%zz", "/v1/secret/%4", "/v1/secret/a%00b", "/v1/secret/a%0Ab", "/v1/secret/%7F",
+        "/v1/secret/%C2%85", "/v1/secret/%FF", "/v1/secret/%C0%AF", "/v1/secret/../sys/seal",
+        "/v1/secret/..", "/v1/../v1/sys", "/v1/secret/%2E%2E/x", "/v1/secret/./x",
+        "/v1/secret/%E2%80%A8"}) {
     auto r = NormalizePath(p);
     ASSERT_FALSE(r.ok()) << p;
     EXPECT_EQ(r.status(), InvalidArgument("invalid path")) << p;
@@ -72,8 +72,8 @@ TEST(TranslateTest, MethodsMapToOperations) {
   EXPECT_EQ(MustTranslate(Make("DELETE", "/v1/a")).operation, Operation::kDelete);
   EXPECT_EQ(MustTranslate(Make("HEAD", "/v1/sys/health")).operation, Operation::kHead);
   EXPECT_EQ(MustTranslate(Make("LIST", "/v1/a")).operation, Operation::kList);
-  EXPECT_EQ(MustTranslate(Make("PATCH", "/v1/a", "{}",
-                               {{"Content-Type", "application/merge-patch+json"}}))
+  EXPECT_EQ(MustTranslate(
+                Make("PATCH", "/v1/a", "{}", {{"Content-Type", "application/merge-patch+json"}}))
                 .operation,
             Operation::kPatch);
 }
@@ -144,8 +144,11 @@ TEST(TranslateTest, BodyParsing) {
   EXPECT_EQ(MustTranslate(Make("POST", "/v1/a")).data, Json::object());
   EXPECT_EQ(MustTranslate(Make("PUT", "/v1/a", " \r\n ")).data, Json::object());
   Request r = MustTranslate(
-      Make("POST", "/v1/a", R"({"x":1,"gone":null,"nested":{"keep":null},"u":"v","big":12345678901234567890})"));
-  EXPECT_EQ(r.data, (Json{{"x", 1}, {"nested", {{"keep", nullptr}}}, {"u", "v"},
+      Make("POST", "/v1/a",
+           R"({"x":1,"gone":null,"nested":{"keep":null},"u":"v","big":12345678901234567890})"));
+  EXPECT_EQ(r.data, (Json{{"x", 1},
+                          {"nested", {{"keep", nullptr}}},
+                          {"u", "v"},
                           {"big", 12345678901234567890ULL}}));
   for (const char* bad : {"[1,2]", "\"s\"", "42", "null", "{", "{\"a\":}", "{} x", "\xff"}) {
     EXPECT_EQ(TranslateError(Make("POST", "/v1/a", bad)), InvalidArgument("error parsing JSON"))
@@ -162,22 +165,21 @@ TEST(TranslateTest, DeeplyNestedBodyIsRefused) {
   EXPECT_TRUE(TranslateRequest(Make("POST", "/v1/a", ok)).ok());
   // Brackets inside strings do not count.
   const std::string brackets(kMaxJsonDepth * 2, '[');
-  EXPECT_TRUE(
-      TranslateRequest(Make("POST", "/v1/a", "{\"a\":\"" + brackets + "\\\"[[\"}")).ok());
+  EXPECT_TRUE(TranslateRequest(Make("POST", "/v1/a", "{\"a\":\"" + brackets + "\\\"[[\"}")).ok());
 }
 
 TEST(TranslateTest, PatchRequiresMergePatchMediaType) {
-  EXPECT_TRUE(TranslateRequest(Make("PATCH", "/v1/a", "{}",
-                                    {{"content-type", "Application/Merge-Patch+JSON; charset=utf-8"}}))
-                  .ok());
+  EXPECT_TRUE(
+      TranslateRequest(Make("PATCH", "/v1/a", "{}",
+                            {{"content-type", "Application/Merge-Patch+JSON; charset=utf-8"}}))
+          .ok());
   Status s = TranslateError(Make("PATCH", "/v1/a", "{}", {{"Content-Type", "application/json"}}));
   EXPECT_EQ(s, Status(Code::kUnsupportedMediaType,
                       "PATCH requires Content-Type of application/merge-patch+json, provided "
                       "application/json"));
   s = TranslateError(Make("PATCH", "/v1/a", "{}"));
   EXPECT_EQ(s.code(), Code::kUnsupportedMediaType);
-  EXPECT_EQ(s.message(),
-            "PATCH requires Content-Type of application/merge-patch+json, provided ");
+  EXPECT_EQ(s.message(), "PATCH requires Content-Type of application/merge-patch+json, provided ");
 }
 
 // --- Headers ---
@@ -230,14 +232,14 @@ TEST(TranslateTest, SelectedHeadersCopiedLowerCase) {
                                   {"X-Vault-Inconsistent", "forward-active-node"},
                                   {"X-Vault-Token", "s.secret"},
                                   {"Cookie", "c=1"}}));
-  EXPECT_EQ(r.headers, (std::map<std::string, std::string>{
-                           {"x-vault-request", "true"},
-                           {"x-vault-namespace", "root"},
-                           {"user-agent", "hvac"},
-                           {"x-vault-index", "idx"},
-                           {"x-vault-wrap-format", "jwt"},
-                           {"x-vault-forward", "active-node"},
-                           {"x-vault-inconsistent", "forward-active-node"}}));
+  EXPECT_EQ(r.headers,
+            (std::map<std::string, std::string>{{"x-vault-request", "true"},
+                                                {"x-vault-namespace", "root"},
+                                                {"user-agent", "hvac"},
+                                                {"x-vault-index", "idx"},
+                                                {"x-vault-wrap-format", "jwt"},
+                                                {"x-vault-forward", "active-node"},
+                                                {"x-vault-inconsistent", "forward-active-node"}}));
   EXPECT_EQ(r.remote_addr, "10.0.0.1:5000");
 }
 
@@ -259,8 +261,8 @@ TEST(ParseDurationSecondsTest, GoDurations) {
   EXPECT_EQ(*ParseDurationSeconds("-1m"), -60);
   EXPECT_EQ(*ParseDurationSeconds("7d"), 604800);
   EXPECT_EQ(*ParseDurationSeconds(".5m"), 30);
-  for (const char* bad : {"", "s", "1x", "h1", "1.", "--1s", "1e3s", "99999999999h",
-                          "99999999999999999999"}) {
+  for (const char* bad :
+       {"", "s", "1x", "h1", "1.", "--1s", "1e3s", "99999999999h", "99999999999999999999"}) {
     auto r = ParseDurationSeconds(bad);
     EXPECT_FALSE(r.ok()) << bad;
   }
@@ -272,7 +274,8 @@ TEST(ParseBoolTest, GoSpellings) {
   for (const char* f : {"0", "f", "F", "FALSE", "false", "False"}) {
     EXPECT_EQ(ParseBool(f), false) << f;
   }
-  for (const char* x : {"", "yes", "tRUE", "2", " true"}) EXPECT_EQ(ParseBool(x), std::nullopt) << x;
+  for (const char* x : {"", "yes", "tRUE", "2", " true"})
+    EXPECT_EQ(ParseBool(x), std::nullopt) << x;
 }
 
 TEST(PercentDecodeTest, Basics) {
