@@ -41,14 +41,18 @@ struct Request {
   bool is_help = false;       // ?help=1
 };
 
-// Lease part of a response ("secret" in Vault's terms).
+// Lease part of a response ("secret" in Vault's terms). An empty lease_id
+// with a lease_duration is a TTL hint only (KV v1 reads); the expiration
+// manager registers a lease for responses whose engine asks for one.
 struct SecretInfo {
   std::string lease_id;
   bool renewable = false;
   int64_t lease_duration = 0;
 };
 
-// Auth block of a login/token-create response.
+// Auth block of a login/token-create response. An auth method fills in what
+// the token should be (policies, TTLs, metadata); the core mints the token and
+// fills client_token, accessor and the final lease_duration.
 struct AuthInfo {
   std::string client_token;
   std::string accessor;
@@ -62,6 +66,12 @@ struct AuthInfo {
   std::string token_type = "service";
   bool orphan = false;
   int64_t num_uses = 0;
+  // Requested by the auth method, applied by the token store:
+  int64_t explicit_max_ttl = 0;
+  int64_t period = 0;
+  bool no_default_policy = false;
+  std::string display_name;
+  std::vector<std::string> bound_cidrs;
 };
 
 struct WrapInfo {
