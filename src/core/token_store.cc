@@ -128,6 +128,21 @@ Result<std::optional<TokenEntry>> TokenStore::Lookup(const std::string& token) {
   return std::optional<TokenEntry>(std::move(e));
 }
 
+Result<std::optional<TokenEntry>> TokenStore::LookupByAccessor(const std::string& accessor) {
+  if (accessor.empty() || accessor.find('/') != std::string::npos) {
+    return std::optional<TokenEntry>();
+  }
+  ASSIGN_OR_RETURN(auto key, barrier_->Get(kAccessorPrefix + accessor));
+  if (!key.has_value()) return std::optional<TokenEntry>();
+  ASSIGN_OR_RETURN(auto raw, barrier_->Get(*key));
+  if (!raw.has_value()) return std::optional<TokenEntry>();
+  Json j = Json::parse(*raw, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Corruption("token entry is not JSON");
+  ASSIGN_OR_RETURN(TokenEntry e, TokenEntry::FromStored(j));
+  if (e.ttl > 0 && e.creation_time + e.ttl <= NowUnix()) return std::optional<TokenEntry>();
+  return std::optional<TokenEntry>(std::move(e));
+}
+
 Status TokenStore::Revoke(const std::string& token) {
   ASSIGN_OR_RETURN(std::string key, IdKey(token));
   ASSIGN_OR_RETURN(auto found, Lookup(token));

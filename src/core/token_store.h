@@ -58,6 +58,9 @@ class TokenStore {
   // nullopt when unknown or expired.
   Result<std::optional<TokenEntry>> Lookup(const std::string& token);
   Status Revoke(const std::string& token);
+  // The entry behind an accessor; its `id` is left empty (an accessor never
+  // reveals its token).
+  Result<std::optional<TokenEntry>> LookupByAccessor(const std::string& accessor);
 
   // "hvs." + 24 base62 characters: 28 characters, as Vault's root tokens.
   static std::string NewTokenId();
