@@ -139,6 +139,15 @@ struct Client::Impl {
     buffer.clear();
   }
 
+  // A non-positive timeout_s means no deadline.
+  void ArmDeadline(beast::tcp_stream& stream, std::chrono::steady_clock::time_point deadline) {
+    if (opts.timeout_s > 0) {
+      stream.expires_at(deadline);
+    } else {
+      stream.expires_never();
+    }
+  }
+
   Status Connect(std::chrono::steady_clock::time_point deadline) {
     const std::string dial = "dial tcp " + host_port + ": ";
     tcp::resolver resolver(ioc);
@@ -146,7 +155,7 @@ struct Client::Impl {
     auto endpoints = resolver.resolve(host, port, ec);
     if (ec) return Unavailable("dial tcp: lookup " + host + ": " + ErrorText(ec));
     plain.emplace(ioc);
-    plain->expires_at(deadline);
+    ArmDeadline(*plain, deadline);
     ec = Run([&](auto handler) { plain->async_connect(endpoints, std::move(handler)); });
     if (ec) {
       Disconnect();
@@ -236,7 +245,7 @@ struct Client::Impl {
     for (int attempt = 0;; ++attempt) {
       const bool reused = Connected();
       if (!reused) RETURN_IF_ERROR(Connect(deadline));
-      Lowest().expires_at(deadline);
+      ArmDeadline(Lowest(), deadline);
       Attempt a = secure ? RoundTrip(*secure, req, head, what) : RoundTrip(*plain, req, head, what);
       if (a.result.ok()) return std::move(a.result);
       Disconnect();

@@ -29,7 +29,7 @@ struct ClientOptions {
   std::string tls_server_name;   // SNI and the name verified; empty: the address host
   std::string client_cert_file;  // optional client certificate (mutual TLS)
   std::string client_key_file;
-  int timeout_s = 60;  // per request: connect, write and read together
+  int timeout_s = 60;  // per request (connect, write, read); <= 0: no deadline
 };
 
 struct ClientResponse {
