@@ -56,6 +56,8 @@ struct Caller {
   std::string entity_id;
   Json meta = nullptr;
   bool root = false;
+  bool sudo = false;      // the ACL granted sudo on this path (always for root)
+  std::string token_id;   // the calling token (token store engine only: parent, revoke-self)
 };
 
 // Values the engine may need from the system: effective TTLs for its mount.
