@@ -1,0 +1,99 @@
+// Router: the mount tables and longest-prefix routing of request paths to
+// engines.
+//
+// The live table is an immutable snapshot (shared_ptr<const Table>) swapped
+// atomically on every change, so request threads never take a lock to route.
+// Mutations (mount, unmount, remount, tune) are serialised by one mutex and
+// persisted through the barrier before the new snapshot is published.
+//
+// Storage: the tables live at core/mounts, core/local-mounts, core/auth and
+// core/local-auth (JSON {"entries": [...]}). Each mount's data lives under
+// MountEntry::StoragePrefix() ("logical/<uuid>/" or "auth/<uuid>/"); the
+// built-in sys/ and auth/token/ mounts keep their own keys under "sys/".
+//
+// Thread-safety: all methods are safe to call concurrently.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coffer/engine.h"
+#include "coffer/status.h"
+#include "coffer/storage.h"
+#include "core/storage_view.h"
+
+namespace coffer::core {
+
+class Router {
+ public:
+  using Factory = std::function<Result<std::shared_ptr<Engine>>(const MountEntry&)>;
+
+  struct Route {
+    MountEntry entry;
+    std::shared_ptr<Engine> engine;
+    std::shared_ptr<StorageView> view;
+    std::vector<std::string> unauthenticated;  // relative globs
+
+    bool IsUnauthenticated(const std::string& relative) const;
+  };
+  using RoutePtr = std::shared_ptr<const Route>;
+
+  struct Match {
+    RoutePtr route;
+    std::string relative;  // the path inside the mount
+  };
+
+  Router(storage::Backend* barrier, Factory factory);
+
+  // After unseal: loads the tables, or creates them with `defaults` on first
+  // use. Engines are instantiated here.
+  Status Load(const std::vector<MountEntry>& defaults);
+  // On seal: drops every route.
+  void Reset();
+
+  // NotFound when no mount matches.
+  Result<Match> Find(const std::string& path) const;
+  // All mounts (auth ones when `auth`), sorted by path.
+  std::vector<MountEntry> Entries(bool auth) const;
+  std::optional<MountEntry> Entry(const std::string& mount_path) const;
+
+  // Validates and adds a mount; fills uuid and accessor. `entry.path` must
+  // end with '/' (auth mounts start with "auth/").
+  Result<MountEntry> Mount(MountEntry entry);
+  // Removes a mount and deletes its data.
+  Status Unmount(const std::string& mount_path);
+  // Moves a mount (its data stays: it is keyed by uuid).
+  Status Remount(const std::string& from, const std::string& to);
+  // Applies `mutate` to a copy of the entry; re-creates the engine when the
+  // type-specific options changed.
+  Status Tune(const std::string& mount_path, const std::function<Status(MountEntry&)>& mutate);
+
+  // Paths that may never be mounted over or removed.
+  static bool IsProtected(const std::string& mount_path);
+
+ private:
+  struct Table {
+    std::vector<RoutePtr> routes;  // longest path first
+  };
+  using TablePtr = std::shared_ptr<const Table>;
+
+  Result<RoutePtr> MakeRoute(const MountEntry& entry) const;
+  Status Persist(const std::vector<MountEntry>& entries);
+  TablePtr Snapshot() const { return table_.load(); }
+  void Publish(std::vector<RoutePtr> routes);
+
+  storage::Backend* barrier_;
+  Factory factory_;
+  std::mutex write_mu_;  // serialises mutations
+  std::atomic<TablePtr> table_;
+};
+
+// Normalises a user-given mount path: no leading '/', one trailing '/'.
+std::string NormalizeMountPath(std::string path);
+
+}  // namespace coffer::core
