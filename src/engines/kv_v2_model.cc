@@ -1,0 +1,245 @@
+#include "engines/kv_v2_model.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <limits>
+
+#include "common/duration.h"
+#include "engines/stored_json.h"
+
+namespace coffer::engines::kv2 {
+namespace {
+
+constexpr int64_t kNanosPerSecond = 1'000'000'000;
+
+// Seconds to nanoseconds, saturating instead of overflowing.
+int64_t SecondsToNanos(int64_t seconds) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / kNanosPerSecond;
+  return seconds >= kMax ? std::numeric_limits<int64_t>::max() : seconds * kNanosPerSecond;
+}
+
+Json VersionInfoToStored(const VersionInfo& v) {
+  return Json{{"created_time", v.created_time},
+              {"deletion_time", v.deletion_time},
+              {"destroyed", v.destroyed}};
+}
+
+// Typed field of a stored record; nlohmann throws on a wrong type, which is
+// caught by the callers below and reported as corruption.
+template <typename T>
+T Field(const Json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  return it->get<T>();
+}
+
+Result<Metadata> MetadataFromStored(const Json& j) {
+  if (!j.is_object()) return Corruption("stored kv v2 metadata is not an object");
+  try {
+    Metadata m;
+    m.created_time = Field<int64_t>(j, "created_time", 0);
+    m.updated_time = Field<int64_t>(j, "updated_time", 0);
+    m.current_version = Field<int64_t>(j, "current_version", 0);
+    m.oldest_version = Field<int64_t>(j, "oldest_version", 0);
+    m.max_versions = Field<int64_t>(j, "max_versions", 0);
+    m.cas_required = Field<bool>(j, "cas_required", false);
+    m.delete_version_after = Field<int64_t>(j, "delete_version_after", 0);
+    m.custom_metadata =
+        Field<std::map<std::string, std::string>>(j, "custom_metadata", {});
+    auto versions = j.find("versions");
+    if (versions != j.end() && versions->is_object()) {
+      for (const auto& [num, info] : versions->items()) {
+        int64_t n = std::stoll(num);
+        if (n <= 0) return Corruption("stored kv v2 metadata has a bad version number");
+        m.versions[n] = VersionInfo{.created_time = Field<int64_t>(info, "created_time", 0),
+                                    .deletion_time = Field<int64_t>(info, "deletion_time", 0),
+                                    .destroyed = Field<bool>(info, "destroyed", false)};
+      }
+    }
+    return m;
+  } catch (const std::exception&) {
+    return Corruption("stored kv v2 metadata has a field of the wrong type");
+  }
+}
+
+Json MetadataToStored(const Metadata& m) {
+  Json versions = Json::object();
+  for (const auto& [n, info] : m.versions) versions[std::to_string(n)] = VersionInfoToStored(info);
+  return Json{{"created_time", m.created_time},
+              {"updated_time", m.updated_time},
+              {"current_version", m.current_version},
+              {"oldest_version", m.oldest_version},
+              {"max_versions", m.max_versions},
+              {"cas_required", m.cas_required},
+              {"delete_version_after", m.delete_version_after},
+              {"custom_metadata", m.custom_metadata},
+              {"versions", std::move(versions)}};
+}
+
+}  // namespace
+
+std::string MetadataKey(std::string_view path) {
+  return std::string(kMetadataPrefix) + std::string(path);
+}
+
+std::string VersionKey(std::string_view path, int64_t version) {
+  return std::string(kVersionPrefix) + std::string(path) + "/" + std::to_string(version);
+}
+
+std::string FormatTime(int64_t unix_nanos) {
+  if (unix_nanos == 0) return "";
+  int64_t seconds = unix_nanos / kNanosPerSecond;
+  int64_t nanos = unix_nanos % kNanosPerSecond;
+  if (nanos < 0) {
+    nanos += kNanosPerSecond;
+    --seconds;
+  }
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  if (gmtime_r(&t, &tm) == nullptr) return "";
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out(buf, n);
+  if (nanos != 0) {
+    char frac[16];
+    std::snprintf(frac, sizeof(frac), ".%09lld", static_cast<long long>(nanos));
+    std::string f(frac);
+    while (f.back() == '0') f.pop_back();
+    out += f;
+  }
+  out += 'Z';
+  return out;
+}
+
+int64_t DeletionTimeFor(int64_t created, int64_t mount_after, int64_t key_after) {
+  int64_t after = 0;
+  if (mount_after > 0 && key_after > 0) {
+    after = std::min(mount_after, key_after);
+  } else {
+    after = std::max<int64_t>(std::max<int64_t>(mount_after, key_after), 0);
+  }
+  if (after == 0) return 0;
+  int64_t delta = SecondsToNanos(after);
+  if (created > std::numeric_limits<int64_t>::max() - delta) {
+    return std::numeric_limits<int64_t>::max();
+  }
+  return created + delta;
+}
+
+Json Config::ToApiJson() const {
+  return Json{{"max_versions", max_versions},
+              {"cas_required", cas_required},
+              {"delete_version_after", FormatGoDuration(delete_version_after)}};
+}
+
+int64_t Metadata::EffectiveMaxVersions(const Config& config) const {
+  if (max_versions > 0) return max_versions;
+  if (config.max_versions > 0) return config.max_versions;
+  return kDefaultMaxVersions;
+}
+
+std::vector<int64_t> Metadata::AddVersion(int64_t now, int64_t deletion_time,
+                                          int64_t max_versions) {
+  ++current_version;
+  versions[current_version] =
+      VersionInfo{.created_time = now, .deletion_time = deletion_time, .destroyed = false};
+  updated_time = now;
+  if (created_time == 0) created_time = now;
+
+  // Once the history reaches the limit, everything at or below
+  // current - max goes, and oldest_version moves just past it (it stays 0
+  // until the first time the limit is reached).
+  std::vector<int64_t> trimmed;
+  if (max_versions > 0 && current_version - oldest_version >= max_versions) {
+    int64_t cut = current_version - max_versions;
+    for (auto it = versions.begin(); it != versions.end() && it->first <= cut;) {
+      trimmed.push_back(it->first);
+      it = versions.erase(it);
+    }
+    oldest_version = cut + 1;
+  }
+  return trimmed;
+}
+
+Json Metadata::CustomMetadataJson() const {
+  if (custom_metadata.empty()) return nullptr;
+  return Json(custom_metadata);
+}
+
+Json Metadata::VersionJson(int64_t version) const {
+  const VersionInfo& v = versions.at(version);
+  return Json{{"created_time", FormatTime(v.created_time)},
+              {"custom_metadata", CustomMetadataJson()},
+              {"deletion_time", FormatTime(v.deletion_time)},
+              {"destroyed", v.destroyed},
+              {"version", version}};
+}
+
+Json Metadata::ToApiJson() const {
+  Json vs = Json::object();
+  for (const auto& [n, v] : versions) {
+    vs[std::to_string(n)] = Json{{"created_time", FormatTime(v.created_time)},
+                                 {"deletion_time", FormatTime(v.deletion_time)},
+                                 {"destroyed", v.destroyed}};
+  }
+  return Json{{"cas_required", cas_required},
+              {"created_time", FormatTime(created_time)},
+              {"current_version", current_version},
+              {"custom_metadata", CustomMetadataJson()},
+              {"delete_version_after", FormatGoDuration(delete_version_after)},
+              {"max_versions", max_versions},
+              {"oldest_version", oldest_version},
+              {"updated_time", FormatTime(updated_time)},
+              {"versions", std::move(vs)}};
+}
+
+Result<Config> LoadConfig(storage::Backend& view) {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, view.Get(kConfigKey));
+  if (!raw) return Config{};
+  ASSIGN_OR_RETURN(Json j, ParseStoredJson(*raw, "kv v2 config"));
+  if (!j.is_object()) return Corruption("stored kv v2 config is not an object");
+  try {
+    return Config{.max_versions = Field<int64_t>(j, "max_versions", 0),
+                  .cas_required = Field<bool>(j, "cas_required", false),
+                  .delete_version_after = Field<int64_t>(j, "delete_version_after", 0)};
+  } catch (const std::exception&) {
+    return Corruption("stored kv v2 config has a field of the wrong type");
+  }
+}
+
+storage::Op StoreConfig(const Config& config) {
+  Json j{{"max_versions", config.max_versions},
+         {"cas_required", config.cas_required},
+         {"delete_version_after", config.delete_version_after}};
+  return storage::Op::Put(std::string(kConfigKey), DumpJson(j));
+}
+
+Result<std::optional<Metadata>> LoadMetadata(storage::Backend& view, std::string_view path) {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, view.Get(MetadataKey(path)));
+  if (!raw) return std::optional<Metadata>();
+  ASSIGN_OR_RETURN(Json j, ParseStoredJson(*raw, "kv v2 metadata"));
+  ASSIGN_OR_RETURN(Metadata m, MetadataFromStored(j));
+  return std::optional<Metadata>(std::move(m));
+}
+
+storage::Op StoreMetadata(std::string_view path, const Metadata& meta) {
+  return storage::Op::Put(MetadataKey(path), DumpJson(MetadataToStored(meta)));
+}
+
+Result<std::optional<Json>> LoadVersionData(storage::Backend& view, std::string_view path,
+                                            int64_t version) {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, view.Get(VersionKey(path, version)));
+  if (!raw) return std::optional<Json>();
+  ASSIGN_OR_RETURN(Json j, ParseStoredJson(*raw, "kv v2 version"));
+  if (!j.is_object() || !j.contains("data") || !j["data"].is_object()) {
+    return Corruption("stored kv v2 version has no data object");
+  }
+  return std::optional<Json>(std::move(j["data"]));
+}
+
+storage::Op StoreVersionData(std::string_view path, int64_t version, const Json& data) {
+  return storage::Op::Put(VersionKey(path, version), DumpJson(Json{{"data", data}}));
+}
+
+}  // namespace coffer::engines::kv2

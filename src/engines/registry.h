@@ -1,0 +1,28 @@
+// registry: the one place that maps a secrets engine type to its factory.
+//
+//   "kv"        options.version absent, "" or "1" -> KV v1; "2" -> KV v2;
+//               anything else is InvalidArgument
+//   "kv-v2"     KV v2 (options.version is ignored)
+//   "generic"   KV v1 (the legacy name)
+//   "cubbyhole" per-token store
+// An unknown type is InvalidArgument "plugin not found in the catalog: <type>".
+//
+// Thread-safety: pure functions; each call builds a new engine.
+#pragma once
+
+#include <string>
+
+#include "coffer/engine.h"
+#include "coffer/status.h"
+
+namespace coffer::engines {
+
+Result<EnginePtr> NewSecretsEngine(const MountEntry& mount);
+
+bool IsKnownSecretsEngine(const std::string& type);
+
+// The KV version a mount entry asks for: 1 or 2, or InvalidArgument for a
+// version the engine does not have. REQUIRES nothing of mount.type.
+Result<int> KvVersion(const MountEntry& mount);
+
+}  // namespace coffer::engines

@@ -1,0 +1,17 @@
+#include "engines/stored_json.h"
+
+namespace coffer::engines {
+
+std::string DumpJson(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Result<Json> ParseStoredJson(std::string_view bytes, std::string_view what) {
+  Json parsed = Json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return Corruption("stored " + std::string(what) + " is not valid JSON");
+  }
+  return parsed;
+}
+
+}  // namespace coffer::engines
