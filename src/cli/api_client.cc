@@ -23,8 +23,8 @@ Result<ApiResponse> ApiClient::Send(std::string_view method, std::string_view pa
   std::string target = "/v1/" + std::string(path);
   Result<HttpReply> reply = transport_(method, target, payload, headers);
   if (!reply.ok()) {
-    return Status(reply.status().code(), std::string(method) + " " + Url(path) + ": " +
-                                             reply.status().message());
+    return Status(reply.status().code(),
+                  std::string(method) + " " + Url(path) + ": " + reply.status().message());
   }
   ApiResponse out;
   out.status = reply->status;

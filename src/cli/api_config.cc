@@ -90,12 +90,13 @@ Result<ApiConfig> ResolveApiConfig(const GlobalFlags& values, const FlagSet& par
     cfg.token = *t;
   }
 
-  cfg.ca_cert_file = parsed.IsSet("ca-cert") ? values.ca_cert : LookupEnv(env, "CACERT").value_or("");
+  cfg.ca_cert_file =
+      parsed.IsSet("ca-cert") ? values.ca_cert : LookupEnv(env, "CACERT").value_or("");
 
-  cfg.client_cert_file = parsed.IsSet("client-cert") ? values.client_cert
-                                                      : LookupEnv(env, "CLIENT_CERT").value_or("");
-  cfg.client_key_file = parsed.IsSet("client-key") ? values.client_key
-                                                    : LookupEnv(env, "CLIENT_KEY").value_or("");
+  cfg.client_cert_file =
+      parsed.IsSet("client-cert") ? values.client_cert : LookupEnv(env, "CLIENT_CERT").value_or("");
+  cfg.client_key_file =
+      parsed.IsSet("client-key") ? values.client_key : LookupEnv(env, "CLIENT_KEY").value_or("");
   if (cfg.client_cert_file.empty() != cfg.client_key_file.empty()) {
     return InvalidArgument("a client certificate needs both -client-cert and -client-key");
   }

@@ -37,9 +37,7 @@ class TempHome {
   }
   ~TempHome() { std::filesystem::remove_all(dir_); }
   const std::string& path() const { return dir_; }
-  void WriteToken(const std::string& text) {
-    std::ofstream(dir_ + "/.vault-token") << text;
-  }
+  void WriteToken(const std::string& text) { std::ofstream(dir_ + "/.vault-token") << text; }
 
  private:
   std::string dir_;
@@ -104,7 +102,8 @@ TEST(ApiConfigTest, ClientCertificateNeedsBothHalves) {
   ASSERT_TRUE(both.ok());
   EXPECT_EQ(both->client_cert_file, "/c.pem");
   EXPECT_EQ(both->client_key_file, "/k.pem");
-  EXPECT_EQ(Resolve({}, {{"COFFER_CLIENT_CERT", "/cc.pem"}, {"VAULT_CLIENT_CERT", "/vc.pem"},
+  EXPECT_EQ(Resolve({}, {{"COFFER_CLIENT_CERT", "/cc.pem"},
+                         {"VAULT_CLIENT_CERT", "/vc.pem"},
                          {"VAULT_CLIENT_KEY", "/k.pem"}})
                 ->client_cert_file,
             "/cc.pem");
@@ -116,9 +115,10 @@ TEST(ApiConfigTest, SkipVerifyUsesGoParseBoolAndFlagWins) {
   EXPECT_TRUE(Resolve({}, {{"VAULT_SKIP_VERIFY", "1"}})->tls_skip_verify);
   EXPECT_TRUE(Resolve({}, {{"VAULT_SKIP_VERIFY", "TRUE"}})->tls_skip_verify);
   EXPECT_FALSE(Resolve({}, {{"VAULT_SKIP_VERIFY", "f"}})->tls_skip_verify);
+  EXPECT_FALSE(Resolve({}, {{"VAULT_SKIP_VERIFY", "true"}, {"COFFER_SKIP_VERIFY", "false"}})
+                   ->tls_skip_verify);
   EXPECT_FALSE(
-      Resolve({}, {{"VAULT_SKIP_VERIFY", "true"}, {"COFFER_SKIP_VERIFY", "false"}})->tls_skip_verify);
-  EXPECT_FALSE(Resolve({"-tls-skip-verify=false"}, {{"VAULT_SKIP_VERIFY", "true"}})->tls_skip_verify);
+      Resolve({"-tls-skip-verify=false"}, {{"VAULT_SKIP_VERIFY", "true"}})->tls_skip_verify);
   EXPECT_TRUE(Resolve({"-tls-skip-verify"}, {})->tls_skip_verify);
   auto bad = Resolve({}, {{"VAULT_SKIP_VERIFY", "yes"}});
   ASSERT_FALSE(bad.ok());
@@ -128,8 +128,9 @@ TEST(ApiConfigTest, SkipVerifyUsesGoParseBoolAndFlagWins) {
 TEST(ApiConfigTest, ClientTimeoutAcceptsDurations) {
   EXPECT_EQ(Resolve({}, {{"VAULT_CLIENT_TIMEOUT", "5s"}})->timeout_s, 5);
   EXPECT_EQ(Resolve({}, {{"VAULT_CLIENT_TIMEOUT", "90"}})->timeout_s, 90);
-  EXPECT_EQ(Resolve({}, {{"COFFER_CLIENT_TIMEOUT", "2m"}, {"VAULT_CLIENT_TIMEOUT", "5s"}})->timeout_s,
-            120);
+  EXPECT_EQ(
+      Resolve({}, {{"COFFER_CLIENT_TIMEOUT", "2m"}, {"VAULT_CLIENT_TIMEOUT", "5s"}})->timeout_s,
+      120);
   EXPECT_FALSE(Resolve({}, {{"VAULT_CLIENT_TIMEOUT", "soon"}}).ok());
   EXPECT_FALSE(Resolve({}, {{"VAULT_CLIENT_TIMEOUT", "0"}}).ok());
 }
@@ -138,9 +139,9 @@ TEST(ApiConfigTest, OutputFormatPrecedenceAndValidation) {
   GlobalFlags values;
   EXPECT_EQ(*ResolveOutputFormat(values, FakeEnv({})), OutputFormat::kTable);
   EXPECT_EQ(*ResolveOutputFormat(values, FakeEnv({{"VAULT_FORMAT", "json"}})), OutputFormat::kJson);
-  EXPECT_EQ(*ResolveOutputFormat(values, FakeEnv({{"VAULT_FORMAT", "json"},
-                                                  {"COFFER_FORMAT", "table"}})),
-            OutputFormat::kTable);
+  EXPECT_EQ(
+      *ResolveOutputFormat(values, FakeEnv({{"VAULT_FORMAT", "json"}, {"COFFER_FORMAT", "table"}})),
+      OutputFormat::kTable);
   values.format = "JSON";
   EXPECT_EQ(*ResolveOutputFormat(values, FakeEnv({{"VAULT_FORMAT", "table"}})),
             OutputFormat::kJson);

@@ -72,8 +72,7 @@ class Invocation {
   // flag error and the usage. On success positional() holds the arguments.
   std::optional<int> Parse(const std::vector<std::string>& args);
   // Parse() plus a check on the number of positional arguments.
-  std::optional<int> Parse(const std::vector<std::string>& args, size_t min_args,
-                           size_t max_args);
+  std::optional<int> Parse(const std::vector<std::string>& args, size_t min_args, size_t max_args);
 
   const std::vector<std::string>& positional() const { return positional_; }
   OutputFormat format() const { return format_; }

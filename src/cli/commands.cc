@@ -76,8 +76,9 @@ std::string CommandListing(const std::vector<std::string>& prefix) {
     out += c.synopsis;
     out += '\n';
   }
-  out += "\nRun \"coffer <command> -h\" for a command's options. The client commands read\n"
-         "VAULT_ADDR/COFFER_ADDR, VAULT_TOKEN/COFFER_TOKEN and the other VAULT_* settings.\n";
+  out +=
+      "\nRun \"coffer <command> -h\" for a command's options. The client commands read\n"
+      "VAULT_ADDR/COFFER_ADDR, VAULT_TOKEN/COFFER_TOKEN and the other VAULT_* settings.\n";
   return out;
 }
 
@@ -101,9 +102,9 @@ int Dispatch(CommandContext& ctx, const std::vector<std::string>& args) {
     std::vector<std::string> group = {first};
     bool is_group = false;
     for (const CommandSpec& c : kCommands) is_group |= HasPrefix(Words(c.path), group);
-    bool only_help = args.size() == 1 || (args.size() == 2 && (args[1] == "-h" ||
-                                                                args[1] == "-help" ||
-                                                                args[1] == "--help"));
+    bool only_help =
+        args.size() == 1 ||
+        (args.size() == 2 && (args[1] == "-h" || args[1] == "-help" || args[1] == "--help"));
     if (is_group && only_help) {
       *(args.size() == 1 ? ctx.err : ctx.out) << CommandListing(group);
       return args.size() == 1 ? kExitLocalError : kExitOk;

@@ -10,9 +10,12 @@ namespace {
 using testing::FakeServer;
 using testing::SealStatus;
 
-const Json kLeader = {{"ha_enabled", false},          {"is_self", false},
-                      {"active_time", "0001-01-01T00:00:00Z"}, {"leader_address", ""},
-                      {"leader_cluster_address", ""}, {"performance_standby", false}};
+const Json kLeader = {{"ha_enabled", false},
+                      {"is_self", false},
+                      {"active_time", "0001-01-01T00:00:00Z"},
+                      {"leader_address", ""},
+                      {"leader_cluster_address", ""},
+                      {"performance_standby", false}};
 
 TEST(StatusCommandTest, UnsealedPrintsTableAndExitsZero) {
   FakeServer s;
@@ -139,8 +142,9 @@ TEST(OperatorInitTest, SendsSharesAndPrintsKeysAndToken) {
       << s.err();
   ASSERT_EQ(s.requests().size(), 1u);
   EXPECT_EQ(s.requests()[0].json(), (Json{{"secret_shares", 2}, {"secret_threshold", 2}}));
-  EXPECT_EQ(s.out().rfind("Unseal Key 1: qg==\nUnseal Key 2: uw==\n\nInitial Root Token: hvs.R\n\n", 0),
-            0u)
+  EXPECT_EQ(
+      s.out().rfind("Unseal Key 1: qg==\nUnseal Key 2: uw==\n\nInitial Root Token: hvs.R\n\n", 0),
+      0u)
       << s.out();
   EXPECT_NE(s.out().find("2 key shares and a key threshold of 2"), std::string::npos);
 }
@@ -149,9 +153,9 @@ TEST(OperatorInitTest, JsonOutputHasTheCliShape) {
   FakeServer s;
   s.Reply("PUT /v1/sys/init", 200,
           Json{{"keys", {"aa"}}, {"keys_base64", {"qg=="}}, {"root_token", "hvs.R"}});
-  EXPECT_EQ(Dispatch(s.ctx(), {"operator", "init", "-format=json", "-key-shares=1",
-                               "-key-threshold=1"}),
-            0);
+  EXPECT_EQ(
+      Dispatch(s.ctx(), {"operator", "init", "-format=json", "-key-shares=1", "-key-threshold=1"}),
+      0);
   Json got = Json::parse(s.out());
   EXPECT_EQ(got, (Json{{"unseal_keys_b64", {"qg=="}},
                        {"unseal_keys_hex", {"aa"}},
@@ -262,9 +266,10 @@ TEST(OperatorSealTest, SuccessAndPermissionDenied) {
 
 TEST(OperatorKeyStatusTest, TableFromEnvelopeData) {
   FakeServer s;
-  s.Reply("GET /v1/sys/key-status", 200,
-          Json{{"data", {{"term", 2}, {"install_time", "2024-05-01T10:00:00Z"}, {"encryptions", 7}}},
-               {"term", 2}});
+  s.Reply(
+      "GET /v1/sys/key-status", 200,
+      Json{{"data", {{"term", 2}, {"install_time", "2024-05-01T10:00:00Z"}, {"encryptions", 7}}},
+           {"term", 2}});
   EXPECT_EQ(Dispatch(s.ctx(), {"operator", "key-status"}), 0);
   EXPECT_EQ(s.out(),
             "Key                 Value\n"

@@ -33,10 +33,9 @@ class FakeServer {
     };
     ctx_.transport_factory = [this](const ApiConfig& cfg) -> Result<Transport> {
       config_ = cfg;
-      return Transport([this](std::string_view method, std::string_view target,
-                              std::string_view body,
-                              const std::map<std::string, std::string>& headers)
-                           -> Result<HttpReply> {
+      return Transport([this](
+                           std::string_view method, std::string_view target, std::string_view body,
+                           const std::map<std::string, std::string>& headers) -> Result<HttpReply> {
         requests_.push_back({std::string(method), std::string(target), std::string(body), headers});
         if (refuse_connections_) return Unavailable("connection refused");
         std::string key = std::string(method) + " " + std::string(target);
@@ -91,10 +90,18 @@ class FakeServer {
 };
 
 inline Json SealStatus(bool sealed, int progress = 0, std::string nonce = "") {
-  Json j = {{"type", "shamir"},      {"initialized", true}, {"sealed", sealed},
-            {"t", 3},                {"n", 5},              {"progress", progress},
-            {"nonce", nonce},        {"version", "1.15.0"}, {"build_date", "2024-01-01T00:00:00Z"},
-            {"migration", false},    {"recovery_seal", false}, {"storage_type", "inmem"}};
+  Json j = {{"type", "shamir"},
+            {"initialized", true},
+            {"sealed", sealed},
+            {"t", 3},
+            {"n", 5},
+            {"progress", progress},
+            {"nonce", nonce},
+            {"version", "1.15.0"},
+            {"build_date", "2024-01-01T00:00:00Z"},
+            {"migration", false},
+            {"recovery_seal", false},
+            {"storage_type", "inmem"}};
   if (!sealed) {
     j["cluster_name"] = "coffer-cluster-1";
     j["cluster_id"] = "c1d2";

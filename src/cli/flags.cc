@@ -61,8 +61,8 @@ Status FlagSet::Assign(Flag& flag, std::string_view value) {
       const char* end = value.data() + value.size();
       if (begin != end && *begin == '+') ++begin;
       auto [ptr, ec] = std::from_chars(begin, end, n);
-      if (value.empty() || ec != std::errc() || ptr != end ||
-          n < std::numeric_limits<int>::min() || n > std::numeric_limits<int>::max()) {
+      if (value.empty() || ec != std::errc() || ptr != end || n < std::numeric_limits<int>::min() ||
+          n > std::numeric_limits<int>::max()) {
         return InvalidArgument("invalid integer value \"" + std::string(value) + "\" for -" +
                                flag.name);
       }

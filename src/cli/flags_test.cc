@@ -22,8 +22,8 @@ struct Fixture {
 };
 
 TEST(FlagSetTest, AcceptsEverySpellingOfAValueFlag) {
-  for (const Args& args : {Args{"-name=x"}, Args{"--name=x"}, Args{"-name", "x"},
-                           Args{"--name", "x"}}) {
+  for (const Args& args :
+       {Args{"-name=x"}, Args{"--name=x"}, Args{"-name", "x"}, Args{"--name", "x"}}) {
     Fixture f;
     auto pos = f.flags.Parse(args);
     ASSERT_TRUE(pos.ok()) << pos.status().ToString();

@@ -76,7 +76,8 @@ int Decode(Invocation& inv, const Options& o) {
   if (o.otp.empty()) return inv.UsageError("-decode needs -otp");
   std::string encoded = o.decode;
   if (encoded == "-") {
-    if (!inv.ctx().read_secret) return inv.Fail("Error reading encoded token", Internal("no stdin"), 1);
+    if (!inv.ctx().read_secret)
+      return inv.Fail("Error reading encoded token", Internal("no stdin"), 1);
     Result<std::string> read = inv.ctx().read_secret("Encoded token: ");
     if (!read.ok()) return inv.Fail("Error reading encoded token", read.status(), 1);
     encoded = std::move(read).value();
@@ -137,10 +138,11 @@ int RunOperatorGenerateRoot(CommandContext& ctx, const std::vector<std::string>&
   f.String("nonce", &o.nonce, "Nonce of the attempt the submitted share belongs to.");
   if (auto exit = inv.Parse(args, 0, 1)) return *exit;
 
-  int modes = int{o.init} + int{o.status} + int{o.cancel} + int{o.generate_otp} +
-              int{f.IsSet("decode")};
+  int modes =
+      int{o.init} + int{o.status} + int{o.cancel} + int{o.generate_otp} + int{f.IsSet("decode")};
   if (modes > 1) {
-    return inv.UsageError("Only one of -init, -status, -cancel, -decode, -generate-otp may be given");
+    return inv.UsageError(
+        "Only one of -init, -status, -cancel, -decode, -generate-otp may be given");
   }
   if (modes == 1 && !inv.positional().empty()) {
     return inv.UsageError("KEY is only accepted when submitting a share");

@@ -10,9 +10,9 @@ namespace {
 using testing::FakeServer;
 
 Json Attempt(bool started, int progress, const std::string& nonce) {
-  return Json{{"started", started},   {"nonce", nonce},         {"progress", progress},
-              {"required", 3},        {"encoded_token", ""},    {"encoded_root_token", ""},
-              {"pgp_fingerprint", ""}, {"otp_length", 28},      {"complete", false}};
+  return Json{{"started", started},    {"nonce", nonce},      {"progress", progress},
+              {"required", 3},         {"encoded_token", ""}, {"encoded_root_token", ""},
+              {"pgp_fingerprint", ""}, {"otp_length", 28},    {"complete", false}};
 }
 
 TEST(GenerateRootTest, InitPrintsNonceAndOtp) {
@@ -92,9 +92,9 @@ TEST(GenerateRootTest, UpdateWithoutAttemptIsAnError) {
 
 TEST(GenerateRootTest, DecodeIsLocal) {
   FakeServer s;
-  EXPECT_EQ(Dispatch(s.ctx(), {"operator", "generate-root",
-                               "-decode=KRRASh0XBSQrPwAdGBcDHRgeAjoiQ2oGZxJoEg",
-                               "-otp=Ab3dEf6hIj9kLm2nOp5qRs8tUv1w"}),
+  EXPECT_EQ(Dispatch(s.ctx(),
+                     {"operator", "generate-root", "-decode=KRRASh0XBSQrPwAdGBcDHRgeAjoiQ2oGZxJoEg",
+                      "-otp=Ab3dEf6hIj9kLm2nOp5qRs8tUv1w"}),
             0)
       << s.err();
   EXPECT_EQ(s.out(), "hvs.Xq3LbU9vTz1sWn7Kp0Rr2dYe\n");

@@ -16,13 +16,12 @@ Result<Transport> MakeHttpTransport(const ApiConfig& config) {
   options.tls_server_name = config.tls_server_name;
   options.timeout_s = config.timeout_s;
   auto client = std::make_shared<http::Client>(std::move(options));
-  return Transport([client](std::string_view method, std::string_view target,
-                            std::string_view body,
-                            const std::map<std::string, std::string>& headers)
-                       -> Result<HttpReply> {
-    ASSIGN_OR_RETURN(http::ClientResponse resp, client->Do(method, target, body, headers));
-    return HttpReply{resp.status, std::move(resp.body)};
-  });
+  return Transport(
+      [client](std::string_view method, std::string_view target, std::string_view body,
+               const std::map<std::string, std::string>& headers) -> Result<HttpReply> {
+        ASSIGN_OR_RETURN(http::ClientResponse resp, client->Do(method, target, body, headers));
+        return HttpReply{resp.status, std::move(resp.body)};
+      });
 }
 
 }  // namespace coffer::cli

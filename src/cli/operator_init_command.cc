@@ -40,8 +40,8 @@ void PrintInitTable(std::ostream& out, const std::vector<std::string>& keys_b64,
     out << "Unseal Key " << (i + 1) << ": " << keys_b64[i] << "\n";
   }
   out << "\nInitial Root Token: " << root_token << "\n\n";
-  out << "Coffer initialized with " << shares << " key shares and a key threshold of "
-      << threshold << ".\n"
+  out << "Coffer initialized with " << shares << " key shares and a key threshold of " << threshold
+      << ".\n"
       << "Hand the unseal keys above to separate, trusted key holders. Each time the\n"
       << "server is sealed, restarted or stopped, " << threshold
       << " of these keys must be submitted\n"

@@ -6,7 +6,8 @@ namespace coffer::cli {
 namespace {
 
 TEST(FormatTableTest, AlignsColumnsWithHeader) {
-  std::string got = FormatTable({{"Seal Type", "shamir"}, {"Total Shares", "5"}, {"Sealed", "false"}});
+  std::string got =
+      FormatTable({{"Seal Type", "shamir"}, {"Total Shares", "5"}, {"Sealed", "false"}});
   EXPECT_EQ(got,
             "Key             Value\n"
             "---             -----\n"

@@ -23,8 +23,8 @@ std::vector<Row> SealStatusRows(const Json& s, const Json& leader) {
   rows.push_back({"Total Shares", std::to_string(IntField(s, "n"))});
   rows.push_back({"Threshold", std::to_string(IntField(s, "t"))});
   if (sealed) {
-    rows.push_back(
-        {"Unseal Progress", std::to_string(IntField(s, "progress")) + "/" + std::to_string(IntField(s, "t"))});
+    rows.push_back({"Unseal Progress", std::to_string(IntField(s, "progress")) + "/" +
+                                           std::to_string(IntField(s, "t"))});
     std::string nonce = StringField(s, "nonce");
     rows.push_back({"Unseal Nonce", nonce.empty() ? "n/a" : nonce});
   }
@@ -32,8 +32,10 @@ std::vector<Row> SealStatusRows(const Json& s, const Json& leader) {
   rows.push_back({"Version", StringField(s, "version")});
   rows.push_back({"Build Date", StringField(s, "build_date")});
   rows.push_back({"Storage Type", StringField(s, "storage_type")});
-  if (!StringField(s, "cluster_name").empty()) rows.push_back({"Cluster Name", StringField(s, "cluster_name")});
-  if (!StringField(s, "cluster_id").empty()) rows.push_back({"Cluster ID", StringField(s, "cluster_id")});
+  if (!StringField(s, "cluster_name").empty())
+    rows.push_back({"Cluster Name", StringField(s, "cluster_name")});
+  if (!StringField(s, "cluster_id").empty())
+    rows.push_back({"Cluster ID", StringField(s, "cluster_id")});
   if (leader.is_object()) {
     bool ha = BoolField(leader, "ha_enabled");
     rows.push_back({"HA Enabled", BoolText(ha)});

@@ -1,5 +1,6 @@
 #include "cli/secret_input.h"
 
+#include <openssl/crypto.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -7,8 +8,6 @@
 #include <cstring>
 #include <optional>
 #include <ostream>
-
-#include <openssl/crypto.h>
 
 namespace coffer::cli {
 namespace {
