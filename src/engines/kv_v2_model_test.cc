@@ -1,0 +1,94 @@
+#include "engines/kv_v2_model.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/inmem_backend.h"
+
+namespace coffer::engines::kv2 {
+namespace {
+
+TEST(KvV2ModelTest, FormatTimeIsRfc3339NanoWithTrailingZerosDropped) {
+  EXPECT_EQ(FormatTime(0), "");
+  EXPECT_EQ(FormatTime(1521685446945319214), "2018-03-22T02:24:06.945319214Z");
+  EXPECT_EQ(FormatTime(1521685446000000000), "2018-03-22T02:24:06Z");
+  EXPECT_EQ(FormatTime(1521685446500000000), "2018-03-22T02:24:06.5Z");
+  EXPECT_EQ(FormatTime(1521685446000001000), "2018-03-22T02:24:06.000001Z");
+}
+
+TEST(KvV2ModelTest, DeletionTimeUsesTheSmallerNonZeroDuration) {
+  const int64_t t = 1'000'000'000'000;
+  EXPECT_EQ(DeletionTimeFor(t, 0, 0), 0);
+  EXPECT_EQ(DeletionTimeFor(t, 60, 0), t + 60'000'000'000);
+  EXPECT_EQ(DeletionTimeFor(t, 0, 30), t + 30'000'000'000);
+  EXPECT_EQ(DeletionTimeFor(t, 60, 30), t + 30'000'000'000);
+  EXPECT_EQ(DeletionTimeFor(t, 10, 30), t + 10'000'000'000);
+  EXPECT_GT(DeletionTimeFor(t, int64_t{1} << 62, 0), t);  // saturates, no overflow
+}
+
+TEST(KvV2ModelTest, AddVersionTrimsOldestAndAdvancesOldestVersion) {
+  Metadata m;
+  for (int i = 1; i <= 9; ++i) EXPECT_TRUE(m.AddVersion(i, 0, 10).empty());
+  EXPECT_EQ(m.oldest_version, 0);  // limit not reached yet
+  EXPECT_TRUE(m.AddVersion(10, 0, 10).empty());
+  EXPECT_EQ(m.oldest_version, 1);  // reached: nothing trimmed, but oldest moves to 1
+  EXPECT_EQ(m.AddVersion(11, 0, 10), (std::vector<int64_t>{1}));
+  EXPECT_EQ(m.oldest_version, 2);
+  EXPECT_EQ(m.versions.size(), 10u);
+  EXPECT_EQ(m.versions.begin()->first, 2);
+  EXPECT_EQ(m.current_version, 11);
+  EXPECT_EQ(m.created_time, 1);
+  EXPECT_EQ(m.updated_time, 11);
+  // A lower limit trims several at once.
+  EXPECT_EQ(m.AddVersion(12, 0, 3), (std::vector<int64_t>{2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(m.oldest_version, 10);
+  EXPECT_EQ(m.versions.size(), 3u);
+}
+
+TEST(KvV2ModelTest, EffectiveMaxVersions) {
+  Metadata m;
+  EXPECT_EQ(m.EffectiveMaxVersions(Config{}), 10);
+  EXPECT_EQ(m.EffectiveMaxVersions(Config{.max_versions = 4}), 4);
+  m.max_versions = 2;
+  EXPECT_EQ(m.EffectiveMaxVersions(Config{.max_versions = 4}), 2);
+}
+
+TEST(KvV2ModelTest, MetadataRoundTripsThroughStorage) {
+  auto view = storage::NewInmemBackend();
+  Metadata m;
+  m.AddVersion(5, 9, 10);
+  m.custom_metadata = {{"owner", "ops"}};
+  m.cas_required = true;
+  m.delete_version_after = 120;
+  m.versions[1].destroyed = true;
+  ASSERT_TRUE(view->Write({StoreMetadata("a/b", m)}).ok());
+  auto loaded = LoadMetadata(*view, "a/b");
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->ToApiJson(), m.ToApiJson());
+  auto missing = LoadMetadata(*view, "a");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST(KvV2ModelTest, CorruptRecordsAreCorruptionErrors) {
+  auto view = storage::NewInmemBackend();
+  ASSERT_TRUE(view->Put(MetadataKey("x"), "{\"current_version\":\"two\"}").ok());
+  EXPECT_EQ(LoadMetadata(*view, "x").status().code(), Code::kCorruption);
+  ASSERT_TRUE(view->Put(MetadataKey("y"), "not json").ok());
+  EXPECT_EQ(LoadMetadata(*view, "y").status().code(), Code::kCorruption);
+  ASSERT_TRUE(view->Put(MetadataKey("z"), "{\"versions\":{\"-1\":{}}}").ok());
+  EXPECT_EQ(LoadMetadata(*view, "z").status().code(), Code::kCorruption);
+  ASSERT_TRUE(view->Put(VersionKey("x", 1), "{\"data\":[1]}").ok());
+  EXPECT_EQ(LoadVersionData(*view, "x", 1).status().code(), Code::kCorruption);
+  ASSERT_TRUE(view->Put(std::string(kConfigKey), "{\"cas_required\":\"yes\"}").ok());
+  EXPECT_EQ(LoadConfig(*view).status().code(), Code::kCorruption);
+}
+
+TEST(KvV2ModelTest, VersionKeysAreDistinctForNestedPaths) {
+  EXPECT_NE(VersionKey("a/3", 1), VersionKey("a", 31));
+  EXPECT_EQ(VersionKey("a/b", 2), "kv2/versions/a/b/2");
+  EXPECT_EQ(MetadataKey("a/b"), "kv2/meta/a/b");
+}
+
+}  // namespace
+}  // namespace coffer::engines::kv2
