@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "core/token_store_keys.h"
+#include "core/token_ttl.h"
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -11,14 +13,16 @@
 namespace coffer::core {
 namespace {
 
-constexpr char kSaltKey[] = "sys/token/salt";
-constexpr char kIdPrefix[] = "sys/token/id/";
-constexpr char kAccessorPrefix[] = "sys/token/accessor/";
-
-int64_t NowUnix() {
+int64_t SystemNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+Result<Json> ParseStored(const std::string& raw, const char* what) {
+  Json j = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Corruption(std::string(what) + " is not JSON");
+  return j;
 }
 
 }  // namespace
@@ -30,53 +34,80 @@ bool TokenEntry::IsRoot() const {
   return false;
 }
 
+int64_t TokenEntry::ExpireTime() const {
+  if (ttl <= 0) return 0;
+  return (last_renewal_time > 0 ? last_renewal_time : creation_time) + ttl;
+}
+
+int64_t TokenEntry::RemainingTtl(int64_t now) const {
+  const int64_t expire = ExpireTime();
+  return expire == 0 || expire <= now ? 0 : expire - now;
+}
+
 Json TokenEntry::ToStored() const {
   return Json{{"accessor", accessor},
               {"policies", policies},
               {"path", path},
               {"display_name", display_name},
               {"meta", meta},
+              {"parent", parent},
+              {"cubbyhole_id", cubbyhole_id},
+              {"role", role},
+              {"bound_cidrs", bound_cidrs},
+              {"entity_id", entity_id},
+              {"type", type},
               {"creation_time", creation_time},
+              {"issue_time", issue_time},
+              {"creation_ttl", creation_ttl},
               {"ttl", ttl},
+              {"last_renewal_time", last_renewal_time},
               {"explicit_max_ttl", explicit_max_ttl},
               {"period", period},
               {"num_uses", num_uses},
-              {"orphan", orphan},
-              {"renewable", renewable},
-              {"type", type},
-              {"entity_id", entity_id}};
+              {"renewable", renewable}};
 }
 
 Result<TokenEntry> TokenEntry::FromStored(const Json& j) {
   try {
+    if (!j.is_object()) return Corruption("token entry is not an object");
     TokenEntry e;
-    e.accessor = j.at("accessor").get<std::string>();
+    e.accessor = j.value("accessor", "");
     e.policies = j.at("policies").get<std::vector<std::string>>();
-    e.path = j.at("path").get<std::string>();
-    e.display_name = j.at("display_name").get<std::string>();
-    e.meta = j.at("meta");
-    e.creation_time = j.at("creation_time").get<int64_t>();
-    e.ttl = j.at("ttl").get<int64_t>();
-    e.explicit_max_ttl = j.at("explicit_max_ttl").get<int64_t>();
-    e.period = j.at("period").get<int64_t>();
-    e.num_uses = j.at("num_uses").get<int64_t>();
-    e.orphan = j.at("orphan").get<bool>();
-    e.renewable = j.at("renewable").get<bool>();
-    e.type = j.at("type").get<std::string>();
-    e.entity_id = j.at("entity_id").get<std::string>();
+    e.path = j.value("path", "");
+    e.display_name = j.value("display_name", "");
+    if (j.contains("meta") && j["meta"].is_object()) {
+      e.meta = j["meta"].get<std::map<std::string, std::string>>();
+    }
+    e.parent = j.value("parent", "");
+    e.cubbyhole_id = j.value("cubbyhole_id", "");
+    e.role = j.value("role", "");
+    e.bound_cidrs = j.value("bound_cidrs", std::vector<std::string>{});
+    e.entity_id = j.value("entity_id", "");
+    e.type = j.value("type", "service");
+    e.creation_time = j.value("creation_time", int64_t{0});
+    e.issue_time = j.value("issue_time", "");
+    e.ttl = j.value("ttl", int64_t{0});
+    e.creation_ttl = j.value("creation_ttl", e.ttl);
+    e.last_renewal_time = j.value("last_renewal_time", int64_t{0});
+    e.explicit_max_ttl = j.value("explicit_max_ttl", int64_t{0});
+    e.period = j.value("period", int64_t{0});
+    e.num_uses = j.value("num_uses", int64_t{0});
+    e.renewable = j.value("renewable", false);
+    e.orphan = e.parent.empty();
+    if (e.type != "service" && e.type != "batch") return Corruption("token entry has a bad type");
     return e;
   } catch (const Json::exception& ex) {
     return Corruption(std::string("token entry is unreadable: ") + ex.what());
   }
 }
 
-TokenStore::TokenStore(storage::Backend* barrier) : barrier_(barrier) {}
+TokenStore::TokenStore(Barrier* barrier) : barrier_(barrier), now_(SystemNow) {}
 
 Status TokenStore::Setup() {
-  ASSIGN_OR_RETURN(auto salt, barrier_->Get(kSaltKey));
+  ASSIGN_OR_RETURN(auto salt, barrier_->Get(tokenkeys::kSalt));
   if (!salt.has_value()) {
     ASSIGN_OR_RETURN(std::string fresh, crypto::RandomBytes(32));
-    RETURN_IF_ERROR(barrier_->Put(kSaltKey, fresh));
+    RETURN_IF_ERROR(barrier_->Put(std::string(tokenkeys::kSalt), fresh));
     salt = std::move(fresh);
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -90,66 +121,235 @@ void TokenStore::Reset() {
   salt_.clear();
 }
 
+void TokenStore::SetClock(std::function<int64_t()> now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  now_ = now ? std::move(now) : SystemNow;
+}
+
+int64_t TokenStore::Now() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return now_();
+}
+
+void TokenStore::SetRevokeHook(std::function<void(const TokenEntry&)> hook) {
+  std::lock_guard<std::mutex> lock(mu_);
+  revoke_hook_ = std::move(hook);
+}
+
 std::string TokenStore::NewTokenId() { return "hvs." + crypto::RandomBase62(24); }
 
-Result<std::string> TokenStore::IdKey(const std::string& token) {
+Result<std::string> TokenStore::Hash(const std::string& token) {
   std::lock_guard<std::mutex> lock(mu_);
   if (salt_.empty()) return Sealed();
-  return std::string(kIdPrefix) + crypto::HexEncode(crypto::HmacSha256(salt_, token));
+  return crypto::HexEncode(crypto::HmacSha256(salt_, token));
+}
+
+bool TokenStore::Live(const TokenEntry& e, int64_t now) {
+  if (e.num_uses == kSpentUses) return false;
+  const int64_t expire = e.ExpireTime();
+  return expire == 0 || expire > now;
+}
+
+Result<std::optional<TokenEntry>> TokenStore::ReadByHash(const std::string& hash) {
+  if (!tokenkeys::ValidHash(hash)) return std::optional<TokenEntry>();
+  ASSIGN_OR_RETURN(auto raw, barrier_->Get(tokenkeys::Id(hash)));
+  if (!raw.has_value()) return std::optional<TokenEntry>();
+  ASSIGN_OR_RETURN(Json j, ParseStored(*raw, "token entry"));
+  ASSIGN_OR_RETURN(TokenEntry e, TokenEntry::FromStored(j));
+  e.hash = hash;
+  return std::optional<TokenEntry>(std::move(e));
+}
+
+Status TokenStore::WriteEntry(const TokenEntry& e) {
+  return barrier_->Put(tokenkeys::Id(e.hash), e.ToStored().dump());
 }
 
 Result<TokenEntry> TokenStore::CreateRootToken(const std::string& id) {
   TokenEntry e;
-  e.id = id.empty() ? NewTokenId() : id;
-  e.accessor = crypto::RandomBase62(24);
+  e.id = id;
   e.policies = {"root"};
   e.path = "auth/token/root";
   e.display_name = "root";
-  e.creation_time = NowUnix();
-  e.orphan = true;
-  ASSIGN_OR_RETURN(std::string key, IdKey(e.id));
+  return Create(std::move(e));
+}
+
+Result<TokenEntry> TokenStore::Create(TokenEntry e) {
+  if (e.type != "service" && e.type != "batch") return InvalidArgument("invalid 'token_type' value");
+  if (e.num_uses < 0) return InvalidArgument("number of uses cannot be negative");
+  if (e.ttl < 0 || e.explicit_max_ttl < 0 || e.period < 0) {
+    return InvalidArgument("token TTLs cannot be negative");
+  }
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  const int64_t now = Now();
+  if (!e.parent.empty()) {
+    ASSIGN_OR_RETURN(auto parent, ReadByHash(e.parent));
+    if (!parent.has_value() || !Live(*parent, now)) {
+      return InvalidArgument("parent token not found");
+    }
+  }
+  e.orphan = e.parent.empty();
+  e.creation_time = now;
+  e.issue_time = FormatRfc3339(now);
+  e.creation_ttl = e.ttl;
+  e.last_renewal_time = 0;
+  e.spent = false;
+  if (e.IsBatch()) {
+    if (!e.id.empty()) return InvalidArgument("batch tokens cannot have a custom ID");
+    e.accessor.clear();
+    e.cubbyhole_id.clear();
+    e.renewable = false;
+    ASSIGN_OR_RETURN(e.id, EncodeBatch(e));
+    ASSIGN_OR_RETURN(e.hash, Hash(e.id));
+    return e;
+  }
+  const bool custom = !e.id.empty();
+  if (!custom) e.id = NewTokenId();
+  if (e.id.starts_with("hvb.")) return InvalidArgument("token ID cannot start with \"hvb.\"");
+  ASSIGN_OR_RETURN(e.hash, Hash(e.id));
+  if (custom) {
+    ASSIGN_OR_RETURN(auto existing, ReadByHash(e.hash));
+    if (existing.has_value()) return InvalidArgument("cannot create a token with a duplicate ID");
+  }
+  e.accessor = crypto::RandomBase62(24);
+  e.cubbyhole_id = crypto::RandomBase62(24);
   storage::Batch batch;
-  batch.push_back(storage::Op::Put(key, e.ToStored().dump()));
-  batch.push_back(storage::Op::Put(kAccessorPrefix + e.accessor, key));
+  batch.push_back(storage::Op::Put(tokenkeys::Id(e.hash), e.ToStored().dump()));
+  batch.push_back(storage::Op::Put(tokenkeys::Accessor(e.accessor), e.hash));
+  if (!e.parent.empty()) {
+    batch.push_back(storage::Op::Put(tokenkeys::Child(e.parent, e.hash), "1"));
+  }
   RETURN_IF_ERROR(barrier_->Write(batch));
   return e;
 }
 
+Result<std::string> TokenStore::EncodeBatch(const TokenEntry& e) {
+  ASSIGN_OR_RETURN(std::string sealed, barrier_->Encrypt(tokenkeys::kBatchContext,
+                                                         e.ToStored().dump()));
+  return "hvb." + crypto::Base64UrlEncode(sealed);
+}
+
+Result<std::optional<TokenEntry>> TokenStore::LookupBatch(const std::string& token) {
+  const std::optional<TokenEntry> none;
+  auto sealed = crypto::Base64UrlDecode(std::string_view(token).substr(4));
+  if (!sealed.ok()) return none;
+  auto plain = barrier_->Decrypt(tokenkeys::kBatchContext, *sealed);
+  if (!plain.ok()) {
+    // A forged or mangled token is just an unknown token; sealed is sealed.
+    if (plain.status().code() == Code::kCorruption ||
+        plain.status().code() == Code::kInvalidArgument) {
+      return none;
+    }
+    return plain.status();
+  }
+  ASSIGN_OR_RETURN(Json j, ParseStored(*plain, "batch token"));
+  ASSIGN_OR_RETURN(TokenEntry e, TokenEntry::FromStored(j));
+  if (!e.IsBatch()) return none;
+  const int64_t now = Now();
+  if (!Live(e, now)) return none;
+  if (!e.parent.empty()) {
+    ASSIGN_OR_RETURN(auto parent, ReadByHash(e.parent));
+    if (!parent.has_value() || !Live(*parent, now)) return none;
+  }
+  e.id = token;
+  ASSIGN_OR_RETURN(e.hash, Hash(token));
+  return std::optional<TokenEntry>(std::move(e));
+}
+
 Result<std::optional<TokenEntry>> TokenStore::Lookup(const std::string& token) {
   if (token.empty()) return std::optional<TokenEntry>();
-  ASSIGN_OR_RETURN(std::string key, IdKey(token));
-  ASSIGN_OR_RETURN(auto raw, barrier_->Get(key));
-  if (!raw.has_value()) return std::optional<TokenEntry>();
-  Json j = Json::parse(*raw, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Corruption("token entry is not JSON");
-  ASSIGN_OR_RETURN(TokenEntry e, TokenEntry::FromStored(j));
-  if (e.ttl > 0 && e.creation_time + e.ttl <= NowUnix()) return std::optional<TokenEntry>();
-  e.id = token;
-  return std::optional<TokenEntry>(std::move(e));
+  if (token.starts_with("hvb.")) return LookupBatch(token);
+  ASSIGN_OR_RETURN(std::string hash, Hash(token));
+  ASSIGN_OR_RETURN(auto e, ReadByHash(hash));
+  if (!e.has_value() || e->IsBatch() || !Live(*e, Now())) return std::optional<TokenEntry>();
+  e->id = token;
+  return e;
+}
+
+Result<std::optional<TokenEntry>> TokenStore::LookupAndUse(const std::string& token) {
+  ASSIGN_OR_RETURN(auto found, Lookup(token));
+  if (!found.has_value() || found->num_uses == 0 || found->IsBatch()) return found;
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  // Re-read under the lock: a concurrent use may have spent the token.
+  ASSIGN_OR_RETURN(auto e, ReadByHash(found->hash));
+  if (!e.has_value() || !Live(*e, Now())) return std::optional<TokenEntry>();
+  e->id = token;
+  if (e->num_uses > 0) {
+    --e->num_uses;
+    if (e->num_uses == 0) {
+      e->num_uses = kSpentUses;
+      RETURN_IF_ERROR(WriteEntry(*e));
+      e->num_uses = 0;
+      e->spent = true;
+      return e;
+    }
+    RETURN_IF_ERROR(WriteEntry(*e));
+  }
+  return e;
+}
+
+Status TokenStore::RevokeIfSpent(const TokenEntry& entry) {
+  if (!entry.spent) return Status::Ok();
+  return RevokeTreeByHash(entry.hash);
 }
 
 Result<std::optional<TokenEntry>> TokenStore::LookupByAccessor(const std::string& accessor) {
   if (accessor.empty() || accessor.find('/') != std::string::npos) {
     return std::optional<TokenEntry>();
   }
-  ASSIGN_OR_RETURN(auto key, barrier_->Get(kAccessorPrefix + accessor));
-  if (!key.has_value()) return std::optional<TokenEntry>();
-  ASSIGN_OR_RETURN(auto raw, barrier_->Get(*key));
-  if (!raw.has_value()) return std::optional<TokenEntry>();
-  Json j = Json::parse(*raw, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Corruption("token entry is not JSON");
-  ASSIGN_OR_RETURN(TokenEntry e, TokenEntry::FromStored(j));
-  if (e.ttl > 0 && e.creation_time + e.ttl <= NowUnix()) return std::optional<TokenEntry>();
-  return std::optional<TokenEntry>(std::move(e));
+  ASSIGN_OR_RETURN(auto hash, barrier_->Get(tokenkeys::Accessor(accessor)));
+  if (!hash.has_value()) return std::optional<TokenEntry>();
+  ASSIGN_OR_RETURN(auto e, ReadByHash(*hash));
+  if (!e.has_value() || !Live(*e, Now())) return std::optional<TokenEntry>();
+  return e;
 }
 
-Status TokenStore::Revoke(const std::string& token) {
-  ASSIGN_OR_RETURN(std::string key, IdKey(token));
-  ASSIGN_OR_RETURN(auto found, Lookup(token));
-  storage::Batch batch;
-  batch.push_back(storage::Op::Delete(key));
-  if (found.has_value()) batch.push_back(storage::Op::Delete(kAccessorPrefix + found->accessor));
-  return barrier_->Write(batch);
+Result<TokenEntry> TokenStore::RenewByHash(const std::string& hash, int64_t increment,
+                                           int64_t max_ttl) {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  const int64_t now = Now();
+  ASSIGN_OR_RETURN(auto e, ReadByHash(hash));
+  if (!e.has_value() || !Live(*e, now)) return InvalidArgument("token not found");
+  if (e->IsBatch()) return InvalidArgument("batch tokens cannot be renewed");
+  ASSIGN_OR_RETURN(int64_t ttl, RenewedTtl(RenewInputs{.now = now,
+                                                       .creation_time = e->creation_time,
+                                                       .creation_ttl = e->creation_ttl,
+                                                       .current_ttl = e->ttl,
+                                                       .increment = increment,
+                                                       .period = e->period,
+                                                       .explicit_max_ttl = e->explicit_max_ttl,
+                                                       .max_ttl = max_ttl,
+                                                       .renewable = e->renewable}));
+  e->ttl = ttl;
+  e->last_renewal_time = now;
+  RETURN_IF_ERROR(WriteEntry(*e));
+  return *std::move(e);
+}
+
+Result<std::vector<std::string>> TokenStore::ListAccessors() {
+  return barrier_->List(tokenkeys::kAccessorPrefix);
+}
+
+Result<std::optional<TokenRole>> TokenStore::GetRole(const std::string& name) {
+  if (!tokenkeys::ValidRoleName(name)) return std::optional<TokenRole>();
+  ASSIGN_OR_RETURN(auto raw, barrier_->Get(tokenkeys::Role(name)));
+  if (!raw.has_value()) return std::optional<TokenRole>();
+  ASSIGN_OR_RETURN(Json j, ParseStored(*raw, "token role"));
+  ASSIGN_OR_RETURN(TokenRole role, TokenRole::FromStored(j));
+  return std::optional<TokenRole>(std::move(role));
+}
+
+Status TokenStore::PutRole(const TokenRole& role) {
+  if (!tokenkeys::ValidRoleName(role.name)) return InvalidArgument("invalid role name");
+  return barrier_->Put(tokenkeys::Role(role.name), role.ToStored().dump());
+}
+
+Status TokenStore::DeleteRole(const std::string& name) {
+  if (!tokenkeys::ValidRoleName(name)) return Status::Ok();
+  return barrier_->Delete(tokenkeys::Role(name));
+}
+
+Result<std::vector<std::string>> TokenStore::ListRoles() {
+  return barrier_->List(tokenkeys::kRolePrefix);
 }
 
 }  // namespace coffer::core

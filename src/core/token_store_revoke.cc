@@ -1,0 +1,172 @@
+// TokenStore: revocation (tree, orphan) and tidy.
+#include <set>
+#include <utility>
+
+#include "common/log.h"
+#include "core/token_store.h"
+#include "core/token_store_keys.h"
+
+namespace coffer::core {
+namespace {
+
+// The child hashes listed under a parent's index directory.
+Result<std::vector<std::string>> ChildHashes(storage::Backend* barrier, const std::string& hash) {
+  ASSIGN_OR_RETURN(auto names, barrier->List(tokenkeys::Children(hash)));
+  std::vector<std::string> out;
+  for (auto& n : names) {
+    if (tokenkeys::ValidHash(n)) out.push_back(std::move(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+void TokenStore::RunHook(const std::vector<TokenEntry>& revoked) {
+  std::function<void(const TokenEntry&)> hook;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hook = revoke_hook_;
+  }
+  if (!hook) return;
+  for (const TokenEntry& e : revoked) hook(e);
+}
+
+Status TokenStore::Revoke(const std::string& token) {
+  if (token.empty()) return InvalidArgument("missing token ID");
+  if (token.starts_with("hvb.")) return InvalidArgument("batch tokens cannot be revoked");
+  ASSIGN_OR_RETURN(std::string hash, Hash(token));
+  return RevokeTreeByHash(hash);
+}
+
+Status TokenStore::RevokeTreeByHash(const std::string& hash) {
+  std::vector<TokenEntry> revoked;
+  Status st;
+  {
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    st = RevokeTreeLocked(hash, &revoked);
+  }
+  RunHook(revoked);  // also for the part revoked before a failure
+  return st;
+}
+
+Status TokenStore::RevokeTreeLocked(const std::string& root, std::vector<TokenEntry>* revoked) {
+  if (!tokenkeys::ValidHash(root)) return Status::Ok();
+  // Iterative post-order walk: children are revoked before their parent, so
+  // a failure part-way leaves every survivor still reachable from the root
+  // (a retry or Tidy finishes the job). `seen` guards against index cycles.
+  std::set<std::string> seen{root};
+  std::vector<std::pair<std::string, bool>> stack{{root, false}};
+  while (!stack.empty()) {
+    auto [hash, expanded] = stack.back();
+    if (!expanded) {
+      stack.back().second = true;
+      ASSIGN_OR_RETURN(auto children, ChildHashes(barrier_, hash));
+      for (auto& c : children) {
+        if (seen.insert(c).second) stack.emplace_back(std::move(c), false);
+      }
+      continue;
+    }
+    stack.pop_back();
+    ASSIGN_OR_RETURN(auto e, ReadByHash(hash));
+    storage::Batch batch;
+    batch.push_back(storage::Op::Delete(tokenkeys::Id(hash)));
+    ASSIGN_OR_RETURN(auto leftover, barrier_->ListAll(tokenkeys::Children(hash)));
+    for (auto& k : leftover) batch.push_back(storage::Op::Delete(std::move(k)));
+    if (e.has_value()) {
+      if (!e->accessor.empty()) batch.push_back(storage::Op::Delete(tokenkeys::Accessor(e->accessor)));
+      if (!e->parent.empty()) batch.push_back(storage::Op::Delete(tokenkeys::Child(e->parent, hash)));
+    }
+    RETURN_IF_ERROR(barrier_->Write(batch));
+    if (e.has_value()) revoked->push_back(*std::move(e));
+  }
+  return Status::Ok();
+}
+
+Status TokenStore::RevokeOrphan(const std::string& token) {
+  if (token.empty()) return InvalidArgument("missing token ID");
+  if (token.starts_with("hvb.")) return InvalidArgument("batch tokens cannot be revoked");
+  ASSIGN_OR_RETURN(std::string hash, Hash(token));
+  std::vector<TokenEntry> revoked;
+  {
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    ASSIGN_OR_RETURN(auto e, ReadByHash(hash));
+    if (!e.has_value() || !Live(*e, Now())) return InvalidArgument("token to revoke not found");
+    e->id = token;
+    // One atomic batch: the token goes and every child becomes an orphan.
+    storage::Batch batch;
+    ASSIGN_OR_RETURN(auto children, ChildHashes(barrier_, hash));
+    for (const auto& c : children) {
+      ASSIGN_OR_RETURN(auto child, ReadByHash(c));
+      if (child.has_value()) {
+        child->parent.clear();
+        child->orphan = true;
+        batch.push_back(storage::Op::Put(tokenkeys::Id(c), child->ToStored().dump()));
+      }
+    }
+    ASSIGN_OR_RETURN(auto links, barrier_->ListAll(tokenkeys::Children(hash)));
+    for (auto& k : links) batch.push_back(storage::Op::Delete(std::move(k)));
+    batch.push_back(storage::Op::Delete(tokenkeys::Id(hash)));
+    if (!e->accessor.empty()) batch.push_back(storage::Op::Delete(tokenkeys::Accessor(e->accessor)));
+    if (!e->parent.empty()) batch.push_back(storage::Op::Delete(tokenkeys::Child(e->parent, hash)));
+    RETURN_IF_ERROR(barrier_->Write(batch));
+    revoked.push_back(*std::move(e));
+  }
+  RunHook(revoked);
+  return Status::Ok();
+}
+
+Result<TidyReport> TokenStore::Tidy() {
+  TidyReport report;
+  std::vector<TokenEntry> revoked;
+  Status st = [&]() -> Status {
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    const int64_t now = Now();
+    // 1. Expired and spent tokens, with everything under them.
+    ASSIGN_OR_RETURN(auto ids, barrier_->List(tokenkeys::kIdPrefix));
+    for (const auto& hash : ids) {
+      auto e = ReadByHash(hash);
+      if (!e.ok()) {
+        COFFER_LOG(kWarn, "token") << "tidy: skipping unreadable token entry: "
+                                   << e.status().ToString();
+        continue;
+      }
+      if (!e->has_value() || Live(**e, now)) continue;
+      RETURN_IF_ERROR(RevokeTreeLocked(hash, &revoked));
+      ++report.expired;
+    }
+    // 2. Children whose parent is gone (a crash between writes, or data
+    //    restored out of order): revoked, as their parent would have been.
+    ASSIGN_OR_RETURN(auto parents, barrier_->List(tokenkeys::kParentPrefix));
+    for (auto parent : parents) {
+      if (!parent.empty() && parent.back() == '/') parent.pop_back();
+      if (!tokenkeys::ValidHash(parent)) continue;
+      ASSIGN_OR_RETURN(auto p, ReadByHash(parent));
+      if (p.has_value()) continue;
+      const size_t before = revoked.size();
+      RETURN_IF_ERROR(RevokeTreeLocked(parent, &revoked));
+      report.dangling_children += static_cast<int>(revoked.size() - before);
+    }
+    // 3. Accessor entries whose token is gone.
+    ASSIGN_OR_RETURN(auto accessors, barrier_->List(tokenkeys::kAccessorPrefix));
+    for (const auto& a : accessors) {
+      ASSIGN_OR_RETURN(auto hash, barrier_->Get(tokenkeys::Accessor(a)));
+      if (hash.has_value()) {
+        ASSIGN_OR_RETURN(auto e, ReadByHash(*hash));
+        if (e.has_value()) continue;
+      }
+      RETURN_IF_ERROR(barrier_->Delete(tokenkeys::Accessor(a)));
+      ++report.stale_accessors;
+    }
+    return Status::Ok();
+  }();
+  RunHook(revoked);
+  if (!st.ok()) return st;
+  if (report.expired + report.dangling_children + report.stale_accessors > 0) {
+    COFFER_LOG(kInfo, "token") << "tidy: revoked " << report.expired << " expired token(s), "
+                               << report.dangling_children << " orphaned child token(s); removed "
+                               << report.stale_accessors << " stale accessor(s)";
+  }
+  return report;
+}
+
+}  // namespace coffer::core
