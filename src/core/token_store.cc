@@ -265,6 +265,21 @@ Result<std::optional<TokenEntry>> TokenStore::Lookup(const std::string& token) {
   return e;
 }
 
+Result<std::optional<TokenEntry>> TokenStore::LookupSelf(const std::string& token) {
+  if (token.empty()) return std::optional<TokenEntry>();
+  if (token.starts_with("hvb.")) return LookupBatch(token);
+  ASSIGN_OR_RETURN(std::string hash, Hash(token));
+  ASSIGN_OR_RETURN(auto e, ReadByHash(hash));
+  if (!e.has_value() || e->IsBatch()) return std::optional<TokenEntry>();
+  if (e->num_uses == kSpentUses) {
+    e->num_uses = 0;
+    e->spent = true;
+  }
+  if (!Live(*e, Now())) return std::optional<TokenEntry>();
+  e->id = token;
+  return e;
+}
+
 Result<std::optional<TokenEntry>> TokenStore::LookupAndUse(const std::string& token) {
   ASSIGN_OR_RETURN(auto found, Lookup(token));
   if (!found.has_value() || found->num_uses == 0 || found->IsBatch()) return found;

@@ -131,6 +131,10 @@ class TokenStore {
   // nullopt when unknown, expired, spent, or (batch) undecodable or orphaned
   // by its parent's revocation.
   Result<std::optional<TokenEntry>> Lookup(const std::string& token);
+  // Lookup, except that a spent token (its last use is the request in
+  // flight) is still returned, with spent = true and num_uses 0: for the
+  // *-self endpoints, which run inside that request.
+  Result<std::optional<TokenEntry>> LookupSelf(const std::string& token);
   // Lookup, spending one use of a use-limited token (see the file comment).
   Result<std::optional<TokenEntry>> LookupAndUse(const std::string& token);
   // Revokes the token when `entry.spent`; otherwise does nothing.
