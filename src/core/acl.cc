@@ -364,7 +364,8 @@ bool IsSudoPath(const std::string& path) {
   // Exact paths, and prefixes (a trailing '*').
   static constexpr std::string_view kSudoPaths[] = {
       "auth/token/accessors*",  // LIST auth/token/accessors/
-      "auth/token/revoke-orphan",
+      // The body form auth/token/revoke-orphan is not listed: its handler
+      // checks sudo itself and answers 400, as Vault's does.
       "auth/token/revoke-orphan/*",
       "sys/audit",
       "sys/audit/*",
@@ -375,7 +376,7 @@ bool IsSudoPath(const std::string& path) {
       "sys/config/ui/headers",
       "sys/config/ui/headers/*",
       "sys/internal/inspect/*",
-      "sys/leases",  // GET ?type=irrevocable
+      "sys/leases",           // GET ?type=irrevocable
       "sys/leases/lookup/*",  // LIST; sys/leases/lookup itself is not
       "sys/leases/revoke-force/*",
       "sys/leases/revoke-prefix/*",

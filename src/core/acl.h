@@ -75,8 +75,8 @@ class Acl {
   // One rule after merging every policy's rules for the same pattern.
   struct Rule {
     std::string pattern;
-    std::string base;  // pattern without its trailing '*'
-    bool glob = false;  // ends in '*'
+    std::string base;                   // pattern without its trailing '*'
+    bool glob = false;                  // ends in '*'
     std::vector<std::string> segments;  // of base, when it has '+' segments
     int plus_count = 0;
     size_t first_wildcard = 0;  // npos for exact rules

@@ -17,9 +17,8 @@ struct CapabilityName {
 
 // Alphabetical, so CapabilityNames needs no sort.
 constexpr CapabilityName kCapabilityNames[] = {
-    {"create", kCapCreate}, {"delete", kCapDelete}, {"deny", kCapDeny},
-    {"list", kCapList},     {"patch", kCapPatch},   {"read", kCapRead},
-    {"sudo", kCapSudo},     {"update", kCapUpdate},
+    {"create", kCapCreate}, {"delete", kCapDelete}, {"deny", kCapDeny}, {"list", kCapList},
+    {"patch", kCapPatch},   {"read", kCapRead},     {"sudo", kCapSudo}, {"update", kCapUpdate},
 };
 
 Status Fail(const std::string& detail) {

@@ -12,7 +12,8 @@ namespace {
 // bound against tokens with ever-new combinations, not a tuning knob).
 constexpr size_t kMaxCachedAcls = 4096;
 
-constexpr char kDefaultPolicyText[] = R"(# Built-in "default" policy: attached to every token created without
+constexpr char kDefaultPolicyText[] =
+    R"(# Built-in "default" policy: attached to every token created without
 # no_default_policy. Operators may edit it; it cannot be deleted.
 
 # A token may inspect, renew and revoke itself.

@@ -51,7 +51,8 @@ Result<Response> WritePolicy(PolicyStore& store, Family family, const EngineRequ
   }
   // Clients may send the text base64-encoded. Policy text proper never
   // decodes (quotes, braces and spaces are outside the alphabet).
-  if (Result<std::string> decoded = crypto::Base64Decode(*text); decoded.ok() && !decoded->empty()) {
+  if (Result<std::string> decoded = crypto::Base64Decode(*text);
+      decoded.ok() && !decoded->empty()) {
     text = std::move(decoded).value();
   }
   RETURN_IF_ERROR(store.Put(name, *text));
@@ -143,10 +144,10 @@ std::vector<Path> SysPolicyPaths(PolicyStore& policies, TokenStore& tokens) {
   };
 
   std::vector<Path> paths;
-  paths.push_back(Path{
-      .pattern = "policy",
-      .operations = {{Operation::kRead, list_legacy}, {Operation::kList, list_legacy}},
-      .help = "List the configured ACL policies (legacy route)."});
+  paths.push_back(
+      Path{.pattern = "policy",
+           .operations = {{Operation::kRead, list_legacy}, {Operation::kList, list_legacy}},
+           .help = "List the configured ACL policies (legacy route)."});
   paths.push_back(Path{.pattern = "policy/",
                        .operations = {{Operation::kList, list_legacy}},
                        .help = "List the configured ACL policies (legacy route)."});
