@@ -44,10 +44,8 @@ std::vector<framework::Path> AppRoleEngine::BuildPaths() {
   };
   std::vector<Path> paths = {
       Path{.pattern = "role/",
-           .operations = {{Operation::kList,
-                           [this](const EngineRequest& req, const Params&) {
-                             return ListRoles(req);
-                           }}},
+           .operations = {{Operation::kList, [this](const EngineRequest& req,
+                                                    const Params&) { return ListRoles(req); }}},
            .help = "List roles."},
       Path{.pattern = "role/:role_name",
            .operations = {{Operation::kRead, WithRole(&AppRoleEngine::ReadRole)},
@@ -88,7 +86,8 @@ Result<std::string> AppRoleEngine::Salt(storage::Backend* s) {
   ASSIGN_OR_RETURN(std::optional<std::string> raw, s->Get(kSaltKey));
   if (raw) {
     auto decoded = crypto::HexDecode(*raw);
-    if (!decoded.ok() || decoded->size() != kSaltBytes) return Corruption("approle salt is malformed");
+    if (!decoded.ok() || decoded->size() != kSaltBytes)
+      return Corruption("approle salt is malformed");
     salt_ = std::move(*decoded);
     return salt_;
   }
@@ -235,8 +234,8 @@ Result<Response> AppRoleEngine::Tidy(const EngineRequest& req) {
     std::string role = key.substr(sizeof("secret_id/") - 1, slash - (sizeof("secret_id/") - 1));
     auto entry = LoadSecretId(req.storage, role, key.substr(slash + 1));
     if (!entry.ok()) {
-      COFFER_LOG(kWarn, "approle") << "tidy: dropping unreadable secret id entry: "
-                                      << entry.status().ToString();
+      COFFER_LOG(kWarn, "approle")
+          << "tidy: dropping unreadable secret id entry: " << entry.status().ToString();
       batch.push_back(storage::Op::Delete(key));
     } else if (*entry && (*entry)->Expired(now)) {
       batch.push_back(storage::Op::Delete(key));

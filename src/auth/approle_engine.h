@@ -32,8 +32,7 @@ class AppRoleEngine : public Engine {
   }
 
  private:
-  using RoleHandler = Result<Response> (AppRoleEngine::*)(const EngineRequest&,
-                                                          const std::string&);
+  using RoleHandler = Result<Response> (AppRoleEngine::*)(const EngineRequest&, const std::string&);
   // Wraps a handler taking a validated role name.
   framework::Handler WithRole(RoleHandler h);
 

@@ -78,7 +78,8 @@ std::vector<framework::Path> AppRoleEngine::FieldPaths() {
     };
     auto update = [s, apply](const EngineRequest& req, const std::string& name) {
       Json fields = FieldsOf(*s, req.data);
-      if (fields.empty()) return Result<Response>(InvalidArgument(std::string("missing ") + s->key));
+      if (fields.empty())
+        return Result<Response>(InvalidArgument(std::string("missing ") + s->key));
       return apply(req, name, fields);
     };
     auto reset = [s, apply](const EngineRequest& req, const std::string& name) {

@@ -117,8 +117,7 @@ Result<SecretIdEntry> NewSecretIdEntry(const Json& data, const Role& role, int64
   }
   if (token_cidrs) {
     RETURN_IF_ERROR(ValidateCidrList(*token_cidrs, "token_bound_cidrs"));
-    if (!role.token.bound_cidrs.empty() &&
-        !CidrListWithin(*token_cidrs, role.token.bound_cidrs)) {
+    if (!role.token.bound_cidrs.empty() && !CidrListWithin(*token_cidrs, role.token.bound_cidrs)) {
       return InvalidArgument("token_bound_cidrs must lie within the role's token_bound_cidrs");
     }
     e.token_bound_cidrs = std::move(*token_cidrs);
@@ -134,8 +133,7 @@ Result<SecretIdEntry> NewSecretIdEntry(const Json& data, const Role& role, int64
   e.num_uses = role.secret_id_num_uses;
   if (num_uses) {
     if (*num_uses < 0) return InvalidArgument("num_uses cannot be negative");
-    if (role.secret_id_num_uses > 0 &&
-        (*num_uses == 0 || *num_uses > role.secret_id_num_uses)) {
+    if (role.secret_id_num_uses > 0 && (*num_uses == 0 || *num_uses > role.secret_id_num_uses)) {
       return InvalidArgument("num_uses cannot be higher than the role's secret_id_num_uses");
     }
     e.num_uses = *num_uses;

@@ -16,9 +16,7 @@ using testing::Harness;
 
 class SecretIdTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(h.Write("role/web", Json{{"role_id", "web-role-id"}}).ok());
-  }
+  void SetUp() override { ASSERT_TRUE(h.Write("role/web", Json{{"role_id", "web-role-id"}}).ok()); }
   Result<Response> Generate(Json body = Json::object(), const std::string& role = "web") {
     return h.Write("role/" + role + "/secret-id", std::move(body));
   }
@@ -51,8 +49,10 @@ TEST_F(SecretIdTest, GenerateReturnsIdsAndLimits) {
 }
 
 TEST_F(SecretIdTest, LookupByIdAndAccessor) {
-  auto g = Generate(Json{{"metadata", R"({"host":"web-1"})"}, {"cidr_list", "10.0.0.0/8"},
-                         {"ttl", "1h"}, {"num_uses", 3}});
+  auto g = Generate(Json{{"metadata", R"({"host":"web-1"})"},
+                         {"cidr_list", "10.0.0.0/8"},
+                         {"ttl", "1h"},
+                         {"num_uses", 3}});
   ASSERT_TRUE(g.ok()) << g.status().ToString();
   EXPECT_EQ(g->data["secret_id_ttl"], 3600);
   EXPECT_EQ(g->data["secret_id_num_uses"], 3);
@@ -107,8 +107,8 @@ TEST_F(SecretIdTest, ListAndDestroy) {
   EXPECT_TRUE(h.Write("role/web/secret-id/destroy", Json{{"secret_id", s1}}).ok());  // idempotent
   EXPECT_EQ(h.List("role/web/secret-id/")->data["keys"], Json::array({a2}));
 
-  ASSERT_TRUE(h.Delete("role/web/secret-id-accessor/destroy", Json{{"secret_id_accessor", a2}})
-                  .ok());
+  ASSERT_TRUE(
+      h.Delete("role/web/secret-id-accessor/destroy", Json{{"secret_id_accessor", a2}}).ok());
   EXPECT_EQ(Login(s2).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(h.List("role/web/secret-id/")->data["keys"], Json::array());
   EXPECT_EQ(h.Write("role/web/secret-id-accessor/destroy", Json{{"secret_id_accessor", a2}})
@@ -202,10 +202,9 @@ TEST_F(SecretIdTest, CustomSecretId) {
   EXPECT_EQ(c->data["secret_id"], "my-own-secret");
   EXPECT_EQ(c->data["secret_id_accessor"].get<std::string>().size(), 36u);
   EXPECT_TRUE(Login("my-own-secret").ok());
-  EXPECT_EQ(h.Write("role/web/custom-secret-id", Json{{"secret_id", "my-own-secret"}})
-                .status()
-                .code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(
+      h.Write("role/web/custom-secret-id", Json{{"secret_id", "my-own-secret"}}).status().code(),
+      Code::kInvalidArgument);
   EXPECT_EQ(h.Write("role/web/custom-secret-id", Json::object()).status(),
             InvalidArgument("missing secret_id"));
   EXPECT_EQ(h.DumpStorage().find("my-own-secret"), std::string::npos);

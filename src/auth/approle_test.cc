@@ -113,7 +113,9 @@ TEST_F(AppRoleTest, RoleIdsAreUuidsAndCanBeSet) {
 }
 
 TEST_F(AppRoleTest, LoginResponse) {
-  CreateRole("web", {{"token_policies", "web"}, {"token_ttl", "20m"}, {"token_max_ttl", "1h"},
+  CreateRole("web", {{"token_policies", "web"},
+                     {"token_ttl", "20m"},
+                     {"token_max_ttl", "1h"},
                      {"token_num_uses", 2}});
   std::string secret = NewSecretId("web", {{"metadata", R"({"team":"blue"})"}});
   auto r = Login(RoleId("web"), secret);
@@ -190,8 +192,7 @@ TEST_F(AppRoleTest, FieldEndpoints) {
   EXPECT_EQ(role->data["secret_id_ttl"], 90);
   EXPECT_EQ(role->data["secret_id_num_uses"], 7);
   EXPECT_EQ(role->data["secret_id_bound_cidrs"], Json::array({"10.0.0.0/8"}));
-  EXPECT_EQ(h.Read("role/r/bound-cidr-list")->data["bound_cidr_list"],
-            Json::array({"10.0.0.0/8"}));
+  EXPECT_EQ(h.Read("role/r/bound-cidr-list")->data["bound_cidr_list"], Json::array({"10.0.0.0/8"}));
 
   // Same validation as a role write: ttl above max, and the constraint rule.
   EXPECT_EQ(h.Write("role/r/token-ttl", Json{{"token_ttl", "2h"}}).status().code(),
@@ -203,8 +204,7 @@ TEST_F(AppRoleTest, FieldEndpoints) {
 
   EXPECT_EQ(h.Write("role/r/token-ttl", Json::object()).status(),
             InvalidArgument("missing token_ttl"));
-  EXPECT_EQ(h.Write("role/zz/token-ttl", Json{{"token_ttl", 1}}).status().code(),
-            Code::kNotFound);
+  EXPECT_EQ(h.Write("role/zz/token-ttl", Json{{"token_ttl", 1}}).status().code(), Code::kNotFound);
   EXPECT_EQ(h.Read("role/zz/token-ttl").status().code(), Code::kNotFound);
   EXPECT_EQ(h.Write("role/r/local-secret-ids", Json{{"local_secret_ids", true}}).status().code(),
             Code::kUnsupportedOperation);

@@ -50,8 +50,8 @@ bool PrefixEqual(const IpAddress& a, const IpAddress& b, int prefix) {
 
 Result<Cidr> ParseCidr(std::string_view text, std::string_view field) {
   auto bad = [&] {
-    return InvalidArgument("invalid CIDR block \"" + std::string(text.substr(0, 64)) +
-                           "\" in \"" + std::string(field) + "\"");
+    return InvalidArgument("invalid CIDR block \"" + std::string(text.substr(0, 64)) + "\" in \"" +
+                           std::string(field) + "\"");
   };
   size_t slash = text.find('/');
   std::optional<IpAddress> ip = ParseIp(text.substr(0, slash));

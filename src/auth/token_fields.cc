@@ -70,10 +70,10 @@ Result<TokenFields> ParseTokenFields(const Json& data, TokenFields f,
                                      const LegacyTokenKeys& legacy) {
   using Strings = std::vector<std::string>;
   ASSIGN_OR_RETURN(auto ttl, GetEither<int64_t>(data, "token_ttl", "ttl", legacy.ttl, GetDuration));
-  ASSIGN_OR_RETURN(auto max_ttl, GetEither<int64_t>(data, "token_max_ttl", "max_ttl", legacy.ttl,
-                                                    GetDuration));
-  ASSIGN_OR_RETURN(auto period, GetEither<int64_t>(data, "token_period", "period", legacy.period,
-                                                   GetDuration));
+  ASSIGN_OR_RETURN(auto max_ttl,
+                   GetEither<int64_t>(data, "token_max_ttl", "max_ttl", legacy.ttl, GetDuration));
+  ASSIGN_OR_RETURN(auto period,
+                   GetEither<int64_t>(data, "token_period", "period", legacy.period, GetDuration));
   ASSIGN_OR_RETURN(auto policies,
                    GetEither<Strings>(data, "token_policies", "policies", true, GetStringList));
   ASSIGN_OR_RETURN(auto cidrs, GetEither<Strings>(data, "token_bound_cidrs", "bound_cidrs",
@@ -98,8 +98,7 @@ Result<TokenFields> ParseTokenFields(const Json& data, TokenFields f,
   }
   if (no_default) f.no_default_policy = *no_default;
   if (type) {
-    if (std::find(std::begin(kTokenTypes), std::end(kTokenTypes), *type) ==
-        std::end(kTokenTypes)) {
+    if (std::find(std::begin(kTokenTypes), std::end(kTokenTypes), *type) == std::end(kTokenTypes)) {
       return InvalidArgument("invalid 'token_type' value \"" + type->substr(0, 32) + "\"");
     }
     f.type = *type;

@@ -43,7 +43,10 @@ TEST(TokenFields, OnlyPresentFieldsChangeAndNullMeansAbsent) {
 }
 
 TEST(TokenFields, DeprecatedAliasesPerMethod) {
-  Json legacy = {{"policies", "x,y"}, {"ttl", 30}, {"max_ttl", "1m"}, {"period", 90},
+  Json legacy = {{"policies", "x,y"},
+                 {"ttl", 30},
+                 {"max_ttl", "1m"},
+                 {"period", 90},
                  {"bound_cidrs", "127.0.0.1/32"}};
   auto up = ParseTokenFields(legacy, TokenFields{}, kUserpassLegacyKeys);
   ASSERT_TRUE(up.ok());
@@ -131,10 +134,10 @@ TEST(FillAuth, LeaseDurationFromTtlDefaultsAndCaps) {
     FillAuth(f, &a, s);
     return a.lease_duration;
   };
-  EXPECT_EQ(lease(TokenFields{}, &sys), 1000);          // mount default
-  EXPECT_EQ(lease(TokenFields{}, nullptr), 0);          // left to the core
+  EXPECT_EQ(lease(TokenFields{}, &sys), 1000);  // mount default
+  EXPECT_EQ(lease(TokenFields{}, nullptr), 0);  // left to the core
   EXPECT_EQ(lease(TokenFields{.ttl = 300}, &sys), 300);
-  EXPECT_EQ(lease(TokenFields{.ttl = 9000}, &sys), 5000);  // mount max
+  EXPECT_EQ(lease(TokenFields{.ttl = 9000}, &sys), 5000);    // mount max
   EXPECT_EQ(lease(TokenFields{.max_ttl = 400}, &sys), 400);  // default capped by token_max_ttl
   EXPECT_EQ(lease(TokenFields{.ttl = 300, .explicit_max_ttl = 200}, &sys), 200);
   EXPECT_EQ(lease(TokenFields{.ttl = 300, .period = 60}, &sys), 60);

@@ -26,8 +26,7 @@ struct User {
 
 class UserpassEngine : public Engine {
  public:
-  explicit UserpassEngine(UserpassOptions options)
-      : options_(options), paths_(BuildPaths()) {}
+  explicit UserpassEngine(UserpassOptions options) : options_(options), paths_(BuildPaths()) {}
 
   // Engine:
   Result<Response> Handle(const EngineRequest& req) override { return paths_.Handle(req); }
@@ -213,8 +212,6 @@ Result<Response> UserpassEngine::Login(const EngineRequest& req, const std::stri
 
 }  // namespace
 
-EnginePtr NewUserpass(UserpassOptions options) {
-  return std::make_unique<UserpassEngine>(options);
-}
+EnginePtr NewUserpass(UserpassOptions options) { return std::make_unique<UserpassEngine>(options); }
 
 }  // namespace coffer::auth

@@ -145,7 +145,8 @@ TEST_F(UserpassTest, PoliciesEndpointAcceptsHvacCommaString) {
 }
 
 TEST_F(UserpassTest, LegacyFieldsAreAcceptedAndEchoed) {
-  CreateAlice({{"policies", "a,b"}, {"ttl", "10m"}, {"max_ttl", "1h"}, {"bound_cidrs", "10.0.0.0/8"}});
+  CreateAlice(
+      {{"policies", "a,b"}, {"ttl", "10m"}, {"max_ttl", "1h"}, {"bound_cidrs", "10.0.0.0/8"}});
   auto r = h.Read("users/alice");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->data["token_ttl"], 600);
@@ -182,7 +183,8 @@ TEST_F(UserpassTest, PasswordIsStoredOnlyAsScryptHash) {
 TEST_F(UserpassTest, CorruptStoredUserIsAnErrorNotACrash) {
   ASSERT_TRUE(h.storage->Put("user/alice", "{not json").ok());
   EXPECT_EQ(Login("alice", "x").status().code(), Code::kCorruption);
-  ASSERT_TRUE(h.storage->Put("user/alice", R"({"password_hash":{"alg":"md5"},"token_ttl":0,
+  ASSERT_TRUE(h.storage
+                  ->Put("user/alice", R"({"password_hash":{"alg":"md5"},"token_ttl":0,
       "token_max_ttl":0,"token_explicit_max_ttl":0,"token_period":0,"token_num_uses":0,
       "token_policies":[],"token_bound_cidrs":[],"token_no_default_policy":false,
       "token_type":"default"})")
@@ -200,9 +202,9 @@ TEST(UserpassTiming, UnknownUserCostsAboutAsMuchAsWrongPassword) {
     for (int i = 0; i < 5; ++i) {
       auto start = std::chrono::steady_clock::now();
       auto r = h.Write("login/" + user, Json{{"password", "wrong"}});
-      t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                            start)
-                      .count());
+      t.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
       EXPECT_FALSE(r.ok());
     }
     std::sort(t.begin(), t.end());
