@@ -53,8 +53,7 @@ Result<Response> CommitVersion(KvV2State& state, storage::Backend& view, const s
                                Metadata meta, const Config& config, const Json& data) {
   int64_t now = state.Now();
   int64_t deletion = DeletionTimeFor(now, config.delete_version_after, meta.delete_version_after);
-  std::vector<int64_t> trimmed =
-      meta.AddVersion(now, deletion, meta.EffectiveMaxVersions(config));
+  std::vector<int64_t> trimmed = meta.AddVersion(now, deletion, meta.EffectiveMaxVersions(config));
   storage::Batch batch;
   batch.push_back(StoreVersionData(path, meta.current_version, data));
   batch.push_back(StoreMetadata(path, meta));
@@ -208,9 +207,8 @@ Result<bool> SecretExists(const EngineRequest& req, const Params& params) {
 // Binds a handler to the shared state.
 template <typename F>
 framework::Handler Bind(const StatePtr& state, F f) {
-  return [state, f](const EngineRequest& req, const Params& params) {
-    return f(*state, req, params);
-  };
+  return
+      [state, f](const EngineRequest& req, const Params& params) { return f(*state, req, params); };
 }
 
 framework::Handler BindAction(const StatePtr& state, VersionAction action) {
@@ -223,14 +221,14 @@ framework::Handler BindAction(const StatePtr& state, VersionAction action) {
 
 std::vector<framework::Path> DataPaths(StatePtr state) {
   std::vector<framework::Path> paths;
-  paths.push_back(framework::Path{
-      .pattern = "data/*path",
-      .operations = {{Operation::kRead, Bind(state, ReadData)},
-                     {Operation::kUpdate, Bind(state, WriteData)},
-                     {Operation::kPatch, Bind(state, PatchData)},
-                     {Operation::kDelete, Bind(state, DeleteLatest)}},
-      .exists = SecretExists,
-      .help = "Write, patch, read and soft-delete versions of a secret."});
+  paths.push_back(
+      framework::Path{.pattern = "data/*path",
+                      .operations = {{Operation::kRead, Bind(state, ReadData)},
+                                     {Operation::kUpdate, Bind(state, WriteData)},
+                                     {Operation::kPatch, Bind(state, PatchData)},
+                                     {Operation::kDelete, Bind(state, DeleteLatest)}},
+                      .exists = SecretExists,
+                      .help = "Write, patch, read and soft-delete versions of a secret."});
   paths.push_back(framework::Path{
       .pattern = "delete/*path",
       .operations = {{Operation::kUpdate, BindAction(state, VersionAction::kDelete)}},
@@ -243,10 +241,10 @@ std::vector<framework::Path> DataPaths(StatePtr state) {
       .pattern = "destroy/*path",
       .operations = {{Operation::kUpdate, BindAction(state, VersionAction::kDestroy)}},
       .help = "Permanently remove the data of the given versions of a secret."});
-  paths.push_back(framework::Path{
-      .pattern = "subkeys/*path",
-      .operations = {{Operation::kRead, Bind(state, ReadSubkeys)}},
-      .help = "Read the key structure of a secret version without its values."});
+  paths.push_back(
+      framework::Path{.pattern = "subkeys/*path",
+                      .operations = {{Operation::kRead, Bind(state, ReadSubkeys)}},
+                      .help = "Read the key structure of a secret version without its values."});
   return paths;
 }
 

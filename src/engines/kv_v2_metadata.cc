@@ -84,8 +84,7 @@ Result<Response> ListMetadata(KvV2State&, const EngineRequest& req, const Params
 // POST metadata/<path>: sets the given settings, creating the metadata (with
 // no versions) when the secret does not exist yet. custom_metadata, when
 // given, replaces the whole map.
-Result<Response> WriteMetadata(KvV2State& state, const EngineRequest& req,
-                               const Params& params) {
+Result<Response> WriteMetadata(KvV2State& state, const EngineRequest& req, const Params& params) {
   const std::string& path = PathParam(params);
   RETURN_IF_ERROR(CheckSecretPath(path));
   ASSIGN_OR_RETURN(MetadataFields fields, ParseMetadataFields(req.data));
@@ -104,8 +103,7 @@ Result<Response> WriteMetadata(KvV2State& state, const EngineRequest& req,
 
 // PATCH metadata/<path>: like a write, but custom_metadata is merged and the
 // secret must exist.
-Result<Response> PatchMetadata(KvV2State& state, const EngineRequest& req,
-                               const Params& params) {
+Result<Response> PatchMetadata(KvV2State& state, const EngineRequest& req, const Params& params) {
   const std::string& path = PathParam(params);
   RETURN_IF_ERROR(CheckSecretPath(path));
   ASSIGN_OR_RETURN(MetadataFields fields, ParseMetadataFields(req.data));
@@ -126,8 +124,7 @@ Result<Response> PatchMetadata(KvV2State& state, const EngineRequest& req,
 
 // DELETE metadata/<path>: removes the metadata and every version record in
 // one batch. A missing secret is not an error.
-Result<Response> DeleteMetadata(KvV2State& state, const EngineRequest& req,
-                                const Params& params) {
+Result<Response> DeleteMetadata(KvV2State& state, const EngineRequest& req, const Params& params) {
   const std::string& path = PathParam(params);
   if (!IsSecretPath(path)) return Response::Empty();
   std::unique_lock lock(state.KeyLock(path));
@@ -167,9 +164,8 @@ Result<bool> MetadataExists(const EngineRequest& req, const Params& params) {
 
 template <typename F>
 framework::Handler Bind(const StatePtr& state, F f) {
-  return [state, f](const EngineRequest& req, const Params& params) {
-    return f(*state, req, params);
-  };
+  return
+      [state, f](const EngineRequest& req, const Params& params) { return f(*state, req, params); };
 }
 
 }  // namespace

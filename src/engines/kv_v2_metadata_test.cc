@@ -32,21 +32,21 @@ TEST_F(KvV2MetadataTest, ReadShape) {
   ASSERT_TRUE(Call(Operation::kDelete, "data/app").ok());
   auto m = Call(Operation::kRead, "metadata/app");
   ASSERT_TRUE(m.ok()) << m.status().ToString();
-  EXPECT_EQ(m->data, (Json{{"cas_required", false},
-                           {"created_time", Stamp()},
-                           {"current_version", 2},
-                           {"custom_metadata", nullptr},
-                           {"delete_version_after", "0s"},
-                           {"max_versions", 0},
-                           {"oldest_version", 0},
-                           {"updated_time", Stamp(10)},
-                           {"versions",
-                            {{"1", {{"created_time", Stamp()},
-                                    {"deletion_time", ""},
-                                    {"destroyed", false}}},
-                             {"2", {{"created_time", Stamp(10)},
-                                    {"deletion_time", Stamp(20)},
-                                    {"destroyed", false}}}}}}));
+  EXPECT_EQ(m->data,
+            (Json{{"cas_required", false},
+                  {"created_time", Stamp()},
+                  {"current_version", 2},
+                  {"custom_metadata", nullptr},
+                  {"delete_version_after", "0s"},
+                  {"max_versions", 0},
+                  {"oldest_version", 0},
+                  {"updated_time", Stamp(10)},
+                  {"versions",
+                   {{"1", {{"created_time", Stamp()}, {"deletion_time", ""}, {"destroyed", false}}},
+                    {"2",
+                     {{"created_time", Stamp(10)},
+                      {"deletion_time", Stamp(20)},
+                      {"destroyed", false}}}}}}));
   EXPECT_EQ(Call(Operation::kRead, "metadata/none").status().code(), Code::kNotFound);
 }
 
@@ -69,15 +69,16 @@ TEST_F(KvV2MetadataTest, WriteCreatesMetadataWithoutVersions) {
   EXPECT_EQ(Call(Operation::kRead, "data/new").status().code(), Code::kNotFound);
 
   // The secret now requires cas; cas 0 matches "no version yet".
-  auto first = Call(Operation::kUpdate, "data/new",
-                    Json{{"data", {{"a", 1}}}, {"options", {{"cas", 0}}}});
+  auto first =
+      Call(Operation::kUpdate, "data/new", Json{{"data", {{"a", 1}}}, {"options", {{"cas", 0}}}});
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->data["version"], 1);
   EXPECT_EQ(first->data["custom_metadata"], (Json{{"owner", "ops"}, {"tier", "1"}}));
   EXPECT_EQ(first->data["deletion_time"], Stamp(3600));  // the key's delete_version_after
 
   // A later write changes only what it names; custom_metadata is replaced whole.
-  ASSERT_TRUE(Call(Operation::kUpdate, "metadata/new", Json{{"custom_metadata", {{"x", "y"}}}}).ok());
+  ASSERT_TRUE(
+      Call(Operation::kUpdate, "metadata/new", Json{{"custom_metadata", {{"x", "y"}}}}).ok());
   m = Call(Operation::kRead, "metadata/new");
   EXPECT_EQ(m->data["max_versions"], 5);
   EXPECT_EQ(m->data["custom_metadata"], (Json{{"x", "y"}}));
@@ -148,7 +149,8 @@ TEST_F(KvV2MetadataTest, KeyMaxVersionsOverridesMount) {
 
 TEST_F(KvV2MetadataTest, DeleteVersionAfterTakesTheSmallerOfKeyAndMount) {
   ASSERT_TRUE(Call(Operation::kUpdate, "config", Json{{"delete_version_after", 60}}).ok());
-  ASSERT_TRUE(Call(Operation::kUpdate, "metadata/short", Json{{"delete_version_after", "30s"}}).ok());
+  ASSERT_TRUE(
+      Call(Operation::kUpdate, "metadata/short", Json{{"delete_version_after", "30s"}}).ok());
   ASSERT_TRUE(Call(Operation::kUpdate, "metadata/long", Json{{"delete_version_after", "2m"}}).ok());
   EXPECT_EQ(Put("short", Json{{"v", 1}})->data["deletion_time"], Stamp(30));
   EXPECT_EQ(Put("long", Json{{"v", 1}})->data["deletion_time"], Stamp(60));
@@ -180,7 +182,8 @@ TEST_F(KvV2MetadataTest, DeleteRemovesAllVersionsAndMetadata) {
   EXPECT_EQ(Call(Operation::kRead, "data/k").status().code(), Code::kNotFound);
   auto all = h_.view().ListAll("");
   ASSERT_TRUE(all.ok());
-  EXPECT_EQ(*all, (std::vector<std::string>{"kv2/layout/", "kv2/meta/keep", "kv2/versions/keep/1"}));
+  EXPECT_EQ(*all,
+            (std::vector<std::string>{"kv2/layout/", "kv2/meta/keep", "kv2/versions/keep/1"}));
   EXPECT_TRUE(Call(Operation::kDelete, "metadata/k").ok());  // idempotent
   // Writing again starts over at version 1.
   EXPECT_EQ(Put("k", Json{{"v", 9}})->data["version"], 1);
@@ -196,14 +199,14 @@ TEST_F(KvV2MetadataTest, ConfigReadWrite) {
                   .ok());
   ASSERT_TRUE(Call(Operation::kUpdate, "config", Json{{"cas_required", 1}}).ok());
   auto cfg = Call(Operation::kRead, "config");
-  EXPECT_EQ(cfg->data,
-            (Json{{"max_versions", 7}, {"cas_required", true}, {"delete_version_after", "1h30m0s"}}));
+  EXPECT_EQ(
+      cfg->data,
+      (Json{{"max_versions", 7}, {"cas_required", true}, {"delete_version_after", "1h30m0s"}}));
   EXPECT_EQ(Call(Operation::kUpdate, "config", Json{{"max_versions", -2}}).status().code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(Call(Operation::kUpdate, "config", Json{{"delete_version_after", "often"}})
-                .status()
-                .code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(
+      Call(Operation::kUpdate, "config", Json{{"delete_version_after", "often"}}).status().code(),
+      Code::kInvalidArgument);
   EXPECT_EQ(Call(Operation::kRead, "config")->data["max_versions"], 7);  // unchanged by errors
 }
 

@@ -45,8 +45,7 @@ Result<Metadata> MetadataFromStored(const Json& j) {
     m.max_versions = Field<int64_t>(j, "max_versions", 0);
     m.cas_required = Field<bool>(j, "cas_required", false);
     m.delete_version_after = Field<int64_t>(j, "delete_version_after", 0);
-    m.custom_metadata =
-        Field<std::map<std::string, std::string>>(j, "custom_metadata", {});
+    m.custom_metadata = Field<std::map<std::string, std::string>>(j, "custom_metadata", {});
     auto versions = j.find("versions");
     if (versions != j.end() && versions->is_object()) {
       for (const auto& [num, info] : versions->items()) {

@@ -39,8 +39,9 @@ Result<Json> DataField(const Json& body) {
     return InvalidArgument("no data provided");
   }
   if (!it->is_object()) {
-    return InvalidArgument(std::string("error converting input for field \"data\": expected a map, got ") +
-                           it->type_name());
+    return InvalidArgument(
+        std::string("error converting input for field \"data\": expected a map, got ") +
+        it->type_name());
   }
   return *it;
 }

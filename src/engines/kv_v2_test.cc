@@ -49,8 +49,8 @@ TEST_F(KvV2Test, WriteReturnsVersionMetadataAndReadReturnsDataWithMetadata) {
   auto r = Get("app/db");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 0);
-  EXPECT_EQ(r->data, (Json{{"data", {{"foo", "bar"}, {"n", {{"deep", 1}}}}},
-                           {"metadata", w->data}}));
+  EXPECT_EQ(r->data,
+            (Json{{"data", {{"foo", "bar"}, {"n", {{"deep", 1}}}}}, {"metadata", w->data}}));
 }
 
 TEST_F(KvV2Test, VersionsCountUpAndCanBeReadByNumber) {
@@ -114,7 +114,8 @@ TEST_F(KvV2Test, BadWriteBodies) {
 }
 
 TEST_F(KvV2Test, CheckAndSet) {
-  const Status mismatch = InvalidArgument("check-and-set parameter did not match the current version");
+  const Status mismatch =
+      InvalidArgument("check-and-set parameter did not match the current version");
   EXPECT_EQ(PutCas("k", Json{{"v", 1}}, 1).status(), mismatch);  // secret does not exist
   auto created = PutCas("k", Json{{"v", 1}}, 0);
   ASSERT_TRUE(created.ok());
@@ -247,8 +248,8 @@ TEST_F(KvV2Test, MaxVersionsTrimsOldestFromStorage) {
   EXPECT_EQ(Get("k", Json{{"version", 3}})->data["data"]["v"], 3);
   auto keys = h_.view().ListAll(kv2::kVersionPrefix);
   ASSERT_TRUE(keys.ok());
-  EXPECT_EQ(*keys, (std::vector<std::string>{"kv2/versions/k/3", "kv2/versions/k/4",
-                                             "kv2/versions/k/5"}));
+  EXPECT_EQ(*keys,
+            (std::vector<std::string>{"kv2/versions/k/3", "kv2/versions/k/4", "kv2/versions/k/5"}));
 }
 
 TEST_F(KvV2Test, DefaultMaxVersionsIsTen) {
@@ -290,8 +291,7 @@ TEST_F(KvV2Test, PatchMergesOntoCurrentVersion) {
 
   EXPECT_EQ(Call(Operation::kPatch, "data/k", Json::object()).status(),
             InvalidArgument("no data provided"));
-  EXPECT_EQ(Call(Operation::kPatch, "data/k",
-                 Json{{"data", {{"a", 1}}}, {"options", {{"cas", 1}}}})
+  EXPECT_EQ(Call(Operation::kPatch, "data/k", Json{{"data", {{"a", 1}}}, {"options", {{"cas", 1}}}})
                 .status()
                 .code(),
             Code::kInvalidArgument);
