@@ -18,7 +18,8 @@ Result<ApiResponse> ApiClient::Send(std::string_view method, std::string_view pa
   std::string payload;
   if (!body.is_null()) {
     payload = body.dump();
-    headers["Content-Type"] = "application/json";
+    headers["Content-Type"] =
+        method == "PATCH" ? "application/merge-patch+json" : "application/json";
   }
   std::string target = "/v1/" + std::string(path);
   Result<HttpReply> reply = transport_(method, target, payload, headers);
@@ -50,6 +51,88 @@ Result<Json> ApiClient::Call(std::string_view method, std::string_view path,
                   FormatApiError(method, Url(path), resp.status, resp.raw_body));
   }
   return std::move(resp.body);
+}
+
+Result<std::optional<Json>> ApiClient::Read(std::string_view path) const {
+  ASSIGN_OR_RETURN(ApiResponse resp, Send("GET", path));
+  if (resp.status == 404) {
+    const Json& b = resp.body;
+    bool has_data = b.is_object() && b.contains("data") && b["data"].is_object() &&
+                    !b["data"].empty();
+    bool has_warnings = b.is_object() && b.contains("warnings") && b["warnings"].is_array() &&
+                        !b["warnings"].empty();
+    if (has_data || has_warnings) return std::optional<Json>(std::move(resp.body));
+    return std::optional<Json>();
+  }
+  if (resp.status >= 400) {
+    return Status(CodeForHttpStatus(resp.status),
+                  FormatApiError("GET", Url(path), resp.status, resp.raw_body));
+  }
+  if (resp.body.is_null()) return std::optional<Json>();
+  return std::optional<Json>(std::move(resp.body));
+}
+
+Result<std::optional<Json>> ApiClient::Write(std::string_view method, std::string_view path,
+                                             const Json& body) const {
+  ASSIGN_OR_RETURN(Json reply, Call(method, path, body));
+  if (reply.is_null()) return std::optional<Json>();
+  return std::optional<Json>(std::move(reply));
+}
+
+namespace {
+
+bool Unreserved(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+void AppendHex(std::string* out, unsigned char c) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  *out += '%';
+  *out += kHex[c >> 4];
+  *out += kHex[c & 0xF];
+}
+
+std::string QueryEscape(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (Unreserved(c)) {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      AppendHex(&out, c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string EscapePath(std::string_view path) {
+  std::string out;
+  for (unsigned char c : path) {
+    // Go's url.PathEscape keeps these sub-delimiters and ':' '@' in a path.
+    if (Unreserved(c) || c == '/' || c == '!' || c == '$' || c == '&' || c == '\'' || c == '(' ||
+        c == ')' || c == '*' || c == '+' || c == ',' || c == ';' || c == '=' || c == ':' ||
+        c == '@') {
+      out += static_cast<char>(c);
+    } else {
+      AppendHex(&out, c);
+    }
+  }
+  return out;
+}
+
+std::string QueryString(const std::map<std::string, std::vector<std::string>>& values) {
+  std::string out;
+  for (const auto& [k, vs] : values) {
+    for (const std::string& v : vs) {
+      if (!out.empty()) out += '&';
+      out += QueryEscape(k) + "=" + QueryEscape(v);
+    }
+  }
+  return out;
 }
 
 Code CodeForHttpStatus(int status) {

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -22,6 +24,19 @@ CommandContext ProcessContext() {
   ctx.read_secret = [](std::string_view prompt) {
     return ReadSecretLine(STDIN_FILENO, prompt, std::cerr);
   };
+  ctx.read_stdin = []() -> Result<std::string> {
+    std::string all;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return IOError(std::string("reading stdin: ") + std::strerror(errno));
+      if (n == 0) break;
+      all.append(buf, static_cast<size_t>(n));
+    }
+    return all;
+  };
+  ctx.out_is_terminal = isatty(STDOUT_FILENO) == 1;
   return ctx;
 }
 

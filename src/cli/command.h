@@ -11,6 +11,7 @@
 // read_secret are never echoed or logged.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <iosfwd>
 #include <optional>
@@ -37,6 +38,13 @@ struct CommandContext {
   // Shows `prompt` and reads one line (without echo on a terminal); the
   // trailing newline is removed.
   std::function<Result<std::string>(std::string_view prompt)> read_secret;
+  // Reads standard input to its end (values given as "-", JSON from stdin).
+  std::function<Result<std::string>()> read_stdin;
+  // Whether stdout is a terminal: -field output ends in a newline only then,
+  // so a piped value is exactly the field.
+  bool out_is_terminal = false;
+  // Waits between status polls (secrets move); unset means a real sleep.
+  std::function<void(std::chrono::milliseconds)> sleep;
 };
 
 // std::cout/std::cerr, the process environment, the HTTP client, stdin.

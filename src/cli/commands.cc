@@ -23,6 +23,48 @@ constexpr std::array kCommands = {
     CommandSpec{"operator rotate", "Rotate the barrier encryption key", &RunOperatorRotate},
     CommandSpec{"operator generate-root", "Generate a new root token from a quorum of unseal keys",
                 &RunOperatorGenerateRoot},
+    CommandSpec{"login", "Authenticate and store the token", &RunLogin},
+    CommandSpec{"read", "Read data at a path", &RunRead},
+    CommandSpec{"write", "Write data to a path", &RunWrite},
+    CommandSpec{"list", "List the keys under a path", &RunList},
+    CommandSpec{"delete", "Delete data at a path", &RunDelete},
+    CommandSpec{"patch", "Merge data into a path", &RunPatch},
+    CommandSpec{"kv get", "Read a key (KV v1 or v2)", &RunKvGet},
+    CommandSpec{"kv put", "Write a key, replacing its data", &RunKvPut},
+    CommandSpec{"kv patch", "Merge data into a KV v2 key", &RunKvPatch},
+    CommandSpec{"kv delete", "Delete a key (KV v2: soft-delete versions)", &RunKvDelete},
+    CommandSpec{"kv undelete", "Restore soft-deleted versions of a KV v2 key", &RunKvUndelete},
+    CommandSpec{"kv destroy", "Permanently remove versions of a KV v2 key", &RunKvDestroy},
+    CommandSpec{"kv list", "List the keys under a path", &RunKvList},
+    CommandSpec{"kv rollback", "Make an older version of a KV v2 key current", &RunKvRollback},
+    CommandSpec{"kv enable-versioning", "Upgrade a KV v1 mount to v2", &RunKvEnableVersioning},
+    CommandSpec{"kv metadata get", "Show a KV v2 key's metadata and versions", &RunKvMetadataGet},
+    CommandSpec{"kv metadata put", "Set a KV v2 key's metadata", &RunKvMetadataPut},
+    CommandSpec{"kv metadata patch", "Change some of a KV v2 key's metadata",
+                &RunKvMetadataPatch},
+    CommandSpec{"kv metadata delete", "Delete a KV v2 key with all versions",
+                &RunKvMetadataDelete},
+    CommandSpec{"token create", "Create a token", &RunTokenCreate},
+    CommandSpec{"token lookup", "Show a token's properties", &RunTokenLookup},
+    CommandSpec{"token renew", "Renew a token", &RunTokenRenew},
+    CommandSpec{"token revoke", "Revoke a token and its children", &RunTokenRevoke},
+    CommandSpec{"token capabilities", "Show a token's capabilities on a path",
+                &RunTokenCapabilities},
+    CommandSpec{"secrets enable", "Mount a secrets engine", &RunSecretsEnable},
+    CommandSpec{"secrets disable", "Unmount a secrets engine and delete its data",
+                &RunSecretsDisable},
+    CommandSpec{"secrets list", "List the mounted secrets engines", &RunSecretsList},
+    CommandSpec{"secrets tune", "Change a secrets engine's settings", &RunSecretsTune},
+    CommandSpec{"secrets move", "Move a secrets engine to a new path", &RunSecretsMove},
+    CommandSpec{"auth enable", "Enable an auth method", &RunAuthEnable},
+    CommandSpec{"auth disable", "Disable an auth method", &RunAuthDisable},
+    CommandSpec{"auth list", "List the enabled auth methods", &RunAuthList},
+    CommandSpec{"auth tune", "Change an auth method's settings", &RunAuthTune},
+    CommandSpec{"policy write", "Upload a policy", &RunPolicyWrite},
+    CommandSpec{"policy read", "Print a policy", &RunPolicyRead},
+    CommandSpec{"policy list", "List the policies", &RunPolicyList},
+    CommandSpec{"policy delete", "Delete a policy", &RunPolicyDelete},
+    CommandSpec{"policy fmt", "Check a policy file and rewrite it canonically", &RunPolicyFmt},
 };
 
 std::vector<std::string> Words(std::string_view path) {
@@ -98,19 +140,33 @@ int Dispatch(CommandContext& ctx, const std::vector<std::string>& args) {
   size_t consumed = 0;
   const CommandSpec* cmd = FindCommand(args, &consumed);
   if (cmd == nullptr) {
-    // A group word such as "operator" alone, or followed by -h.
-    std::vector<std::string> group = {first};
-    bool is_group = false;
-    for (const CommandSpec& c : kCommands) is_group |= HasPrefix(Words(c.path), group);
-    bool only_help =
-        args.size() == 1 ||
-        (args.size() == 2 && (args[1] == "-h" || args[1] == "-help" || args[1] == "--help"));
-    if (is_group && only_help) {
-      *(args.size() == 1 ? ctx.err : ctx.out) << CommandListing(group);
-      return args.size() == 1 ? kExitLocalError : kExitOk;
+    // A group ("operator", "kv metadata") alone, or followed by -h: the
+    // longest prefix of the arguments that some command path starts with.
+    std::vector<std::string> group;
+    for (const std::string& word : args) {
+      std::vector<std::string> longer = group;
+      longer.push_back(word);
+      bool any = false;
+      for (const CommandSpec& c : kCommands) any |= HasPrefix(Words(c.path), longer);
+      if (!any) break;
+      group = std::move(longer);
+    }
+    bool is_group = !group.empty();
+    size_t after = group.size();
+    bool only_help = is_group && (args.size() == after ||
+                                  (args.size() == after + 1 &&
+                                   (args[after] == "-h" || args[after] == "-help" ||
+                                    args[after] == "--help")));
+    if (only_help) {
+      bool bare = args.size() == after;
+      *(bare ? ctx.err : ctx.out) << CommandListing(group);
+      return bare ? kExitLocalError : kExitOk;
     }
     std::string shown = first;
-    if (is_group && args.size() > 1) shown += " " + args[1];
+    if (is_group && args.size() > after) {
+      shown.clear();
+      for (size_t i = 0; i <= after; ++i) shown += (i ? " " : "") + args[i];
+    }
     *ctx.err << "Unknown command: " << shown << "\n\n"
              << CommandListing(is_group ? group : std::vector<std::string>{});
     return 127;

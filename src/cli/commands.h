@@ -28,6 +28,54 @@ int RunOperatorKeyStatus(CommandContext& ctx, const std::vector<std::string>& ar
 int RunOperatorRotate(CommandContext& ctx, const std::vector<std::string>& args);
 int RunOperatorGenerateRoot(CommandContext& ctx, const std::vector<std::string>& args);
 
+// Authentication and generic path access (login_command.cc, rw_commands.cc).
+int RunLogin(CommandContext& ctx, const std::vector<std::string>& args);
+int RunRead(CommandContext& ctx, const std::vector<std::string>& args);
+int RunWrite(CommandContext& ctx, const std::vector<std::string>& args);
+int RunList(CommandContext& ctx, const std::vector<std::string>& args);
+int RunDelete(CommandContext& ctx, const std::vector<std::string>& args);
+int RunPatch(CommandContext& ctx, const std::vector<std::string>& args);
+
+// kv (kv_*_commands.cc).
+int RunKvGet(CommandContext& ctx, const std::vector<std::string>& args);
+int RunKvPut(CommandContext& ctx, const std::vector<std::string>& args);
+int RunKvPatch(CommandContext& ctx, const std::vector<std::string>& args);
+int RunKvDelete(CommandContext& ctx, const std::vector<std::string>& args);
+int RunKvUndelete(CommandContext& ctx, const std::vector<std::string>& args);
+int RunKvDestroy(CommandContext& ctx, const std::vector<std::string>& args);
+int RunKvList(CommandContext& ctx, const std::vector<std::string>& args);
+int RunKvRollback(CommandContext& ctx, const std::vector<std::string>& args);
+int RunKvEnableVersioning(CommandContext& ctx, const std::vector<std::string>& args);
+int RunKvMetadataGet(CommandContext& ctx, const std::vector<std::string>& args);
+int RunKvMetadataPut(CommandContext& ctx, const std::vector<std::string>& args);
+int RunKvMetadataPatch(CommandContext& ctx, const std::vector<std::string>& args);
+int RunKvMetadataDelete(CommandContext& ctx, const std::vector<std::string>& args);
+
+// token (token_commands.cc).
+int RunTokenCreate(CommandContext& ctx, const std::vector<std::string>& args);
+int RunTokenLookup(CommandContext& ctx, const std::vector<std::string>& args);
+int RunTokenRenew(CommandContext& ctx, const std::vector<std::string>& args);
+int RunTokenRevoke(CommandContext& ctx, const std::vector<std::string>& args);
+int RunTokenCapabilities(CommandContext& ctx, const std::vector<std::string>& args);
+
+// secrets and auth mounts (secrets_commands.cc, auth_commands.cc).
+int RunSecretsEnable(CommandContext& ctx, const std::vector<std::string>& args);
+int RunSecretsDisable(CommandContext& ctx, const std::vector<std::string>& args);
+int RunSecretsList(CommandContext& ctx, const std::vector<std::string>& args);
+int RunSecretsTune(CommandContext& ctx, const std::vector<std::string>& args);
+int RunSecretsMove(CommandContext& ctx, const std::vector<std::string>& args);
+int RunAuthEnable(CommandContext& ctx, const std::vector<std::string>& args);
+int RunAuthDisable(CommandContext& ctx, const std::vector<std::string>& args);
+int RunAuthList(CommandContext& ctx, const std::vector<std::string>& args);
+int RunAuthTune(CommandContext& ctx, const std::vector<std::string>& args);
+
+// policy (policy_commands.cc).
+int RunPolicyWrite(CommandContext& ctx, const std::vector<std::string>& args);
+int RunPolicyRead(CommandContext& ctx, const std::vector<std::string>& args);
+int RunPolicyList(CommandContext& ctx, const std::vector<std::string>& args);
+int RunPolicyDelete(CommandContext& ctx, const std::vector<std::string>& args);
+int RunPolicyFmt(CommandContext& ctx, const std::vector<std::string>& args);
+
 // Every command, in listing order ("server" included; it is run by cli.cc).
 std::span<const CommandSpec> Commands();
 

@@ -2,6 +2,9 @@
 // and records every request, with captured stdout/stderr and a scripted stdin.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <chrono>
 #include <deque>
 #include <map>
 #include <sstream>
@@ -55,6 +58,12 @@ class FakeServer {
       stdin_lines_.pop_front();
       return line;
     };
+    ctx_.read_stdin = [this]() -> Result<std::string> {
+      std::string all = std::move(stdin_);
+      stdin_.clear();
+      return all;
+    };
+    ctx_.sleep = [this](std::chrono::milliseconds d) { sleeps_.push_back(d); };
     env_["VAULT_ADDR"] = "http://127.0.0.1:8200";
   }
 
@@ -68,6 +77,8 @@ class FakeServer {
   void RefuseConnections() { refuse_connections_ = true; }
   void SetEnv(const std::string& k, const std::string& v) { env_[k] = v; }
   void AddStdinLine(const std::string& line) { stdin_lines_.push_back(line); }
+  // The whole of stdin as read_stdin returns it (once; later reads get "").
+  void SetStdin(std::string all) { stdin_ = std::move(all); }
 
   CommandContext& ctx() { return ctx_; }
   std::string out() const { return out_.str(); }
@@ -75,6 +86,13 @@ class FakeServer {
   const std::vector<RecordedRequest>& requests() const { return requests_; }
   const std::vector<std::string>& prompts() const { return prompts_; }
   const ApiConfig& config() const { return config_; }
+  const std::vector<std::chrono::milliseconds>& sleeps() const { return sleeps_; }
+  // The only request sent; fails the test when there is not exactly one.
+  const RecordedRequest& only_request() const {
+    static const RecordedRequest kNone;
+    EXPECT_EQ(requests_.size(), 1u);
+    return requests_.empty() ? kNone : requests_.back();
+  }
 
  private:
   CommandContext ctx_;
@@ -85,6 +103,8 @@ class FakeServer {
   std::vector<RecordedRequest> requests_;
   std::deque<std::string> stdin_lines_;
   std::vector<std::string> prompts_;
+  std::string stdin_;
+  std::vector<std::chrono::milliseconds> sleeps_;
   ApiConfig config_;
   bool refuse_connections_ = false;
 };

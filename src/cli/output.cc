@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/duration.h"
+
 namespace coffer::cli {
 namespace {
 
@@ -40,6 +42,86 @@ std::string FormatTable(const std::vector<Row>& rows, bool header) {
   }
   for (const Row& r : rows) line(r.key, r.value);
   return out;
+}
+
+std::string FormatColumns(const std::vector<std::vector<std::string>>& rows) {
+  if (rows.empty()) return "";
+  size_t ncols = 0;
+  for (const auto& r : rows) ncols = std::max(ncols, r.size());
+  // The heading, its underline, then the rows; empty cells become "n/a".
+  std::vector<std::vector<std::string>> cells;
+  cells.push_back(rows[0]);
+  std::vector<std::string> underline;
+  for (const std::string& h : rows[0]) underline.emplace_back(h.size(), '-');
+  cells.push_back(std::move(underline));
+  for (size_t i = 1; i < rows.size(); ++i) cells.push_back(rows[i]);
+  for (auto& r : cells) {
+    r.resize(ncols);
+    for (std::string& c : r) {
+      if (c.empty()) c = "n/a";
+    }
+  }
+  std::vector<size_t> width(ncols, 0);
+  for (const auto& r : cells) {
+    for (size_t c = 0; c < ncols; ++c) width[c] = std::max(width[c], r[c].size());
+  }
+  std::string out;
+  for (const auto& r : cells) {
+    for (size_t c = 0; c < ncols; ++c) {
+      out += r[c];
+      if (c + 1 < ncols) {
+        out.append(width[c] - r[c].size(), ' ');
+        out += kGlue;
+      }
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::string HumanDuration(int64_t seconds) {
+  if (seconds == 0) return "0s";
+  std::string s = FormatGoDuration(seconds);
+  if (s.size() > 3 && s.compare(s.size() - 3, 3, "m0s") == 0) s.resize(s.size() - 2);
+  if (size_t idx = s.find("h0m"); idx != std::string::npos && idx > 0) {
+    s = s.substr(0, idx + 1) + s.substr(idx + 3);
+  }
+  return s;
+}
+
+bool LooksLikeDuration(std::string_view key) {
+  auto ends_with = [&](std::string_view suffix) {
+    return key.size() >= suffix.size() && key.substr(key.size() - suffix.size()) == suffix;
+  };
+  return key == "period" || ends_with("_period") || key == "ttl" || ends_with("_ttl") ||
+         key == "duration" || ends_with("_duration") || key == "lease_max" || key == "ttl_max";
+}
+
+std::string TableValue(std::string_view key, const Json& value) {
+  if (LooksLikeDuration(key) && value.is_number()) {
+    if (value.is_number_integer()) return HumanDuration(value.get<int64_t>());
+    if (value.is_number_float()) {
+      double d = value.get<double>();
+      if (d == static_cast<double>(static_cast<int64_t>(d)) && d > -9.2e18 && d < 9.2e18) {
+        return HumanDuration(static_cast<int64_t>(d));
+      }
+    }
+  }
+  return FormatValue(value);
+}
+
+std::string QuotedList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ' ';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "]";
 }
 
 std::string FormatJson(const Json& value) { return value.dump(2) + "\n"; }

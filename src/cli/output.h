@@ -6,6 +6,7 @@
 // Invariants: nothing here writes to a stream; callers decide where text goes.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,28 @@ struct Row {
 // "Key/Value" heading underlined by "---"/"-----" comes first. Each line ends
 // in '\n'; the last column is not padded.
 std::string FormatTable(const std::vector<Row>& rows, bool header = true);
+
+// A table of columns: rows[0] is the heading, underlined with dashes as long
+// as each heading word; cells are separated by four spaces, the last column is
+// not padded, and an empty cell shows as "n/a" (as the vault CLI's tables do).
+std::string FormatColumns(const std::vector<std::vector<std::string>>& rows);
+
+// A TTL in seconds as the vault CLI shows it: Go's duration text without
+// trailing zero units: 0 -> "0s", 2764800 -> "768h", 5400 -> "1h30m",
+// 3630 -> "1h30s".
+std::string HumanDuration(int64_t seconds);
+
+// Whether a response field holds a TTL that tables show with HumanDuration:
+// "ttl", "period", "duration", "lease_max", "ttl_max" and names ending in
+// "_ttl", "_period" or "_duration".
+bool LooksLikeDuration(std::string_view key);
+
+// A field value in a table cell: FormatValue, except that integral values of
+// TTL-looking keys (LooksLikeDuration) are shown with HumanDuration.
+std::string TableValue(std::string_view key, const Json& value);
+
+// Go's %q of a string list, as the CLI prints policies: ["a" "b"], [] when empty.
+std::string QuotedList(const std::vector<std::string>& items);
 
 // Two-space indented JSON followed by '\n'.
 std::string FormatJson(const Json& value);

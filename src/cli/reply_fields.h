@@ -39,6 +39,17 @@ inline std::string StringField(const Json& obj, const char* key, std::string fal
   return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
+// obj[key], or a null value when obj is not an object or has no such key.
+inline const Json& Member(const Json& obj, const char* key) {
+  static const Json kNull;
+  if (!obj.is_object()) return kNull;
+  auto it = obj.find(key);
+  return it == obj.end() ? kNull : *it;
+}
+inline const Json& Member(const Json& obj, const std::string& key) {
+  return Member(obj, key.c_str());
+}
+
 // The "data" object of a response envelope, or the reply itself when it has
 // none (plain-JSON sys endpoints).
 inline const Json& DataOf(const Json& reply) {
