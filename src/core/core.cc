@@ -2,26 +2,97 @@
 
 #include <openssl/crypto.h>
 
+#include "auth/registry.h"
 #include "common/log.h"
+#include "core/acl.h"
+#include "core/sys_mounts.h"
+#include "core/sys_policy.h"
 #include "core/sys_routes.h"
+#include "core/token_engine.h"
+#include "crypto/encoding.h"
 #include "crypto/random.h"
+#include "engines/framework.h"
+#include "engines/registry.h"
 
 namespace coffer::core {
 namespace {
 constexpr char kClusterInfoKey[] = "core/cluster-info";
+
+MountEntry Builtin(std::string path, std::string type, std::string description, bool is_auth,
+                   bool local) {
+  MountEntry e;
+  e.path = std::move(path);
+  e.type = std::move(type);
+  e.description = std::move(description);
+  e.is_auth = is_auth;
+  e.local = local;
+  e.uuid = crypto::RandomUuid();
+  e.accessor = (is_auth ? "auth_" : "") + e.type + "_" + crypto::RandomBase62(8);
+  return e;
+}
 }  // namespace
 
 Core::Core(CoreOptions options)
     : options_(std::move(options)),
       barrier_(options_.physical.get()),
       seal_(options_.physical.get(), &barrier_),
-      tokens_(&barrier_) {}
+      tokens_(&barrier_),
+      policies_(&barrier_),
+      router_(&barrier_, [this](const MountEntry& e) { return NewEngine(e); }) {
+  std::vector<framework::Path> sys_paths = SysCorePaths(*this);
+  for (auto& p : SysMountPaths(*this)) sys_paths.push_back(std::move(p));
+  for (auto& p : SysPolicyPaths(policies_, tokens_)) sys_paths.push_back(std::move(p));
+  sys_engine_ = std::make_shared<framework::PathEngine>(std::move(sys_paths));
+  token_engine_ = std::make_shared<framework::PathEngine>(TokenPaths(tokens_));
+  tokens_.SetRevokeHook([this](const TokenEntry& e) { OnTokenRevoked(e); });
+}
 
 Core::~Core() { barrier_.Seal(); }
 
 ClusterInfo Core::cluster_info() const {
   std::lock_guard<std::mutex> lock(info_mu_);
   return cluster_info_;
+}
+
+SystemView Core::SystemViewFor(const MountEntry& mount) const {
+  SystemView v;
+  v.max_lease_ttl = mount.max_lease_ttl > 0 ? mount.max_lease_ttl : options_.max_lease_ttl_s;
+  v.default_lease_ttl =
+      mount.default_lease_ttl > 0 ? mount.default_lease_ttl : options_.default_lease_ttl_s;
+  if (v.default_lease_ttl > v.max_lease_ttl) v.default_lease_ttl = v.max_lease_ttl;
+  return v;
+}
+
+std::vector<MountEntry> Core::DefaultMounts() const {
+  return {
+      Builtin("cubbyhole/", "cubbyhole", "per-token private secret storage", false, true),
+      Builtin("sys/", "system", "system endpoints used for control, policy and debugging", false,
+              false),
+      Builtin("auth/token/", "token", "token based credentials", true, false),
+  };
+}
+
+Result<std::shared_ptr<Engine>> Core::NewEngine(const MountEntry& entry) {
+  if (entry.is_auth) {
+    if (entry.type == "token") return token_engine_;
+    ASSIGN_OR_RETURN(EnginePtr engine, auth::NewAuthMethod(entry));
+    return std::shared_ptr<Engine>(std::move(engine));
+  }
+  if (entry.type == "system") return sys_engine_;
+  ASSIGN_OR_RETURN(EnginePtr engine, engines::NewSecretsEngine(entry));
+  return std::shared_ptr<Engine>(std::move(engine));
+}
+
+void Core::OnTokenRevoked(const TokenEntry& entry) {
+  if (entry.cubbyhole_id.empty()) return;
+  auto cubby = router_.Find("cubbyhole/");
+  if (!cubby.ok()) return;
+  StorageView view(cubby->route->view.get(), entry.cubbyhole_id + "/");
+  Status st = view.Clear();
+  if (!st.ok()) {
+    COFFER_LOG(kWarn, "core") << "could not wipe the cubbyhole of a revoked token (accessor "
+                              << entry.accessor << "): " << st.ToString();
+  }
 }
 
 Result<InitOutput> Core::Initialize(int shares, int threshold, const std::string& root_token_id) {
@@ -37,7 +108,8 @@ Result<InitOutput> Core::Initialize(int shares, int threshold, const std::string
   info.id = crypto::RandomUuid();
   Status st = barrier_.Put(kClusterInfoKey, Json{{"name", info.name}, {"id", info.id}}.dump());
   if (st.ok()) st = tokens_.Setup();
-  Result<TokenEntry> root = st.ok() ? tokens_.CreateRootToken(root_token_id) : Result<TokenEntry>(st);
+  Result<TokenEntry> root =
+      st.ok() ? tokens_.CreateRootToken(root_token_id) : Result<TokenEntry>(st);
   tokens_.Reset();
   barrier_.Seal();
   if (!root.ok()) return root.status();
@@ -58,6 +130,8 @@ Status Core::PostUnseal() {
     }
   }
   RETURN_IF_ERROR(tokens_.Setup());
+  RETURN_IF_ERROR(policies_.Setup());
+  RETURN_IF_ERROR(router_.Load(DefaultMounts()));
   std::lock_guard<std::mutex> lock(info_mu_);
   cluster_info_ = std::move(info);
   return Status::Ok();
@@ -71,6 +145,7 @@ Result<UnsealProgress> Core::Unseal(const std::string& key) {
     Status st = PostUnseal();
     if (!st.ok()) {
       COFFER_LOG(kError, "core") << "post-unseal setup failed: " << st.ToString();
+      router_.Reset();
       barrier_.Seal();
       return st;
     }
@@ -80,6 +155,8 @@ Result<UnsealProgress> Core::Unseal(const std::string& key) {
 
 Status Core::SealNode() {
   std::unique_lock<std::shared_mutex> lock(state_mu_);
+  router_.Reset();
+  policies_.Reset();
   tokens_.Reset();
   generate_root_.Cancel();
   seal_.ResetUnseal();
@@ -92,13 +169,6 @@ Status Core::SealNode() {
   return Status::Ok();
 }
 
-Result<TokenEntry> Core::Authenticate(const Request& req) {
-  if (req.client_token.empty()) return PermissionDenied();
-  ASSIGN_OR_RETURN(auto entry, tokens_.Lookup(req.client_token));
-  if (!entry.has_value()) return PermissionDenied("permission denied\ninvalid token");
-  return std::move(*entry);
-}
-
 Result<Response> Core::Handle(const Request& req) {
   // Routes that answer in every seal state and need no token.
   if (const SysRoute* route = FindUnauthenticatedSysRoute(req.path)) {
@@ -106,15 +176,91 @@ Result<Response> Core::Handle(const Request& req) {
   }
   std::shared_lock<std::shared_mutex> lock(state_mu_);
   if (barrier_.Sealed()) return coffer::Sealed();
-  ASSIGN_OR_RETURN(TokenEntry token, Authenticate(req));
-  const SysRoute* route = FindSysRoute(req.path);
-  if (route == nullptr) {
-    return NotFound("no handler for route \"" + req.path + "\". route entry not found.");
+  ASSIGN_OR_RETURN(Router::Match match, router_.Find(req.path));
+  if (match.route->entry.type == "system" &&
+      (match.relative == "seal" || match.relative == "step-down")) {
+    // These take the state lock exclusively themselves, so the shared lock
+    // is released before routing; a request racing with the seal at most
+    // sees its storage calls fail with "Vault is sealed".
+    lock.unlock();
   }
-  // Until policies exist, only root tokens pass the ACL (every token is root).
-  if (!token.IsRoot()) return PermissionDenied();
-  lock.unlock();  // handlers may change seal state (sys/seal)
-  return route->handler(*this, req, &token);
+  return HandleRouted(req, match);
+}
+
+Result<Response> Core::HandleRouted(const Request& req, const Router::Match& match) {
+  const Router::Route& route = *match.route;
+  EngineRequest ereq;
+  ereq.operation = req.operation;
+  ereq.path = match.relative;
+  ereq.data = req.data;
+  ereq.storage = route.view.get();
+  ereq.mount = &route.entry;
+  ereq.system = SystemViewFor(route.entry);
+  ereq.original = &req;
+
+  const bool unauthenticated = route.IsUnauthenticated(match.relative);
+  std::optional<TokenEntry> token;
+  if (!unauthenticated) {
+    if (req.client_token.empty()) return PermissionDenied();
+    ASSIGN_OR_RETURN(token, tokens_.LookupAndUse(req.client_token));
+    if (!token.has_value()) return PermissionDenied("permission denied");
+  }
+
+  // Each token has its own cubbyhole, keyed by an id only the token entry knows.
+  std::unique_ptr<StorageView> cubbyhole;
+  if (route.entry.type == "cubbyhole") {
+    if (!token.has_value() || token->cubbyhole_id.empty()) return PermissionDenied();
+    cubbyhole = std::make_unique<StorageView>(route.view.get(), token->cubbyhole_id + "/");
+    ereq.storage = cubbyhole.get();
+  }
+
+  // POST/PUT: create or update, as the engine's existence check decides.
+  if (ereq.operation == Operation::kUpdate) {
+    ASSIGN_OR_RETURN(std::optional<bool> exists, route.engine->Exists(ereq));
+    if (exists.has_value() && !*exists) ereq.operation = Operation::kCreate;
+  }
+
+  Caller caller;
+  if (token.has_value()) {
+    caller.accessor = token->accessor;
+    caller.policies = token->policies;
+    caller.display_name = token->display_name;
+    caller.entity_id = token->entity_id;
+    caller.meta = Json(token->meta);
+    caller.root = token->IsRoot();
+    caller.token_id = token->id;
+    if (!caller.root) {
+      ASSIGN_OR_RETURN(std::shared_ptr<const Acl> acl, policies_.AclFor(token->policies));
+      AclDecision decision = acl->Check(ereq.operation, req.path, req.data);
+      if (!decision.allowed) return PermissionDenied();
+      if (IsSudoPath(req.path) && !decision.sudo) return PermissionDenied();
+      caller.sudo = decision.sudo;
+    } else {
+      caller.sudo = true;
+    }
+    ereq.caller = &caller;
+  }
+
+  Result<Response> handled = route.engine->Handle(ereq);
+  // The request that spent a token's last use still succeeds; the token goes now.
+  if (token.has_value()) {
+    Status spent = tokens_.RevokeIfSpent(*token);
+    if (!spent.ok()) {
+      COFFER_LOG(kWarn, "core") << "could not revoke a used-up token (accessor "
+                                << token->accessor << "): " << spent.ToString();
+    }
+  }
+  if (!handled.ok()) return handled.status();
+  Response resp = std::move(handled).value();
+  // A login through an auth method: the method said what the token should
+  // be; the token store mints it.
+  if (resp.auth.has_value() && route.entry.is_auth && route.entry.type != "token") {
+    ASSIGN_OR_RETURN(AuthInfo minted,
+                     tokens_.CreateForAuth(*resp.auth, route.entry, ereq.system, req.path));
+    resp.auth = std::move(minted);
+  }
+  resp.mount_type = route.entry.type;
+  return resp;
 }
 
 }  // namespace coffer::core

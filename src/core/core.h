@@ -1,10 +1,12 @@
 // Core: one node's logic between the HTTP layer and storage.
 //
-//   Handle(Request): seal check -> token lookup -> ACL -> route -> Response
+//   Handle(Request): seal check -> route (longest mount prefix) -> token
+//   lookup -> existence check (create vs update) -> ACL -> engine -> token
+//   minting for logins -> Response
 //
-// Owns the physical backend, the barrier over it, the seal, and the token
-// store. `sys/` routes are served here; later issues add the router with
-// mounts, engines and replication roles on the same path.
+// Owns the physical backend, the barrier over it, the seal, the token store,
+// the policy store and the router. sys/ and auth/token/ are engines in the
+// router like any other mount, so every request crosses the same ACL path.
 //
 // Thread-safety: Handle() may be called concurrently from many threads.
 // Seal-state changes (unseal, seal) are serialised by state_mu_; requests hold
@@ -17,11 +19,14 @@
 #include <shared_mutex>
 #include <string>
 
+#include "coffer/engine.h"
 #include "coffer/logical.h"
 #include "coffer/status.h"
 #include "coffer/storage.h"
 #include "core/barrier.h"
 #include "core/generate_root.h"
+#include "core/policy_store.h"
+#include "core/router.h"
 #include "core/seal.h"
 #include "core/token_store.h"
 
@@ -69,19 +74,33 @@ class Core {
   Seal& seal() { return seal_; }
   Barrier& barrier() { return barrier_; }
   TokenStore& tokens() { return tokens_; }
+  PolicyStore& policies() { return policies_; }
+  Router& router() { return router_; }
   GenerateRoot& generate_root() { return generate_root_; }
   // Empty while sealed.
   ClusterInfo cluster_info() const;
 
+  // The effective TTLs of a mount (its own, else the system's).
+  SystemView SystemViewFor(const MountEntry& mount) const;
+
  private:
   Status PostUnseal();  // REQUIRES: state_mu_ held exclusively
-  Result<TokenEntry> Authenticate(const Request& req);
+  Result<std::shared_ptr<Engine>> NewEngine(const MountEntry& entry);
+  std::vector<MountEntry> DefaultMounts() const;
+  // The request after routing: token, existence check, ACL, engine.
+  Result<Response> HandleRouted(const Request& req, const Router::Match& match);
+  // Every token revocation wipes that token's cubbyhole.
+  void OnTokenRevoked(const TokenEntry& entry);
 
   CoreOptions options_;
   Barrier barrier_;
   Seal seal_;
   TokenStore tokens_;
+  PolicyStore policies_;
+  Router router_;
   GenerateRoot generate_root_;
+  std::shared_ptr<Engine> sys_engine_;
+  std::shared_ptr<Engine> token_engine_;
 
   std::shared_mutex state_mu_;  // exclusive: seal/unseal; shared: requests
   mutable std::mutex info_mu_;

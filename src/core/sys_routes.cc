@@ -273,13 +273,6 @@ constexpr SysRoute kUnauthenticated[] = {
     {"sys/generate-root/update", HandleGenerateRootUpdate},
 };
 
-constexpr SysRoute kAuthenticated[] = {
-    {"sys/seal", HandleSeal},
-    {"sys/step-down", HandleStepDown},
-    {"sys/rotate", HandleRotate},
-    {"sys/key-status", HandleKeyStatus},
-};
-
 template <size_t N>
 const SysRoute* Find(const SysRoute (&routes)[N], std::string_view path) {
   for (const SysRoute& r : routes) {
@@ -294,6 +287,32 @@ const SysRoute* FindUnauthenticatedSysRoute(std::string_view path) {
   return Find(kUnauthenticated, path);
 }
 
-const SysRoute* FindSysRoute(std::string_view path) { return Find(kAuthenticated, path); }
+std::vector<framework::Path> SysCorePaths(Core& core) {
+  Core* c = &core;
+  // Adapts a route handler (which takes the core) to a framework handler.
+  auto wrap = [c](Result<Response> (*h)(Core&, const Request&, const TokenEntry*)) {
+    return [c, h](const EngineRequest& req, const framework::Params&) -> Result<Response> {
+      Request r;
+      r.operation = req.operation;
+      r.path = req.path;
+      r.data = req.data;
+      return h(*c, r, nullptr);
+    };
+  };
+  std::vector<framework::Path> paths;
+  paths.push_back({.pattern = "seal",
+                   .operations = {{Operation::kUpdate, wrap(HandleSeal)}},
+                   .help = "Seal the node."});
+  paths.push_back({.pattern = "step-down",
+                   .operations = {{Operation::kUpdate, wrap(HandleStepDown)}},
+                   .help = "Give up active status (no-op on a single node)."});
+  paths.push_back({.pattern = "rotate",
+                   .operations = {{Operation::kUpdate, wrap(HandleRotate)}},
+                   .help = "Rotate the barrier encryption key."});
+  paths.push_back({.pattern = "key-status",
+                   .operations = {{Operation::kRead, wrap(HandleKeyStatus)}},
+                   .help = "The barrier key term and its install time."});
+  return paths;
+}
 
 }  // namespace coffer::core

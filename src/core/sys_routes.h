@@ -6,9 +6,11 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include "coffer/logical.h"
 #include "coffer/status.h"
+#include "engines/framework.h"
 
 namespace coffer::core {
 
@@ -22,6 +24,9 @@ struct SysRoute {
 };
 
 const SysRoute* FindUnauthenticatedSysRoute(std::string_view path);
-const SysRoute* FindSysRoute(std::string_view path);
+
+// Authenticated sys/ paths of the core itself (seal, step-down, rotate,
+// key-status), relative to the sys/ mount.
+std::vector<framework::Path> SysCorePaths(Core& core);
 
 }  // namespace coffer::core
