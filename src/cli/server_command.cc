@@ -28,6 +28,7 @@ struct ServerFlags {
   std::string dev_root_token_id;
   std::string dev_listen_address = "127.0.0.1:8200";
   std::string log_level;
+  bool dev_kv_v1 = false;
 };
 
 const char* Env(const char* name) {
@@ -67,7 +68,9 @@ Result<ServerFlags> ParseFlags(const std::vector<std::string>& args) {
       ASSIGN_OR_RETURN(f.dev_listen_address, take());
     } else if (name == "-log-level") {
       ASSIGN_OR_RETURN(f.log_level, take());
-    } else if (name == "-dev-kv-v1" || name == "-dev-no-store-token") {
+    } else if (name == "-dev-kv-v1") {
+      f.dev_kv_v1 = !has_value || value == "true" || value == "1";
+    } else if (name == "-dev-no-store-token") {
       // accepted for compatibility
     } else {
       return InvalidArgument("flag provided but not defined: " + args[i]);
@@ -167,6 +170,20 @@ int RunServer(const std::vector<std::string>& args) {
     auto unsealed = core->Unseal(dev_unseal_key);
     if (!unsealed.ok() || unsealed->sealed) {
       std::fprintf(stderr, "Error unsealing dev core\n");
+      return 1;
+    }
+    // As Vault's dev mode: a KV store at secret/ (version 2 unless -dev-kv-v1).
+    Request mount;
+    mount.operation = Operation::kUpdate;
+    mount.path = "sys/mounts/secret";
+    mount.client_token = dev_root_token;
+    mount.data = Json{{"type", "kv"},
+                      {"description", "key/value secret storage"},
+                      {"options", {{"version", flags->dev_kv_v1 ? "1" : "2"}}}};
+    auto mounted = core->Handle(mount);
+    if (!mounted.ok()) {
+      std::fprintf(stderr, "Error mounting secret/ in dev mode: %s\n",
+                   mounted.status().message().c_str());
       return 1;
     }
   }

@@ -404,3 +404,29 @@ bool IsSudoPath(const std::string& path) {
 }
 
 }  // namespace coffer::core
+
+namespace coffer::core {
+
+bool Acl::GrantsAnythingUnder(const std::string& prefix) const {
+  if (root_) return true;
+  constexpr uint32_t kAny = kCapCreate | kCapRead | kCapUpdate | kCapPatch | kCapDelete | kCapList;
+  auto grants = [](const Rule& r) {
+    return (r.perms.capabilities & kCapDeny) == 0 && (r.perms.capabilities & kAny) != 0;
+  };
+  for (const auto& [pattern, rule] : exact_) {
+    if (grants(rule) && pattern.compare(0, prefix.size(), prefix) == 0) return true;
+  }
+  for (const Rule& rule : wildcard_) {
+    if (!grants(rule)) continue;
+    // A rule below the prefix, or a glob whose fixed part covers the prefix.
+    const std::string& base = rule.base;
+    size_t fixed = std::min(base.size(), rule.first_wildcard);
+    if (base.compare(0, std::min(fixed, prefix.size()), prefix, 0,
+                     std::min(fixed, prefix.size())) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace coffer::core

@@ -95,6 +95,10 @@ class Acl {
 
   bool IsRoot() const { return root_; }
 
+  // Whether any rule grants some capability on `prefix` or on a path below
+  // it (sys/internal/ui/mounts: may the caller see this mount at all?).
+  bool GrantsAnythingUnder(const std::string& prefix) const;
+
  private:
   Acl() = default;
 

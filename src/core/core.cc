@@ -204,6 +204,10 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
     if (req.client_token.empty()) return PermissionDenied();
     ASSIGN_OR_RETURN(token, tokens_.LookupAndUse(req.client_token));
     if (!token.has_value()) return PermissionDenied("permission denied");
+  } else if (!req.client_token.empty()) {
+    // Optional identity on open paths (sys/internal/ui/mounts); no use is
+    // spent and an unknown token is simply ignored.
+    ASSIGN_OR_RETURN(token, tokens_.Lookup(req.client_token));
   }
 
   // Each token has its own cubbyhole, keyed by an id only the token entry knows.
@@ -229,7 +233,9 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
     caller.meta = Json(token->meta);
     caller.root = token->IsRoot();
     caller.token_id = token->id;
-    if (!caller.root) {
+    if (unauthenticated) {
+      caller.sudo = caller.root;
+    } else if (!caller.root) {
       ASSIGN_OR_RETURN(std::shared_ptr<const Acl> acl, policies_.AclFor(token->policies));
       AclDecision decision = acl->Check(ereq.operation, req.path, req.data);
       if (!decision.allowed) return PermissionDenied();
@@ -243,7 +249,7 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
 
   Result<Response> handled = route.engine->Handle(ereq);
   // The request that spent a token's last use still succeeds; the token goes now.
-  if (token.has_value()) {
+  if (token.has_value() && !unauthenticated) {
     Status spent = tokens_.RevokeIfSpent(*token);
     if (!spent.ok()) {
       COFFER_LOG(kWarn, "core") << "could not revoke a used-up token (accessor "

@@ -228,6 +228,50 @@ Result<Response> RemountStatus(const Params& p) {
   return Response::Data(Json{{"migration_id", it->first}, {"migration_info", it->second}});
 }
 
+// May the caller see this mount? Root sees everything; others need some
+// capability on a path under it.
+Result<bool> CanSee(Core& core, const Caller* caller, const MountEntry& e) {
+  if (caller == nullptr) return false;
+  if (caller->root) return true;
+  ASSIGN_OR_RETURN(auto acl, core.policies().AclFor(caller->policies));
+  return acl->GrantsAnythingUnder(e.path);
+}
+
+Result<Response> UiMounts(Core& core, const EngineRequest& req) {
+  Json secret = Json::object();
+  Json auth = Json::object();
+  for (bool is_auth : {false, true}) {
+    for (const MountEntry& e : core.router().Entries(is_auth)) {
+      ASSIGN_OR_RETURN(bool visible, CanSee(core, req.caller, e));
+      Json& out = is_auth ? auth : secret;
+      std::string key = is_auth ? e.path.substr(5) : e.path;
+      if (visible) {
+        out[key] = MountInfoJson(e);
+      } else if (e.listing_visibility == "unauth") {
+        out[key] = Json{{"type", e.type}, {"description", e.description}, {"options", e.options}};
+      }
+    }
+  }
+  return Response::Data(Json{{"secret", secret}, {"auth", auth}});
+}
+
+Result<Response> UiMountPath(Core& core, const EngineRequest& req, const Params& p) {
+  const std::string& path = p.at("path");
+  auto preflight_denied = [&path]() {
+    return PermissionDenied(
+        "preflight capability check returned 403, please ensure client's policies grant access "
+        "to path \"" + NormalizeMountPath(path) + "\"");
+  };
+  auto match = core.router().Find(path);
+  if (!match.ok()) return preflight_denied();
+  const MountEntry& e = match->route->entry;
+  ASSIGN_OR_RETURN(bool visible, CanSee(core, req.caller, e));
+  if (!visible) return preflight_denied();
+  Json info = MountInfoJson(e);
+  info["path"] = e.path;
+  return Response::Data(info);
+}
+
 }  // namespace
 
 Json MountInfoJson(const MountEntry& e) {
@@ -280,6 +324,20 @@ std::vector<Path> SysMountPaths(Core& core) {
       .operations = {{Operation::kRead,
                       [](const EngineRequest&, const Params& p) { return RemountStatus(p); }}},
       .help = "Status of a remount."});
+  paths.push_back(Path{
+      .pattern = "internal/ui/mounts",
+      .operations = {{Operation::kRead,
+                      [c](const EngineRequest& r, const Params&) { return UiMounts(*c, r); }}},
+      .help = "Mounts visible to the caller (token optional).",
+      .unauthenticated = true});
+  paths.push_back(Path{
+      .pattern = "internal/ui/mounts/*path",
+      .operations = {{Operation::kRead,
+                      [c](const EngineRequest& r, const Params& p) {
+                        return UiMountPath(*c, r, p);
+                      }}},
+      .help = "The mount that serves a path, for clients that route KV v1/v2 requests.",
+      .unauthenticated = true});
   return paths;
 }
 
