@@ -57,8 +57,8 @@ Result<std::optional<Json>> ApiClient::Read(std::string_view path) const {
   ASSIGN_OR_RETURN(ApiResponse resp, Send("GET", path));
   if (resp.status == 404) {
     const Json& b = resp.body;
-    bool has_data = b.is_object() && b.contains("data") && b["data"].is_object() &&
-                    !b["data"].empty();
+    bool has_data =
+        b.is_object() && b.contains("data") && b["data"].is_object() && !b["data"].empty();
     bool has_warnings = b.is_object() && b.contains("warnings") && b["warnings"].is_array() &&
                         !b["warnings"].empty();
     if (has_data || has_warnings) return std::optional<Json>(std::move(resp.body));

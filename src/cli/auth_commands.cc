@@ -114,8 +114,8 @@ int RunAuthTune(CommandContext& ctx, const std::vector<std::string>& args) {
   if (inv.flags().IsSet("description")) (*body)["description"] = mf.description;
   Result<ApiClient> client = inv.Client();
   if (!client.ok()) return inv.Fail("Error creating the API client", client.status(), 1);
-  Result<std::optional<Json>> done = client->Write(
-      "POST", "sys/mounts/auth/" + EscapePath(SanitizePath(mount)) + "/tune", *body);
+  Result<std::optional<Json>> done =
+      client->Write("POST", "sys/mounts/auth/" + EscapePath(SanitizePath(mount)) + "/tune", *body);
   if (!done.ok()) return inv.Fail("Error tuning auth method " + mount, done.status());
   if (done->has_value()) inv.err() << FormatWarnings(**done);
   inv.out() << "Success! Tuned the auth method at: " << mount << "\n";

@@ -40,10 +40,8 @@ constexpr std::array kCommands = {
     CommandSpec{"kv enable-versioning", "Upgrade a KV v1 mount to v2", &RunKvEnableVersioning},
     CommandSpec{"kv metadata get", "Show a KV v2 key's metadata and versions", &RunKvMetadataGet},
     CommandSpec{"kv metadata put", "Set a KV v2 key's metadata", &RunKvMetadataPut},
-    CommandSpec{"kv metadata patch", "Change some of a KV v2 key's metadata",
-                &RunKvMetadataPatch},
-    CommandSpec{"kv metadata delete", "Delete a KV v2 key with all versions",
-                &RunKvMetadataDelete},
+    CommandSpec{"kv metadata patch", "Change some of a KV v2 key's metadata", &RunKvMetadataPatch},
+    CommandSpec{"kv metadata delete", "Delete a KV v2 key with all versions", &RunKvMetadataDelete},
     CommandSpec{"token create", "Create a token", &RunTokenCreate},
     CommandSpec{"token lookup", "Show a token's properties", &RunTokenLookup},
     CommandSpec{"token renew", "Renew a token", &RunTokenRenew},
@@ -153,10 +151,10 @@ int Dispatch(CommandContext& ctx, const std::vector<std::string>& args) {
     }
     bool is_group = !group.empty();
     size_t after = group.size();
-    bool only_help = is_group && (args.size() == after ||
-                                  (args.size() == after + 1 &&
-                                   (args[after] == "-h" || args[after] == "-help" ||
-                                    args[after] == "--help")));
+    bool only_help =
+        is_group && (args.size() == after ||
+                     (args.size() == after + 1 &&
+                      (args[after] == "-h" || args[after] == "-help" || args[after] == "--help")));
     if (only_help) {
       bool bare = args.size() == after;
       *(bare ? ctx.err : ctx.out) << CommandListing(group);

@@ -71,8 +71,7 @@ TEST(KeyValueArgsTest, StdinValueAndStdinJson) {
 }
 
 TEST(KeyValueArgsTest, Errors) {
-  EXPECT_EQ(ParseKeyValueArgs({"novalue"}, nullptr).status().message(),
-            "format must be key=value");
+  EXPECT_EQ(ParseKeyValueArgs({"novalue"}, nullptr).status().message(), "format must be key=value");
   EXPECT_EQ(ParseKeyValueArgs({"a=-", "b=-"}, Stdin("x")).status().message(),
             "stdin already consumed");
   EXPECT_EQ(ParseKeyValueArgs({"-"}, Stdin("[1,2]")).status().code(), Code::kInvalidArgument);

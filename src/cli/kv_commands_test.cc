@@ -40,7 +40,8 @@ Json Read(Json data, Json metadata) {
 TEST(KvGetTest, V2PrintsSectionsLikeVault) {
   FakeServer s;
   V2(s, "secret/creds");
-  s.Reply("GET /v1/secret/data/creds", 200, Read({{"passcode", "my-long-passcode"}}, VersionMeta(1)));
+  s.Reply("GET /v1/secret/data/creds", 200,
+          Read({{"passcode", "my-long-passcode"}}, VersionMeta(1)));
   EXPECT_EQ(Dispatch(s.ctx(), {"kv", "get", "secret/creds"}), 0) << s.err();
   EXPECT_EQ(s.out(),
             "== Secret Path ==\n"
@@ -131,8 +132,7 @@ TEST(KvPutTest, V2WrapsDataAndShowsVersionMetadata) {
       << s.err();
   EXPECT_EQ(s.requests().back().json(),
             (Json{{"data", {{"user", "bob"}, {"pw", "x"}}}, {"options", {{"cas", 3}}}}));
-  EXPECT_EQ(s.out().rfind("= Secret Path =\nsecret/data/app\n\n======= Metadata =======\n", 0),
-            0u)
+  EXPECT_EQ(s.out().rfind("= Secret Path =\nsecret/data/app\n\n======= Metadata =======\n", 0), 0u)
       << s.out();
   EXPECT_NE(s.out().find("version            4\n"), std::string::npos);
 }
@@ -285,8 +285,7 @@ TEST(KvRollbackTest, WritesOldDataWithCurrentCas) {
   s.Reply("GET /v1/secret/data/app?version=1", 200, Read({{"v", "1"}}, VersionMeta(1)));
   s.Reply("PUT /v1/secret/data/app", 200, Json{{"data", VersionMeta(4)}});
   EXPECT_EQ(Dispatch(s.ctx(), {"kv", "rollback", "-version=1", "secret/app"}), 0) << s.err();
-  EXPECT_EQ(s.requests().back().json(),
-            (Json{{"data", {{"v", "1"}}}, {"options", {{"cas", 3}}}}));
+  EXPECT_EQ(s.requests().back().json(), (Json{{"data", {{"v", "1"}}}, {"options", {{"cas", 3}}}}));
 }
 
 TEST(KvRollbackTest, RefusesDeletedVersionsAndNeedsVersion) {
@@ -338,15 +337,15 @@ TEST(KvMetadataTest, PutSendsOnlyGivenSettings) {
   FakeServer s;
   V2(s, "secret/app");
   s.Reply("PUT /v1/secret/metadata/app", 204, nullptr);
-  EXPECT_EQ(Dispatch(s.ctx(), {"kv", "metadata", "put", "-max-versions=5",
-                               "-delete-version-after=1h", "-custom-metadata=owner=ops",
-                               "secret/app"}),
-            0)
+  EXPECT_EQ(
+      Dispatch(s.ctx(), {"kv", "metadata", "put", "-max-versions=5", "-delete-version-after=1h",
+                         "-custom-metadata=owner=ops", "secret/app"}),
+      0)
       << s.err();
   EXPECT_EQ(s.out(), "Success! Data written to: secret/metadata/app\n");
   EXPECT_EQ(s.requests().back().json(), (Json{{"max_versions", 5},
-                                               {"delete_version_after", "1h0m0s"},
-                                               {"custom_metadata", {{"owner", "ops"}}}}));
+                                              {"delete_version_after", "1h0m0s"},
+                                              {"custom_metadata", {{"owner", "ops"}}}}));
 }
 
 TEST(KvMetadataTest, PatchRemovesCustomKeysAndDeleteDeletes) {

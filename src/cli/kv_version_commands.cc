@@ -115,9 +115,8 @@ int RunKvEnableVersioning(CommandContext& ctx, const std::vector<std::string>& a
   std::string mount = SanitizePath(inv.positional()[0]);
   Result<ApiClient> client = inv.Client();
   if (!client.ok()) return inv.Fail("Error creating the API client", client.status(), 1);
-  Result<std::optional<Json>> tuned =
-      client->Write("POST", "sys/mounts/" + EscapePath(mount) + "/tune",
-                    Json{{"options", {{"version", "2"}}}});
+  Result<std::optional<Json>> tuned = client->Write(
+      "POST", "sys/mounts/" + EscapePath(mount) + "/tune", Json{{"options", {{"version", "2"}}}});
   std::string shown = EnsureTrailingSlash(mount);
   if (!tuned.ok()) return inv.Fail("Error tuning secrets engine " + shown, tuned.status());
   if (tuned->has_value()) inv.err() << FormatWarnings(**tuned);

@@ -67,7 +67,8 @@ int OutputWriteResult(Invocation& inv, const Json& secret, const std::string& pa
 }
 
 void PrintWritten(Invocation& inv, const std::string& path) {
-  if (inv.format() == OutputFormat::kTable) inv.out() << "Success! Data written to: " << path << "\n";
+  if (inv.format() == OutputFormat::kTable)
+    inv.out() << "Success! Data written to: " << path << "\n";
 }
 
 // Reads the current version of a v2 key for a read-modify-write. Prints the

@@ -225,8 +225,9 @@ int RunLogin(CommandContext& ctx, const std::vector<std::string>& args) {
       inv.out() << "Success! You are now authenticated. The token below was not stored; pass it\n"
                    "to later commands in VAULT_TOKEN.\n\n";
     } else {
-      inv.out() << "Success! You are now authenticated. The token below is stored in\n"
-                   "~/.vault-token and later commands use it; there is no need to log in again.\n\n";
+      inv.out()
+          << "Success! You are now authenticated. The token below is stored in\n"
+             "~/.vault-token and later commands use it; there is no need to log in again.\n\n";
     }
   }
   return OutputSecret(inv, *secret);

@@ -98,8 +98,7 @@ TEST_F(LoginTest, PromptsForTokenWhenNoneGiven) {
 TEST_F(LoginTest, BadTokenIsRemoteErrorAndNothingIsStored) {
   s_.Reply("GET /v1/auth/token/lookup-self", 403, Json{{"errors", {"permission denied"}}});
   EXPECT_EQ(Dispatch(s_.ctx(), {"login", "bogus"}), 2);
-  EXPECT_EQ(s_.err().rfind("Error authenticating: error looking up token: Error making API", 0),
-            0u)
+  EXPECT_EQ(s_.err().rfind("Error authenticating: error looking up token: Error making API", 0), 0u)
       << s_.err();
   EXPECT_FALSE(StoredToken().has_value());
   EXPECT_EQ(s_.err().find("bogus"), std::string::npos);  // the token is not echoed
@@ -120,8 +119,8 @@ TEST_F(LoginTest, UserpassPromptsForPasswordAndShowsMeta) {
 
 TEST_F(LoginTest, UserpassCustomPathAndPasswordArgument) {
   s_.Reply("PUT /v1/auth/people/login/bob", 200, UserpassLogin());
-  EXPECT_EQ(Dispatch(s_.ctx(), {"login", "-method=userpass", "-path=people", "username=bob",
-                                "password=pw"}),
+  EXPECT_EQ(Dispatch(s_.ctx(),
+                     {"login", "-method=userpass", "-path=people", "username=bob", "password=pw"}),
             0)
       << s_.err();
   EXPECT_TRUE(s_.prompts().empty());
@@ -140,8 +139,8 @@ TEST_F(LoginTest, ApproleSendsRoleAndSecretId) {
 
 TEST_F(LoginTest, TokenOnlyPrintsJustTheTokenAndDoesNotStore) {
   s_.Reply("PUT /v1/auth/userpass/login/bob", 200, UserpassLogin());
-  EXPECT_EQ(Dispatch(s_.ctx(), {"login", "-token-only", "-method=userpass", "username=bob",
-                                "password=pw"}),
+  EXPECT_EQ(Dispatch(s_.ctx(),
+                     {"login", "-token-only", "-method=userpass", "username=bob", "password=pw"}),
             0);
   EXPECT_EQ(s_.out(), "hvs.BOB");
   EXPECT_FALSE(StoredToken().has_value());
@@ -191,8 +190,8 @@ TEST_F(LoginTest, UnknownMethodIsLocalError) {
 
 TEST_F(LoginTest, JsonFormatPrintsAuthBlock) {
   s_.Reply("PUT /v1/auth/userpass/login/bob", 200, UserpassLogin());
-  EXPECT_EQ(Dispatch(s_.ctx(), {"login", "-format=json", "-method=userpass", "username=bob",
-                                "password=pw"}),
+  EXPECT_EQ(Dispatch(s_.ctx(),
+                     {"login", "-format=json", "-method=userpass", "username=bob", "password=pw"}),
             0);
   EXPECT_EQ(Json::parse(s_.out())["auth"]["client_token"], "hvs.BOB");
 }

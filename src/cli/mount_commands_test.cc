@@ -11,16 +11,17 @@ using testing::FakeServer;
 
 Json MountInfo(const std::string& type, const std::string& accessor, const std::string& desc,
                Json options = nullptr, int default_ttl = 0) {
-  return Json{{"type", type},
-              {"accessor", accessor},
-              {"description", desc},
-              {"options", std::move(options)},
-              {"local", type == "cubbyhole"},
-              {"seal_wrap", false},
-              {"external_entropy_access", false},
-              {"uuid", "u-" + accessor},
-              {"config", {{"default_lease_ttl", default_ttl}, {"max_lease_ttl", 0},
-                          {"force_no_cache", false}}}};
+  return Json{
+      {"type", type},
+      {"accessor", accessor},
+      {"description", desc},
+      {"options", std::move(options)},
+      {"local", type == "cubbyhole"},
+      {"seal_wrap", false},
+      {"external_entropy_access", false},
+      {"uuid", "u-" + accessor},
+      {"config",
+       {{"default_lease_ttl", default_ttl}, {"max_lease_ttl", 0}, {"force_no_cache", false}}}};
 }
 
 TEST(SecretsEnableTest, DefaultPathIsTheType) {
@@ -58,7 +59,8 @@ TEST(SecretsEnableTest, FlagsMapToBody) {
 
 TEST(SecretsEnableTest, ErrorsAndBadFlags) {
   FakeServer s;
-  s.Reply("POST /v1/sys/mounts/secret", 400, Json{{"errors", {"path is already in use at secret/"}}});
+  s.Reply("POST /v1/sys/mounts/secret", 400,
+          Json{{"errors", {"path is already in use at secret/"}}});
   EXPECT_EQ(Dispatch(s.ctx(), {"secrets", "enable", "-path=secret", "kv"}), 2);
   EXPECT_EQ(s.err().rfind("Error enabling: Error making API request.", 0), 0u) << s.err();
 
@@ -123,8 +125,8 @@ TEST(SecretsListTest, SimpleDetailedAndJson) {
 TEST(SecretsTuneTest, SendsOnlyGivenSettings) {
   FakeServer s;
   s.Reply("POST /v1/sys/mounts/kv1/tune", 204, nullptr);
-  EXPECT_EQ(Dispatch(s.ctx(), {"secrets", "tune", "-default-lease-ttl=30m",
-                               "-description=tuned", "kv1/"}),
+  EXPECT_EQ(Dispatch(s.ctx(),
+                     {"secrets", "tune", "-default-lease-ttl=30m", "-description=tuned", "kv1/"}),
             0)
       << s.err();
   EXPECT_EQ(s.out(), "Success! Tuned the secrets engine at: kv1/\n");
@@ -164,8 +166,7 @@ TEST(SecretsMoveTest, PollsUntilSuccess) {
 TEST(SecretsMoveTest, FailureAndTimeoutAndSynchronousServer) {
   FakeServer f;
   f.Reply("POST /v1/sys/remount", 200, Json{{"migration_id", "m2"}});
-  f.Reply("GET /v1/sys/remount/status/m2", 200,
-          Json{{"migration_info", {{"status", "failure"}}}});
+  f.Reply("GET /v1/sys/remount/status/m2", 200, Json{{"migration_info", {{"status", "failure"}}}});
   EXPECT_EQ(Dispatch(f.ctx(), {"secrets", "move", "a", "b"}), 2);
   EXPECT_NE(f.err().find("Failure! Error encountered moving secrets engine a/ to b/"),
             std::string::npos);
@@ -213,8 +214,9 @@ TEST(AuthDisableListTuneTest, Requests) {
 
   FakeServer l;
   l.Reply("GET /v1/sys/auth", 200,
-          Json{{"data", {{"token/", MountInfo("token", "auth_token_1", "token based credentials")},
-                         {"userpass/", MountInfo("userpass", "auth_userpass_2", "")}}}});
+          Json{{"data",
+                {{"token/", MountInfo("token", "auth_token_1", "token based credentials")},
+                 {"userpass/", MountInfo("userpass", "auth_userpass_2", "")}}}});
   EXPECT_EQ(Dispatch(l.ctx(), {"auth", "list"}), 0) << l.err();
   EXPECT_EQ(l.out(),
             "Path         Type        Accessor           Description                Version\n"
@@ -224,9 +226,8 @@ TEST(AuthDisableListTuneTest, Requests) {
 
   FakeServer t;
   t.Reply("POST /v1/sys/mounts/auth/userpass/tune", 204, nullptr);
-  EXPECT_EQ(Dispatch(t.ctx(), {"auth", "tune", "-max-lease-ttl=2h", "-token-type=batch",
-                               "userpass"}),
-            0)
+  EXPECT_EQ(
+      Dispatch(t.ctx(), {"auth", "tune", "-max-lease-ttl=2h", "-token-type=batch", "userpass"}), 0)
       << t.err();
   EXPECT_EQ(t.out(), "Success! Tuned the auth method at: userpass/\n");
   EXPECT_EQ(t.only_request().json(), (Json{{"max_lease_ttl", "2h0m0s"}, {"token_type", "batch"}}));

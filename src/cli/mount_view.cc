@@ -42,9 +42,9 @@ std::vector<std::vector<std::string>> MountRows(const Json& mounts, MountKind ki
   } else {
     rows.push_back({"Path", "Plugin", "Accessor", "Default TTL", "Max TTL"});
     rows[0].push_back(auth ? "Token Type" : "Force No Cache");
-    for (const char* h : {"Replication", "Seal Wrap", "External Entropy Access", "Options",
-                          "Description", "UUID", "Version", "Running Version", "Running SHA256",
-                          "Deprecation Status"}) {
+    for (const char* h :
+         {"Replication", "Seal Wrap", "External Entropy Access", "Options", "Description", "UUID",
+          "Version", "Running Version", "Running SHA256", "Deprecation Status"}) {
       rows[0].push_back(h);
     }
   }
@@ -80,8 +80,8 @@ std::vector<std::vector<std::string>> MountRows(const Json& mounts, MountKind ki
 
 void MountFlags::Register(FlagSet* flags, MountKind kind, bool tune) {
   const char* what = kind == MountKind::kAuth ? "auth method" : "secrets engine";
-  flags->String("description", &description, std::string("Human-readable description of the ") +
-                                                 what + ".");
+  flags->String("description", &description,
+                std::string("Human-readable description of the ") + what + ".");
   flags->String("default-lease-ttl", &default_lease_ttl,
                 "Default TTL of leases and tokens (e.g. 1h; \"system\" = the server default).");
   flags->String("max-lease-ttl", &max_lease_ttl,
@@ -103,9 +103,9 @@ void MountFlags::Register(FlagSet* flags, MountKind kind, bool tune) {
 
 Result<Json> MountFlags::Config(const FlagSet& flags) const {
   Json config = Json::object();
-  for (auto [flag, value, key] : {std::tuple{"default-lease-ttl", &default_lease_ttl,
-                                             "default_lease_ttl"},
-                                  std::tuple{"max-lease-ttl", &max_lease_ttl, "max_lease_ttl"}}) {
+  for (auto [flag, value, key] :
+       {std::tuple{"default-lease-ttl", &default_lease_ttl, "default_lease_ttl"},
+        std::tuple{"max-lease-ttl", &max_lease_ttl, "max_lease_ttl"}}) {
     if (!flags.IsSet(flag)) continue;
     if (*value == "system") {
       config[key] = "system";
@@ -113,8 +113,7 @@ Result<Json> MountFlags::Config(const FlagSet& flags) const {
     }
     Result<int64_t> secs = ParseDurationSeconds(std::string_view(*value));
     if (!secs.ok()) {
-      return InvalidArgument("invalid duration for -" + std::string(flag) + ": \"" + *value +
-                             "\"");
+      return InvalidArgument("invalid duration for -" + std::string(flag) + ": \"" + *value + "\"");
     }
     config[key] = FormatGoDuration(*secs);
   }

@@ -109,10 +109,9 @@ int RunPolicyWrite(CommandContext& ctx, const std::vector<std::string>& args) {
   if (auto exit = inv.Parse(args, 2, 2)) return *exit;
   std::string name = NormalizeName(inv.positional()[0]);
   const std::string& source = inv.positional()[1];
-  Result<std::string> text = source == "-"
-                                 ? (ctx.read_stdin ? ctx.read_stdin()
-                                                   : Result<std::string>(IOError("no stdin")))
-                                 : ReadFile(source);
+  Result<std::string> text =
+      source == "-" ? (ctx.read_stdin ? ctx.read_stdin() : Result<std::string>(IOError("no stdin")))
+                    : ReadFile(source);
   if (!text.ok()) return inv.Fail("Error reading policy", text.status(), kExitLocalError);
   Result<ApiClient> client = inv.Client();
   if (!client.ok()) return inv.Fail("Error creating the API client", client.status(), 1);

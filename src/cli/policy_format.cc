@@ -15,7 +15,9 @@ constexpr int kIndent = 2;
 
 bool IsIdentifier(std::string_view k) {
   if (k.empty()) return false;
-  auto start_ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  auto start_ok = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  };
   if (!start_ok(k[0])) return false;
   return std::all_of(k.begin(), k.end(), [&](char c) {
     return start_ok(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
@@ -187,8 +189,8 @@ bool HasComments(std::string_view text) {
       size_t line = text.find('\n', j);
       while (line != std::string_view::npos) {
         size_t next = text.find('\n', line + 1);
-        std::string_view l = text.substr(line + 1, (next == std::string_view::npos ? n : next) -
-                                                       (line + 1));
+        std::string_view l =
+            text.substr(line + 1, (next == std::string_view::npos ? n : next) - (line + 1));
         size_t b = l.find_first_not_of(" \t");
         size_t e = l.find_last_not_of(" \t\r");
         if (b != std::string_view::npos && l.substr(b, e - b + 1) == marker) {

@@ -10,9 +10,14 @@ namespace {
 using testing::FakeServer;
 
 Json Envelope(Json data, int lease_duration = 0, Json warnings = nullptr) {
-  return Json{{"request_id", "r1"},  {"lease_id", ""},         {"renewable", false},
-              {"lease_duration", lease_duration}, {"data", std::move(data)},
-              {"wrap_info", nullptr}, {"warnings", std::move(warnings)}, {"auth", nullptr}};
+  return Json{{"request_id", "r1"},
+              {"lease_id", ""},
+              {"renewable", false},
+              {"lease_duration", lease_duration},
+              {"data", std::move(data)},
+              {"wrap_info", nullptr},
+              {"warnings", std::move(warnings)},
+              {"auth", nullptr}};
 }
 
 TEST(ReadCommandTest, KvV1SecretShowsRefreshIntervalAndData) {

@@ -220,8 +220,8 @@ int OutputList(Invocation& inv, const Json& secret) {
 
 int PrintListResult(Invocation& inv, const std::optional<Json>& secret, const std::string& path) {
   std::optional<Json> keys = secret ? ListKeys(*secret) : std::nullopt;
-  bool has_data = secret && secret->is_object() && secret->contains("data") &&
-                  (*secret)["data"].is_object();
+  bool has_data =
+      secret && secret->is_object() && secret->contains("data") && (*secret)["data"].is_object();
   if (inv.format() != OutputFormat::kTable && !keys) {
     inv.out() << FormatJson(Json::object());
     return kExitRemoteError;

@@ -141,8 +141,11 @@ TEST(WarningsTest, WrappedUnderHeading) {
   EXPECT_EQ(FormatWarnings(Json{{"warnings", {"short one", long_warning}}}),
             "WARNING! The following warnings were returned from Vault:\n\n"
             "  * short one\n\n"
-            "  * " + std::string(30, 'a') + " " + std::string(30, 'b') + "\n"
-            "  " + std::string(30, 'c') + "\n\n");
+            "  * " +
+                std::string(30, 'a') + " " + std::string(30, 'b') +
+                "\n"
+                "  " +
+                std::string(30, 'c') + "\n\n");
 }
 
 TEST(OutputFieldTest, RawValueWithoutNewlineUnlessTerminal) {

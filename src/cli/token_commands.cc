@@ -113,10 +113,10 @@ int RunTokenCreate(CommandContext& ctx, const std::vector<std::string>& args) {
   if (!meta->empty()) body["meta"] = *meta;
   if (orphan) body["no_parent"] = true;
   if (no_default_policy) body["no_default_policy"] = true;
-  for (auto [name, value, key] : {std::tuple{"ttl", &ttl, "ttl"},
-                                  std::tuple{"explicit-max-ttl", &explicit_max_ttl,
-                                             "explicit_max_ttl"},
-                                  std::tuple{"period", &period, "period"}}) {
+  for (auto [name, value, key] :
+       {std::tuple{"ttl", &ttl, "ttl"},
+        std::tuple{"explicit-max-ttl", &explicit_max_ttl, "explicit_max_ttl"},
+        std::tuple{"period", &period, "period"}}) {
     Result<std::optional<int64_t>> secs = DurationFlag(f, name, *value);
     if (!secs.ok()) return inv.UsageError(secs.status().message());
     if (*secs) body[key] = FormatGoDuration(**secs);
@@ -230,10 +230,10 @@ int RunTokenCapabilities(CommandContext& ctx, const std::vector<std::string>& ar
   Result<ApiClient> client = inv.Client();
   if (!client.ok()) return inv.Fail("Error creating the API client", client.status(), 1);
   Json paths = Json::array({path});
-  Result<Json> resp = token.empty()
-                          ? client->Call("POST", "sys/capabilities-self", Json{{"paths", paths}})
-                          : client->Call("POST", "sys/capabilities",
-                                         Json{{"token", token}, {"paths", paths}});
+  Result<Json> resp =
+      token.empty()
+          ? client->Call("POST", "sys/capabilities-self", Json{{"paths", paths}})
+          : client->Call("POST", "sys/capabilities", Json{{"token", token}, {"paths", paths}});
   if (!resp.ok()) return inv.Fail("Error listing capabilities", resp.status());
   const Json& data = DataOf(*resp);
   const Json* caps = &Member(data, path);

@@ -37,12 +37,12 @@ TEST(TokenCreateTest, DefaultBodyAndTable) {
 TEST(TokenCreateTest, AllFlagsMapToTheBody) {
   FakeServer s;
   s.Reply("POST /v1/auth/token/create-orphan", 200, AuthReply("hvs.B"));
-  EXPECT_EQ(Dispatch(s.ctx(), {"token", "create", "-policy=web", "-policy=db,ops", "-ttl=8h",
-                               "-explicit-max-ttl=24h", "-period=1h", "-orphan",
-                               "-no-default-policy", "-use-limit=3", "-display-name=ci",
-                               "-metadata=team=infra", "-metadata=env=prod", "-type=service",
-                               "-id=custom", "-renewable=false"}),
-            0)
+  EXPECT_EQ(
+      Dispatch(s.ctx(), {"token", "create", "-policy=web", "-policy=db,ops", "-ttl=8h",
+                         "-explicit-max-ttl=24h", "-period=1h", "-orphan", "-no-default-policy",
+                         "-use-limit=3", "-display-name=ci", "-metadata=team=infra",
+                         "-metadata=env=prod", "-type=service", "-id=custom", "-renewable=false"}),
+      0)
       << s.err();
   EXPECT_EQ(s.only_request().json(), (Json{{"display_name", "ci"},
                                            {"num_uses", 3},
@@ -62,8 +62,8 @@ TEST(TokenCreateTest, AllFlagsMapToTheBody) {
 TEST(TokenCreateTest, RoleAndBatchAndField) {
   FakeServer s;
   s.Reply("POST /v1/auth/token/create/ci-role", 200, AuthReply("hvb.C"));
-  EXPECT_EQ(
-      Dispatch(s.ctx(), {"token", "create", "-role=ci-role", "-type=batch", "-field=token"}), 0);
+  EXPECT_EQ(Dispatch(s.ctx(), {"token", "create", "-role=ci-role", "-type=batch", "-field=token"}),
+            0);
   EXPECT_EQ(s.out(), "hvb.C");
   EXPECT_EQ(s.only_request().json()["renewable"], false);
 }
@@ -150,12 +150,15 @@ TEST(TokenRevokeTest, Modes) {
   std::vector<Case> cases = {
       {{"token", "revoke", "hvs.T"}, "PUT /v1/auth/token/revoke", Json{{"token", "hvs.T"}}},
       {{"token", "revoke", "-self"}, "PUT /v1/auth/token/revoke-self", Json()},
-      {{"token", "revoke", "-accessor", "a1"}, "POST /v1/auth/token/revoke-accessor",
+      {{"token", "revoke", "-accessor", "a1"},
+       "POST /v1/auth/token/revoke-accessor",
        Json{{"accessor", "a1"}}},
-      {{"token", "revoke", "-mode=orphan", "hvs.T"}, "PUT /v1/auth/token/revoke-orphan",
+      {{"token", "revoke", "-mode=orphan", "hvs.T"},
+       "PUT /v1/auth/token/revoke-orphan",
        Json{{"token", "hvs.T"}}},
       {{"token", "revoke", "-mode=path", "auth/userpass/"},
-       "PUT /v1/sys/leases/revoke-prefix/auth/userpass/", Json()},
+       "PUT /v1/sys/leases/revoke-prefix/auth/userpass/",
+       Json()},
   };
   for (const Case& c : cases) {
     FakeServer s;
@@ -169,14 +172,14 @@ TEST(TokenRevokeTest, Modes) {
 }
 
 TEST(TokenRevokeTest, ConflictingFlagsAreLocalErrors) {
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"token", "revoke"},
-           {"token", "revoke", "-self", "hvs.T"},
-           {"token", "revoke", "-self", "-accessor"},
-           {"token", "revoke", "-self", "-mode=orphan"},
-           {"token", "revoke", "-accessor", "-mode=path", "a"},
-           {"token", "revoke", "-mode=bogus", "t"},
-           {"token", "revoke", "a", "b"}}) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"token", "revoke"},
+                                             {"token", "revoke", "-self", "hvs.T"},
+                                             {"token", "revoke", "-self", "-accessor"},
+                                             {"token", "revoke", "-self", "-mode=orphan"},
+                                             {"token", "revoke", "-accessor", "-mode=path", "a"},
+                                             {"token", "revoke", "-mode=bogus", "t"},
+                                             {"token", "revoke", "a", "b"}}) {
     FakeServer s;
     EXPECT_EQ(Dispatch(s.ctx(), args), 1) << args.back();
     EXPECT_TRUE(s.requests().empty());
@@ -186,8 +189,8 @@ TEST(TokenRevokeTest, ConflictingFlagsAreLocalErrors) {
 TEST(TokenCapabilitiesTest, SelfAndOtherToken) {
   FakeServer self;
   self.Reply("POST /v1/sys/capabilities-self", 200,
-             Json{{"data", {{"secret/data/x", {"update", "read"}},
-                            {"capabilities", {"update", "read"}}}}});
+             Json{{"data",
+                   {{"secret/data/x", {"update", "read"}}, {"capabilities", {"update", "read"}}}}});
   EXPECT_EQ(Dispatch(self.ctx(), {"token", "capabilities", "secret/data/x"}), 0) << self.err();
   EXPECT_EQ(self.out(), "read, update\n");
   EXPECT_EQ(self.only_request().json(), (Json{{"paths", {"secret/data/x"}}}));
