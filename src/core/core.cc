@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <chrono>
+
 #include "auth/registry.h"
 #include "common/log.h"
 #include "core/acl.h"
@@ -45,9 +47,36 @@ Core::Core(CoreOptions options)
   sys_engine_ = std::make_shared<framework::PathEngine>(std::move(sys_paths));
   token_engine_ = std::make_shared<framework::PathEngine>(TokenPaths(tokens_));
   tokens_.SetRevokeHook([this](const TokenEntry& e) { OnTokenRevoked(e); });
+  if (options_.token_tidy_interval_s > 0) maintenance_ = std::thread([this] { MaintenanceLoop(); });
 }
 
-Core::~Core() { barrier_.Seal(); }
+Core::~Core() {
+  {
+    std::lock_guard<std::mutex> lock(maintenance_mu_);
+    stopping_ = true;
+  }
+  maintenance_cv_.notify_all();
+  if (maintenance_.joinable()) maintenance_.join();
+  barrier_.Seal();
+}
+
+void Core::MaintenanceLoop() {
+  std::unique_lock<std::mutex> lock(maintenance_mu_);
+  while (!maintenance_cv_.wait_for(lock, std::chrono::seconds(options_.token_tidy_interval_s),
+                                   [this] { return stopping_; })) {
+    lock.unlock();
+    {
+      std::shared_lock<std::shared_mutex> state(state_mu_);
+      if (!barrier_.Sealed()) {
+        auto report = tokens_.Tidy();
+        if (!report.ok()) {
+          COFFER_LOG(kWarn, "core") << "token tidy failed: " << report.status().ToString();
+        }
+      }
+    }
+    lock.lock();
+  }
+}
 
 ClusterInfo Core::cluster_info() const {
   std::lock_guard<std::mutex> lock(info_mu_);
@@ -219,7 +248,7 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
   }
 
   // POST/PUT: create or update, as the engine's existence check decides.
-  if (ereq.operation == Operation::kUpdate) {
+  if (ereq.operation == Operation::kUpdate && !req.is_help) {
     ASSIGN_OR_RETURN(std::optional<bool> exists, route.engine->Exists(ereq));
     if (exists.has_value() && !*exists) ereq.operation = Operation::kCreate;
   }
@@ -233,7 +262,8 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
     caller.meta = Json(token->meta);
     caller.root = token->IsRoot();
     caller.token_id = token->id;
-    if (unauthenticated) {
+    if (unauthenticated || req.is_help) {
+      // Help is open to any valid token (Vault's rule); open paths skip the ACL.
       caller.sudo = caller.root;
     } else if (!caller.root) {
       ASSIGN_OR_RETURN(std::shared_ptr<const Acl> acl, policies_.AclFor(token->policies));

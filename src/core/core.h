@@ -14,10 +14,12 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 
 #include "coffer/engine.h"
 #include "coffer/logical.h"
@@ -42,6 +44,9 @@ struct CoreOptions {
   std::string cluster_addr;
   int64_t default_lease_ttl_s = 768 * 3600;
   int64_t max_lease_ttl_s = 768 * 3600;
+  // How often expired tokens are revoked (and their cubbyholes wiped) in the
+  // background; 0 disables the background pass.
+  int64_t token_tidy_interval_s = 60;
 };
 
 struct InitOutput {
@@ -91,6 +96,8 @@ class Core {
   Result<Response> HandleRouted(const Request& req, const Router::Match& match);
   // Every token revocation wipes that token's cubbyhole.
   void OnTokenRevoked(const TokenEntry& entry);
+  // Background pass: revokes expired tokens while unsealed.
+  void MaintenanceLoop();
 
   CoreOptions options_;
   Barrier barrier_;
@@ -105,6 +112,11 @@ class Core {
   std::shared_mutex state_mu_;  // exclusive: seal/unseal; shared: requests
   mutable std::mutex info_mu_;
   ClusterInfo cluster_info_;  // GUARDED_BY(info_mu_)
+
+  std::mutex maintenance_mu_;
+  std::condition_variable maintenance_cv_;
+  bool stopping_ = false;  // GUARDED_BY(maintenance_mu_)
+  std::thread maintenance_;  // last member: started after everything else exists
 };
 
 }  // namespace coffer::core

@@ -60,6 +60,7 @@ const Path* PathEngine::Find(const std::string& path, Params* params) const {
 Result<Response> PathEngine::Handle(const EngineRequest& req) {
   Params params;
   const Path* p = Find(req.path, &params);
+  if (req.original != nullptr && req.original->is_help) return Help(p);
   if (p == nullptr) return NotFound("unsupported path");
   Operation op = req.operation;
   auto it = p->operations.find(op);
@@ -72,6 +73,17 @@ Result<Response> PathEngine::Handle(const EngineRequest& req) {
   }
   if (it == p->operations.end()) return Unsupported();
   return it->second(req, params);
+}
+
+Response PathEngine::Help(const Path* matched) const {
+  std::string text;
+  if (matched != nullptr) {
+    text = "## " + matched->pattern + "\n\n" + matched->help + "\n";
+  } else {
+    text = "## Paths\n\n";
+    for (const Path& p : paths_) text += "- `" + p.pattern + "`: " + p.help + "\n";
+  }
+  return Response::Data(Json{{"help", text}, {"openapi", nullptr}});
 }
 
 Result<std::optional<bool>> PathEngine::Exists(const EngineRequest& req) {

@@ -50,6 +50,8 @@ class PathEngine : public Engine {
 
  private:
   const Path* Find(const std::string& path, Params* params) const;
+  // ?help=1: the matched path's help, or an index of every path.
+  Response Help(const Path* matched) const;
   std::vector<Path> paths_;
 };
 

@@ -66,6 +66,17 @@ TEST(FrameworkEngine, DispatchesByOperationAndReportsUnsupported) {
   req.path = "login/bob";
   EXPECT_FALSE(engine.Exists(req)->has_value());
   EXPECT_EQ(engine.UnauthenticatedPaths(), std::vector<std::string>{"login/*"});
+
+  // ?help=1 answers with the path's help text whatever the operation.
+  Request original;
+  original.is_help = true;
+  req.original = &original;
+  req.path = "things/x";
+  req.operation = Operation::kDelete;
+  auto help = engine.Handle(req);
+  ASSERT_TRUE(help.ok());
+  EXPECT_NE(help->data["help"].get<std::string>().find("things/:name"), std::string::npos);
+  EXPECT_EQ(reads, 1);
 }
 
 }  // namespace
