@@ -79,7 +79,11 @@ class CofferProcess {
         live.add(child);
         this.exited = new Promise((resolve) => {
             child.on('exit', (code, signal) => { live.delete(child); resolve({ code, signal }); });
-            child.on('error', (err) => { live.delete(child); resolve({ code: null, signal: null, err }); });
+            child.on('error', (err) => {
+                live.delete(child);
+                this.stderr += `\n[spawn error: ${err.message}]\n`;
+                resolve({ code: null, signal: null, err });
+            });
         });
         child.stdout.setEncoding('utf8');
         child.stderr.setEncoding('utf8');
