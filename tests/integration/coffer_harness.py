@@ -490,3 +490,114 @@ def raw_request_bytes(method, path, host="127.0.0.1", headers=None, body=b""):
     if body and not any(k.lower() == "content-length" for k in (headers or {})):
         lines.append("Content-Length: %d" % len(body))
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+# ---- API helpers for the secrets-and-access suites (appended) ------------
+
+DEV_ROOT_TOKEN = "root"
+MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
+ENVELOPE_KEYS = ("request_id", "lease_id", "renewable", "lease_duration", "data",
+                 "wrap_info", "warnings", "auth")
+
+
+class Api:
+    """A CofferServer plus a default token: thin verbs that return the raw
+    requests.Response (tests assert on status and body themselves)."""
+
+    def __init__(self, server, token=DEV_ROOT_TOKEN):
+        self.server = server
+        self.token = token
+
+    def as_token(self, token):
+        return Api(self.server, token)
+
+    def _tok(self, kw):
+        if "token" not in kw:
+            kw["token"] = self.token
+        return kw
+
+    def get(self, path, **kw):
+        return self.server.request("GET", "/v1/" + path, **self._tok(kw))
+
+    def post(self, path, body=None, **kw):
+        return self.server.request("POST", "/v1/" + path, json=body, **self._tok(kw))
+
+    def put(self, path, body=None, **kw):
+        return self.server.request("PUT", "/v1/" + path, json=body, **self._tok(kw))
+
+    def delete(self, path, **kw):
+        return self.server.request("DELETE", "/v1/" + path, **self._tok(kw))
+
+    def list(self, path, **kw):
+        return self.server.request("LIST", "/v1/" + path, **self._tok(kw))
+
+    def patch(self, path, body, **kw):
+        """PATCH with Content-Type application/merge-patch+json."""
+        return self.server.request("PATCH", "/v1/" + path, data=json.dumps(body),
+                                   headers=MERGE_PATCH, **self._tok(kw))
+
+    # -- common operations (assert success) --
+    def ok(self, resp, *codes):
+        codes = codes or (200, 204)
+        assert resp.status_code in codes, (resp.request.method, resp.request.url,
+                                           resp.status_code, resp.text)
+        return resp.json() if resp.status_code == 200 else None
+
+    def write_policy(self, name, text):
+        self.ok(self.put("sys/policies/acl/" + name, {"policy": text}))
+
+    def create_token(self, **params):
+        """POST auth/token/create with params; returns the auth block."""
+        body = self.ok(self.post("auth/token/create", params), 200)
+        return body["auth"]
+
+    def lookup(self, token):
+        """auth/token/lookup of another token as this Api's token."""
+        return self.post("auth/token/lookup", {"token": token})
+
+    def mount(self, path, type_, **extra):
+        body = {"type": type_}
+        body.update(extra)
+        self.ok(self.post("sys/mounts/" + path, body), 204, 200)
+
+    def enable_auth(self, path, type_, **extra):
+        body = {"type": type_}
+        body.update(extra)
+        self.ok(self.post("sys/auth/" + path, body), 204, 200)
+
+
+def assert_envelope(body):
+    """A generic logical response carries every envelope key with Vault's
+    types; returns body["data"]."""
+    for k in ENVELOPE_KEYS:
+        assert k in body, (k, body)
+    assert isinstance(body["request_id"], str) and len(body["request_id"]) == 36, body
+    assert isinstance(body["lease_id"], str), body
+    assert isinstance(body["renewable"], bool), body
+    assert isinstance(body["lease_duration"], int), body
+    assert body["warnings"] is None or (
+        isinstance(body["warnings"], list) and all(isinstance(w, str) for w in body["warnings"])), body
+    return body["data"]
+
+
+def wait_until(predicate, timeout, interval=0.1):
+    """Polls predicate() until it returns a truthy value (returned) or the
+    deadline passes (returns the last falsy value)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)  # poll interval, bounded by the deadline
+
+
+def start_dev_server(**kwargs):
+    """A started dev server (root token "root") for module-scoped fixtures;
+    the caller must cleanup()."""
+    srv = CofferServer(dev=True, dev_root_token_id=DEV_ROOT_TOKEN, **kwargs)
+    try:
+        srv.start()
+    except Exception:
+        srv.cleanup()
+        raise
+    return srv

@@ -73,3 +73,17 @@ def tls_cert():
         yield make_self_signed_cert(d)
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def dev_api():
+    """One dev server per test module (root token "root", KV v2 at secret/),
+    as a coffer_harness.Api authenticated with the root token. Tests that
+    share it use distinct paths. Its stderr tail is printed at teardown if
+    it died."""
+    from coffer_harness import Api, start_dev_server
+    srv = start_dev_server()
+    yield Api(srv)
+    if not srv.running():
+        print("\n===== module dev server stderr tail =====\n%s" % srv.stderr()[-4000:])
+    srv.cleanup()
