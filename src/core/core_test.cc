@@ -241,5 +241,29 @@ TEST_F(CoreTest, GenerateRootRejectsForeignShares) {
   EXPECT_TRUE(core_->Handle(Req(Operation::kUpdate, "sys/generate-root/attempt")).ok());
 }
 
+TEST_F(CoreTest, DisablingAnAuthMethodRevokesItsTokens) {
+  auto [keys, root] = Init();
+  UnsealWith(keys, 3);
+  ASSERT_TRUE(core_->Handle(Req(Operation::kUpdate, "sys/auth/people", {{"type", "userpass"}}, root))
+                  .ok());
+  ASSERT_TRUE(core_->Handle(Req(Operation::kUpdate, "auth/people/users/bob",
+                                {{"password", "pw"}}, root))
+                  .ok());
+  auto login = core_->Handle(Req(Operation::kUpdate, "auth/people/login/bob", {{"password", "pw"}}));
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  ASSERT_TRUE(login->auth.has_value());
+  std::string bob = login->auth->client_token;
+  ASSERT_TRUE(core_->Handle(Req(Operation::kRead, "auth/token/lookup-self", {}, bob)).ok());
+  // A token from another method survives.
+  auto other = core_->Handle(Req(Operation::kUpdate, "auth/token/create", {}, root));
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(core_->Handle(Req(Operation::kDelete, "sys/auth/people", {}, root)).ok());
+  EXPECT_EQ(core_->Handle(Req(Operation::kRead, "auth/token/lookup-self", {}, bob)).status().code(),
+            Code::kPermissionDenied);
+  EXPECT_TRUE(
+      core_->Handle(Req(Operation::kRead, "auth/token/lookup-self", {}, other->auth->client_token))
+          .ok());
+}
+
 }  // namespace
 }  // namespace coffer::core

@@ -183,6 +183,14 @@ Result<Response> MountPath(Core& core, const EngineRequest& req, const Params& p
   }
   if (write) return EnableMount(core, path, req.data, auth);
   if (req.operation == Operation::kDelete) {
+    if (auth && core.router().Entry(mount_path).has_value()) {
+      // Tokens issued through the method go with it, as in Vault.
+      ASSIGN_OR_RETURN(int revoked, core.tokens().RevokeByPathPrefix(mount_path));
+      if (revoked > 0) {
+        COFFER_LOG(kInfo, "router") << "revoked " << revoked << " token(s) issued by "
+                                    << mount_path;
+      }
+    }
     RETURN_IF_ERROR(core.router().Unmount(mount_path));
     return Response::Empty();
   }

@@ -153,6 +153,10 @@ class TokenStore {
   Status Revoke(const std::string& token);
   Status RevokeTree(const std::string& token) { return Revoke(token); }
   Status RevokeTreeByHash(const std::string& hash);
+  // Revokes every token created under `prefix` (e.g. "auth/userpass/" when
+  // that auth method is disabled), with their subtrees. Returns how many
+  // matched. Scans every token: for mount changes, not request paths.
+  Result<int> RevokeByPathPrefix(const std::string& prefix);
   // Revokes only the token; its children become orphans. Unknown tokens are
   // InvalidArgument("token to revoke not found").
   Status RevokeOrphan(const std::string& token);

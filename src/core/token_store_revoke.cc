@@ -170,3 +170,27 @@ Result<TidyReport> TokenStore::Tidy() {
 }
 
 }  // namespace coffer::core
+
+namespace coffer::core {
+
+Result<int> TokenStore::RevokeByPathPrefix(const std::string& prefix) {
+  std::vector<TokenEntry> revoked;
+  int roots = 0;
+  Status st = [&]() -> Status {
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    ASSIGN_OR_RETURN(auto ids, barrier_->List(tokenkeys::kIdPrefix));
+    for (const auto& hash : ids) {
+      auto e = ReadByHash(hash);
+      if (!e.ok() || !e->has_value()) continue;
+      if ((*e)->path.compare(0, prefix.size(), prefix) != 0) continue;
+      RETURN_IF_ERROR(RevokeTreeLocked(hash, &revoked));
+      ++roots;
+    }
+    return Status::Ok();
+  }();
+  RunHook(revoked);
+  if (!st.ok()) return st;
+  return roots;
+}
+
+}  // namespace coffer::core

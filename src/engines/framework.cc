@@ -83,7 +83,8 @@ Response PathEngine::Help(const Path* matched) const {
     text = "## Paths\n\n";
     for (const Path& p : paths_) text += "- `" + p.pattern + "`: " + p.help + "\n";
   }
-  return Response::Data(Json{{"help", text}, {"openapi", nullptr}});
+  // Clients (node-vault's help()) read "help" at the top level, not in data.
+  return Response::RawJson(Json{{"help", text}, {"openapi", nullptr}});
 }
 
 Result<std::optional<bool>> PathEngine::Exists(const EngineRequest& req) {

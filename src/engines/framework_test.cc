@@ -75,7 +75,9 @@ TEST(FrameworkEngine, DispatchesByOperationAndReportsUnsupported) {
   req.operation = Operation::kDelete;
   auto help = engine.Handle(req);
   ASSERT_TRUE(help.ok());
-  EXPECT_NE(help->data["help"].get<std::string>().find("things/:name"), std::string::npos);
+  ASSERT_EQ(help->kind, Response::Kind::kRaw);
+  Json body = Json::parse(help->raw_body);
+  EXPECT_NE(body["help"].get<std::string>().find("things/:name"), std::string::npos);
   EXPECT_EQ(reads, 1);
 }
 
