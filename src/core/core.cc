@@ -29,7 +29,9 @@ MountEntry Builtin(std::string path, std::string type, std::string description, 
   e.is_auth = is_auth;
   e.local = local;
   e.uuid = crypto::RandomUuid();
-  e.accessor = (is_auth ? "auth_" : "") + e.type + "_" + crypto::RandomBase62(8);
+  auto rnd = crypto::RandomBytes(4);
+  e.accessor = (is_auth ? "auth_" : "") + e.type + "_" +
+               crypto::HexEncode(rnd.ok() ? *rnd : e.uuid.substr(0, 4));
   return e;
 }
 }  // namespace
@@ -294,6 +296,16 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
     ASSIGN_OR_RETURN(AuthInfo minted,
                      tokens_.CreateForAuth(*resp.auth, route.entry, ereq.system, req.path));
     resp.auth = std::move(minted);
+  }
+  if (resp.auth.has_value() && route.entry.type == "token") {
+    // Tokens may name policies that do not exist (yet); say so, as Vault does.
+    for (const std::string& name : resp.auth->policies) {
+      if (name == "default" || name == "root") continue;
+      auto found = policies_.Get(name);
+      if (found.ok() && !found->has_value()) {
+        resp.warnings.push_back("Policy \"" + name + "\" does not exist");
+      }
+    }
   }
   resp.mount_type = route.entry.type;
   return resp;

@@ -175,7 +175,7 @@ Status PolicyStore::Put(const std::string& name, const std::string& text) {
 
 Status PolicyStore::Delete(const std::string& name) {
   const std::string n = NormalizePolicyName(name);
-  if (Undeletable(n)) return InvalidArgument("cannot delete \"" + n + "\" policy");
+  if (Undeletable(n)) return InvalidArgument("cannot delete " + n + " policy");
   if (!StorableName(n)) return Status::Ok();
   RETURN_IF_ERROR(barrier_->Delete(kPolicyStoragePrefix + n));
   Invalidate();

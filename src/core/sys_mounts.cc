@@ -18,10 +18,19 @@ using framework::Path;
 
 constexpr char kTuneSuffix[] = "/tune";
 
+// Auth mounts carry the type of token they issue by default.
+std::string TokenType(const MountEntry& e) {
+  if (e.extra_config.contains("token_type") && e.extra_config["token_type"].is_string()) {
+    return e.extra_config["token_type"].get<std::string>();
+  }
+  return "default-service";
+}
+
 Json MountConfigJson(const MountEntry& e) {
   Json c = {{"default_lease_ttl", e.default_lease_ttl},
             {"max_lease_ttl", e.max_lease_ttl},
             {"force_no_cache", false}};
+  if (e.is_auth) c["token_type"] = TokenType(e);
   if (!e.listing_visibility.empty()) c["listing_visibility"] = e.listing_visibility;
   for (auto it = e.extra_config.begin(); it != e.extra_config.end(); ++it) c[it.key()] = it.value();
   return c;
@@ -44,7 +53,7 @@ Status ApplyConfig(const Json& data, MountEntry& e, int64_t system_max) {
   if (max) e.max_lease_ttl = *max;
   int64_t effective_max = e.max_lease_ttl > 0 ? e.max_lease_ttl : system_max;
   if (e.default_lease_ttl > effective_max) {
-    return InvalidArgument("default lease TTL cannot be larger than max lease TTL");
+    return InvalidArgument("given default lease TTL greater than given max lease TTL");
   }
   if (e.max_lease_ttl > system_max) {
     return InvalidArgument("max lease TTL cannot be larger than the system max lease TTL");
@@ -57,6 +66,18 @@ Status ApplyConfig(const Json& data, MountEntry& e, int64_t system_max) {
       return InvalidArgument("invalid listing_visibility " + *vis);
     }
     e.listing_visibility = *vis;
+  }
+  ASSIGN_OR_RETURN(auto token_type, GetString(data, "token_type"));
+  if (token_type) {
+    if (!e.is_auth) return InvalidArgument("token_type can only be set on auth methods");
+    if (e.type == "token") {
+      return InvalidArgument("token_type cannot be set for the token auth method");
+    }
+    if (*token_type != "default-service" && *token_type != "default-batch" &&
+        *token_type != "service" && *token_type != "batch") {
+      return InvalidArgument("invalid value for \"token_type\": " + *token_type);
+    }
+    e.extra_config["token_type"] = *token_type;
   }
   for (const char* key : {"audit_non_hmac_request_keys", "audit_non_hmac_response_keys",
                           "passthrough_request_headers", "allowed_response_headers"}) {
@@ -77,7 +98,7 @@ Status ApplyOptions(const Json& data, MountEntry& e) {
       if (old.empty()) old = "1";
       if (v != "1" && v != "2") return InvalidArgument("invalid KV version \"" + v + "\"");
       if (old == "2" && v == "1") {
-        return InvalidArgument("cannot downgrade a KV store from version 2 to version 1");
+        return InvalidArgument("cannot downgrade mount from version 2 to version 1");
       }
     }
     merged[k] = v;
@@ -97,7 +118,7 @@ Result<Response> ListMounts(Core& core, bool auth) {
 
 Result<Response> EnableMount(Core& core, const std::string& path, const Json& data, bool auth) {
   ASSIGN_OR_RETURN(auto type, GetString(data, "type"));
-  if (!type || type->empty()) return InvalidArgument("plugin type must be specified");
+  if (!type || type->empty()) return InvalidArgument("backend type must be specified as a string");
   MountEntry e;
   e.is_auth = auth;
   e.path = auth ? "auth/" + NormalizeMountPath(path) : NormalizeMountPath(path);
@@ -108,9 +129,9 @@ Result<Response> EnableMount(Core& core, const std::string& path, const Json& da
   if (!auth && (e.type == "system" || e.type == "cubbyhole" || e.type == "identity")) {
     return InvalidArgument("mount type of \"" + e.type + "\" is not mountable");
   }
-  if (e.type == "kv-v2") {
+  if (e.type == "kv-v1" || e.type == "kv-v2") {
+    e.options = Json{{"version", e.type == "kv-v1" ? "1" : "2"}};
     e.type = "kv";
-    e.options = Json{{"version", "2"}};
   }
   ASSIGN_OR_RETURN(auto local, GetBool(data, "local"));
   ASSIGN_OR_RETURN(auto seal_wrap, GetBool(data, "seal_wrap"));
@@ -147,6 +168,7 @@ Result<Response> TuneRead(Core& core, const std::string& mount_path) {
             {"description", e->description}};
   if (e->options.is_object()) d["options"] = e->options;
   if (!e->listing_visibility.empty()) d["listing_visibility"] = e->listing_visibility;
+  if (e->is_auth) d["token_type"] = TokenType(*e);
   for (auto it = e->extra_config.begin(); it != e->extra_config.end(); ++it) d[it.key()] = it.value();
   return Response::Data(d);
 }
@@ -177,12 +199,17 @@ Result<Response> MountPath(Core& core, const EngineRequest& req, const Params& p
   }
   if (req.operation == Operation::kRead) {
     auto e = core.router().Entry(mount_path);
-    if (!e) return InvalidArgument("No " + std::string(auth ? "auth" : "secret engine") +
-                                   " mount at " + mount_path);
+    if (!e) {
+      return InvalidArgument(auth ? "No auth engine at " + NormalizeMountPath(path)
+                                  : "No secret engine mount at " + mount_path);
+    }
     return Response::Data(MountInfoJson(*e));
   }
   if (write) return EnableMount(core, path, req.data, auth);
   if (req.operation == Operation::kDelete) {
+    if (Router::IsProtected(mount_path)) {
+      return InvalidArgument("cannot unmount \"" + mount_path + "\"");
+    }
     if (auth && core.router().Entry(mount_path).has_value()) {
       // Tokens issued through the method go with it, as in Vault.
       ASSIGN_OR_RETURN(int revoked, core.tokens().RevokeByPathPrefix(mount_path));
