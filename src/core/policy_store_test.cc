@@ -86,8 +86,8 @@ TEST_F(PolicyStoreTest, BuiltInsAreProtected) {
   EXPECT_EQ(root_put.code(), Code::kInvalidArgument);
   EXPECT_EQ(root_put.message(), "cannot update \"root\" policy");
   EXPECT_EQ(store_.Put("ROOT", "").message(), "cannot update \"root\" policy");
-  EXPECT_EQ(store_.Delete("root").message(), "cannot delete \"root\" policy");
-  EXPECT_EQ(store_.Delete("default").message(), "cannot delete \"default\" policy");
+  EXPECT_EQ(store_.Delete("root").message(), "cannot delete root policy");
+  EXPECT_EQ(store_.Delete("default").message(), "cannot delete default policy");
   EXPECT_EQ(store_.Put("response-wrapping", "").code(), Code::kInvalidArgument);
   EXPECT_EQ(store_.Delete("response-wrapping").code(), Code::kInvalidArgument);
   EXPECT_TRUE(store_.Get("default")->has_value());

@@ -121,9 +121,9 @@ TEST_F(SysPolicyTest, ErrorsAsVault) {
   EXPECT_EQ(root.status().message(), "cannot update \"root\" policy");
   auto del_default = Call(Operation::kDelete, "policy/default");
   EXPECT_EQ(del_default.status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(del_default.status().message(), "cannot delete \"default\" policy");
+  EXPECT_EQ(del_default.status().message(), "cannot delete default policy");
   EXPECT_EQ(Call(Operation::kDelete, "policies/acl/root").status().message(),
-            "cannot delete \"root\" policy");
+            "cannot delete root policy");
   // Reading root works and shows empty rules.
   EXPECT_EQ(Data(Call(Operation::kRead, "policy/root")), (Json{{"name", "root"}, {"rules", ""}}));
 }
