@@ -244,7 +244,11 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
   // Each token has its own cubbyhole, keyed by an id only the token entry knows.
   std::unique_ptr<StorageView> cubbyhole;
   if (route.entry.type == "cubbyhole") {
-    if (!token.has_value() || token->cubbyhole_id.empty()) return PermissionDenied();
+    if (!token.has_value()) return PermissionDenied();
+    if (token->type == "batch") {
+      return InvalidArgument("cubbyhole operations are only supported by \"service\" type tokens");
+    }
+    if (token->cubbyhole_id.empty()) return PermissionDenied();
     cubbyhole = std::make_unique<StorageView>(route.view.get(), token->cubbyhole_id + "/");
     ereq.storage = cubbyhole.get();
   }

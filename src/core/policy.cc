@@ -218,7 +218,43 @@ std::string NormalizePolicyName(std::string_view name) {
   return Lower(std::string(name.substr(begin, end - begin)));
 }
 
+namespace {
+
+// Semantic errors (an unknown key, a bad capability) come from the parsed
+// document, which has no positions. Point at the line where the quoted name
+// in the message first appears in the text, so the operator can find it.
+Status WithLine(const Status& st, const std::string& text) {
+  const std::string& m = st.message();
+  // The innermost name is the last quoted one ('path "a": invalid key "b"').
+  size_t close = m.rfind('"');
+  size_t open = (close == std::string::npos || close == 0) ? std::string::npos
+                                                          : m.rfind('"', close - 1);
+  if (open == std::string::npos || close == open + 1) return st;
+  std::string word = m.substr(open + 1, close - open - 1);
+  size_t at = text.find(word);
+  if (at == std::string::npos) return st;
+  int line = 1;
+  for (size_t i = 0; i < at; ++i) line += text[i] == '\n';
+  return Status(st.code(), m + " (line " + std::to_string(line) + ")");
+}
+
+Result<Policy> ParsePolicyDocument(const std::string& name, const std::string& text);
+
+}  // namespace
+
 Result<Policy> ParsePolicy(const std::string& name, const std::string& text) {
+  Result<Policy> parsed = ParsePolicyDocument(name, text);
+  if (parsed.ok()) return parsed;
+  // Syntax errors already carry name:line:column.
+  if (parsed.status().message().find(NormalizePolicyName(name) + ":") != std::string::npos) {
+    return parsed;
+  }
+  return WithLine(parsed.status(), text);
+}
+
+namespace {
+
+Result<Policy> ParsePolicyDocument(const std::string& name, const std::string& text) {
   Policy policy;
   policy.name = NormalizePolicyName(name);
   policy.raw = text;
@@ -259,5 +295,7 @@ Result<Policy> ParsePolicy(const std::string& name, const std::string& text) {
   if (!st.ok()) return st;
   return policy;
 }
+
+}  // namespace
 
 }  // namespace coffer::core

@@ -174,6 +174,7 @@ Result<MountEntry> Router::Mount(MountEntry entry) {
     return InvalidArgument("cannot mount under auth/");
   }
   if (!entry.is_auth && p.rfind("sys/", 0) == 0) return InvalidArgument("cannot mount under sys/");
+  if (IsProtected(p)) return InvalidArgument("cannot mount at reserved path \"" + p + "\"");
   TablePtr table = Snapshot();
   for (const auto& r : table->routes) {
     const std::string& existing = r->entry.path;

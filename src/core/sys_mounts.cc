@@ -146,6 +146,9 @@ Result<Response> EnableMount(Core& core, const std::string& path, const Json& da
     RETURN_IF_ERROR(ApplyConfig(data["config"], e, core.options().max_lease_ttl_s));
   }
   RETURN_IF_ERROR(ApplyOptions(data, e));
+  if (auth && e.options.is_object() && e.options.contains("version")) {
+    return InvalidArgument("the version option is not supported for auth methods");
+  }
   if (e.type == "kv" && (!e.options.is_object() || !e.options.contains("version"))) {
     // Vault records an explicit version for kv mounts.
     Json o = e.options.is_object() ? e.options : Json::object();
