@@ -324,3 +324,34 @@ def test_approle_field_endpoints(api):
 def test_approle_tidy(api):
     r = api.post("auth/approle/tidy/secret-id")
     assert r.status_code in (200, 202, 204), r.text
+
+
+# ---- batch login tokens -------------------------------------------------------------
+
+def assert_batch_login(api, auth):
+    assert auth["token_type"] == "batch", auth["token_type"]
+    assert auth["client_token"].startswith("hvb.")
+    assert auth["accessor"] == "" and auth["renewable"] is False
+    assert_reader_policy_applies(api, auth["client_token"])
+
+
+def test_batch_login_tokens_from_user_and_role(api):
+    api.ok(api.post("auth/userpass/users/batchy", {"password": "pw", "token_type": "batch",
+                                                   "token_policies": "am-reader"}), 204)
+    assert_batch_login(api, api.ok(login_up(api, "batchy", "pw"), 200)["auth"])
+    role_id = make_role(api, "ar-batch", token_type="batch")
+    sid = new_secret_id(api, "ar-batch")["secret_id"]
+    assert_batch_login(api, api.ok(login_ar(api, role_id, sid), 200)["auth"])
+
+
+def test_mount_default_batch_token_type(api):
+    api.enable_auth("up-dbatch", "userpass")
+    api.ok(api.post("sys/auth/up-dbatch/tune", {"token_type": "default-batch"}))
+    api.ok(api.post("auth/up-dbatch/users/bo", {"password": "pw",
+                                                "token_policies": "am-reader"}), 204)
+    r = api.post("auth/up-dbatch/login/bo", {"password": "pw"}, token=None)
+    assert_batch_login(api, api.ok(r, 200)["auth"])
+    # A user that asks for service tokens still gets them on a default-batch mount.
+    api.ok(api.post("auth/up-dbatch/users/bo", {"token_type": "service"}), 204)
+    r = api.post("auth/up-dbatch/login/bo", {"password": "pw"}, token=None)
+    assert api.ok(r, 200)["auth"]["token_type"] == "service"
