@@ -149,7 +149,11 @@ void FillAuth(const TokenFields& f, AuthInfo* auth, const SystemView* system) {
   auth->num_uses = f.num_uses;
   auth->no_default_policy = f.no_default_policy;
   auth->bound_cidrs = f.bound_cidrs;
-  auth->token_type = IsBatch(f.type) ? "batch" : "service";
+  // "default" leaves the choice to the mount's token_type (tunable on
+  // sys/auth/<path>/tune); the token store resolves it.
+  auth->token_type = IsBatch(f.type)                                      ? "batch"
+                     : (f.type == "service" || f.type == "default-service") ? "service"
+                                                                            : "default";
   auth->renewable = !IsBatch(f.type);
   auth->orphan = true;
 }

@@ -115,7 +115,7 @@ TEST(FillAuth, PoliciesDefaultAndFlags) {
   EXPECT_EQ(a.bound_cidrs, f.bound_cidrs);
   EXPECT_TRUE(a.renewable);
   EXPECT_TRUE(a.orphan);
-  EXPECT_EQ(a.token_type, "service");
+  EXPECT_EQ(a.token_type, "default");  // the mount's token_type decides
 
   f.no_default_policy = true;
   f.type = "batch";

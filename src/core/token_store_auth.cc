@@ -37,7 +37,13 @@ Result<AuthInfo> TokenStore::CreateForAuth(const AuthInfo& req, const MountEntry
   if (std::find(policies.begin(), policies.end(), "root") != policies.end()) {
     return InvalidArgument("auth methods cannot create root tokens");
   }
-  ASSIGN_OR_RETURN(std::string type, TokenTypeOf(req.token_type));
+  std::string requested_type = req.token_type;
+  if (requested_type.empty() || requested_type == "default") {
+    // The mount decides: default-service / default-batch, or a forced type.
+    auto t = mount.extra_config.find("token_type");
+    if (t != mount.extra_config.end() && t->is_string()) requested_type = t->get<std::string>();
+  }
+  ASSIGN_OR_RETURN(std::string type, TokenTypeOf(requested_type));
   if (req.num_uses < 0) return InvalidArgument("number of uses cannot be negative");
   if (type == "batch") {
     if (req.explicit_max_ttl > 0) {
