@@ -1,5 +1,7 @@
 #include "core/acl.h"
 
+#include "common/path_segments.h"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -19,20 +21,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// Splits on '/', keeping empty segments ("a/" -> ["a", ""]).
-std::vector<std::string_view> Split(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (true) {
-    size_t slash = s.find('/', start);
-    if (slash == std::string_view::npos) {
-      out.push_back(s.substr(start));
-      return out;
-    }
-    out.push_back(s.substr(start, slash - start));
-    start = slash + 1;
-  }
-}
 
 // `item` may start and/or end with '*': "*" matches anything, "*x*"
 // contains, "*x" suffix, "x*" prefix; otherwise equality.
@@ -176,7 +164,7 @@ void Merge(PathRule& into, const PathRule& add) {
 
 bool Matches(const Acl::Rule& rule, const std::string& path) {
   if (rule.plus_count == 0) return path.starts_with(rule.base);  // glob only
-  std::vector<std::string_view> parts = Split(path);
+  std::vector<std::string_view> parts = SplitPathSegments(path);
   const auto& segs = rule.segments;
   if (parts.size() < segs.size() || (!rule.glob && parts.size() != segs.size())) return false;
   for (size_t i = 0; i < segs.size(); ++i) {
@@ -235,7 +223,7 @@ Acl::Rule MakeRule(PathRule perms) {
   r.base = r.glob ? r.pattern.substr(0, r.pattern.size() - 1) : r.pattern;
   r.first_wildcard = r.glob ? r.base.size() : kExact;
   size_t offset = 0;
-  std::vector<std::string_view> segs = Split(r.base);
+  std::vector<std::string_view> segs = SplitPathSegments(r.base);
   for (std::string_view seg : segs) {
     if (seg == "+") {
       if (r.plus_count == 0) r.first_wildcard = std::min(r.first_wildcard, offset);

@@ -2,28 +2,13 @@
 
 #include <string_view>
 
+#include "common/path_segments.h"
+
 namespace coffer::framework {
-namespace {
-
-std::vector<std::string_view> Split(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (true) {
-    size_t slash = s.find('/', start);
-    if (slash == std::string_view::npos) {
-      out.push_back(s.substr(start));
-      return out;
-    }
-    out.push_back(s.substr(start, slash - start));
-    start = slash + 1;
-  }
-}
-
-}  // namespace
 
 bool Match(const std::string& pattern, const std::string& path, Params* params) {
   params->clear();
-  std::vector<std::string_view> pat = Split(pattern);
+  std::vector<std::string_view> pat = SplitPathSegments(pattern);
   std::string_view rest = path;
   for (size_t i = 0; i < pat.size(); ++i) {
     std::string_view seg = pat[i];
