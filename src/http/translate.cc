@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "common/json_util.h"
+
 namespace coffer::http {
 namespace {
 
@@ -230,14 +232,6 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view que
   return out;
 }
 
-std::optional<bool> ParseBool(std::string_view s) {
-  if (s == "1" || s == "t" || s == "T" || s == "TRUE" || s == "true" || s == "True") return true;
-  if (s == "0" || s == "f" || s == "F" || s == "FALSE" || s == "false" || s == "False") {
-    return false;
-  }
-  return std::nullopt;
-}
-
 Result<std::string> NormalizePath(std::string_view url_path) {
   const Status invalid = InvalidArgument("invalid path");
   auto decoded = PercentDecode(url_path, /*plus_is_space=*/false);
@@ -382,11 +376,11 @@ Result<Request> TranslateRequest(const RawRequest& raw) {
     req.operation = Operation::kRead;
     query_is_data = true;
     if (auto list = FirstParam(params, "list"); list && !list->empty()) {
-      auto b = ParseBool(*list);
-      if (!b) {
+      bool b = false;
+      if (!ParseGoBool(*list, &b)) {
         return InvalidArgument("strconv.ParseBool: parsing \"" + *list + "\": invalid syntax");
       }
-      if (*b) req.operation = Operation::kList;
+      if (b) req.operation = Operation::kList;
     }
   } else if (m == "LIST") {
     req.operation = Operation::kList;

@@ -63,8 +63,6 @@ std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space
 // malformed pairs (bad escapes, ';') are skipped rather than failing.
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
 
-// Go's strconv.ParseBool spellings: 1 t T TRUE true True / 0 f F FALSE false False.
-std::optional<bool> ParseBool(std::string_view s);
 
 // Integer seconds ("300"), days ("7d") or a Go duration ("1h30m", "1.5s",
 // "250ms"); result truncated to whole seconds. May be negative.

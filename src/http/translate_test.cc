@@ -269,15 +269,6 @@ TEST(ParseDurationSecondsTest, GoDurations) {
   EXPECT_EQ(ParseDurationSeconds("5x").status().message(), "time: invalid duration \"5x\"");
 }
 
-TEST(ParseBoolTest, GoSpellings) {
-  for (const char* t : {"1", "t", "T", "TRUE", "true", "True"}) EXPECT_EQ(ParseBool(t), true) << t;
-  for (const char* f : {"0", "f", "F", "FALSE", "false", "False"}) {
-    EXPECT_EQ(ParseBool(f), false) << f;
-  }
-  for (const char* x : {"", "yes", "tRUE", "2", " true"})
-    EXPECT_EQ(ParseBool(x), std::nullopt) << x;
-}
-
 TEST(PercentDecodeTest, Basics) {
   EXPECT_EQ(PercentDecode("a%2Fb+c", false), "a/b+c");
   EXPECT_EQ(PercentDecode("a%2fb+c", true), "a/b c");
