@@ -87,17 +87,7 @@ int RunAuthList(CommandContext& ctx, const std::vector<std::string>& args) {
   bool detailed = false;
   inv.flags().Bool("detailed", &detailed, "Show all mount settings.");
   if (auto exit = inv.Parse(args, 0, 0)) return *exit;
-  Result<ApiClient> client = inv.Client();
-  if (!client.ok()) return inv.Fail("Error creating the API client", client.status(), 1);
-  Result<Json> reply = client->Call("GET", "sys/auth");
-  if (!reply.ok()) return inv.Fail("Error listing enabled authentications", reply.status());
-  Json mounts = MountsOf(*reply);
-  if (inv.format() == OutputFormat::kJson) {
-    inv.out() << FormatJson(mounts);
-  } else {
-    inv.out() << FormatColumns(MountRows(mounts, MountKind::kAuth, detailed));
-  }
-  return kExitOk;
+  return PrintMountList(inv, "sys/auth", MountKind::kAuth, detailed, "Error listing enabled authentications");
 }
 
 int RunAuthTune(CommandContext& ctx, const std::vector<std::string>& args) {
@@ -106,12 +96,8 @@ int RunAuthTune(CommandContext& ctx, const std::vector<std::string>& args) {
   mf.Register(&inv.flags(), MountKind::kAuth, /*tune=*/true);
   if (auto exit = inv.Parse(args, 1, 1)) return *exit;
   std::string mount = EnsureTrailingSlash(SanitizePath(inv.positional()[0]));
-  Result<Json> body = mf.Config(inv.flags());
+  Result<Json> body = mf.TuneBody(inv.flags());
   if (!body.ok()) return inv.UsageError(body.status().message());
-  Result<std::optional<Json>> options = mf.Options(inv.flags());
-  if (!options.ok()) return inv.UsageError(options.status().message());
-  if (*options) (*body)["options"] = **options;
-  if (inv.flags().IsSet("description")) (*body)["description"] = mf.description;
   Result<ApiClient> client = inv.Client();
   if (!client.ok()) return inv.Fail("Error creating the API client", client.status(), 1);
   Result<std::optional<Json>> done =

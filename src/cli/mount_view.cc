@@ -132,4 +132,27 @@ Result<std::optional<Json>> MountFlags::Options(const FlagSet& flags) const {
   return std::optional<Json>(out);
 }
 
+Result<Json> MountFlags::TuneBody(const FlagSet& flags) const {
+  ASSIGN_OR_RETURN(Json body, Config(flags));
+  ASSIGN_OR_RETURN(std::optional<Json> opts, Options(flags));
+  if (opts) body["options"] = *opts;
+  if (flags.IsSet("description")) body["description"] = description;
+  return body;
+}
+
+int PrintMountList(Invocation& inv, const std::string& api_path, MountKind kind, bool detailed,
+                   const std::string& error_prefix) {
+  Result<ApiClient> client = inv.Client();
+  if (!client.ok()) return inv.Fail("Error creating the API client", client.status(), 1);
+  Result<Json> reply = client->Call("GET", api_path);
+  if (!reply.ok()) return inv.Fail(error_prefix, reply.status());
+  Json mounts = MountsOf(*reply);
+  if (inv.format() == OutputFormat::kJson) {
+    inv.out() << FormatJson(mounts);
+  } else {
+    inv.out() << FormatColumns(MountRows(mounts, kind, detailed));
+  }
+  return kExitOk;
+}
+
 }  // namespace coffer::cli

@@ -8,6 +8,8 @@
 // Thread-safety: pure functions; MountFlags lives on one command's stack.
 #pragma once
 
+#include "cli/command.h"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +49,13 @@ struct MountFlags {
   Result<Json> Config(const FlagSet& flags) const;
   // -options k=v plus -version; nullopt when neither was given.
   Result<std::optional<Json>> Options(const FlagSet& flags) const;
+  // The body of a tune request: Config plus options and description when set.
+  Result<Json> TuneBody(const FlagSet& flags) const;
 };
+
+// `secrets list` / `auth list`: GET `api_path` and print the mounts as a
+// table (or JSON). Returns the exit code.
+int PrintMountList(Invocation& inv, const std::string& api_path, MountKind kind, bool detailed,
+                   const std::string& error_prefix);
 
 }  // namespace coffer::cli

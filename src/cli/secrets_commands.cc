@@ -134,17 +134,7 @@ int RunSecretsList(CommandContext& ctx, const std::vector<std::string>& args) {
   bool detailed = false;
   inv.flags().Bool("detailed", &detailed, "Show all mount settings.");
   if (auto exit = inv.Parse(args, 0, 0)) return *exit;
-  Result<ApiClient> client = inv.Client();
-  if (!client.ok()) return inv.Fail("Error creating the API client", client.status(), 1);
-  Result<Json> reply = client->Call("GET", "sys/mounts");
-  if (!reply.ok()) return inv.Fail("Error listing secrets engines", reply.status());
-  Json mounts = MountsOf(*reply);
-  if (inv.format() == OutputFormat::kJson) {
-    inv.out() << FormatJson(mounts);
-  } else {
-    inv.out() << FormatColumns(MountRows(mounts, MountKind::kSecrets, detailed));
-  }
-  return kExitOk;
+  return PrintMountList(inv, "sys/mounts", MountKind::kSecrets, detailed, "Error listing secrets engines");
 }
 
 int RunSecretsTune(CommandContext& ctx, const std::vector<std::string>& args) {
@@ -153,12 +143,8 @@ int RunSecretsTune(CommandContext& ctx, const std::vector<std::string>& args) {
   mf.Register(&inv.flags(), MountKind::kSecrets, /*tune=*/true);
   if (auto exit = inv.Parse(args, 1, 1)) return *exit;
   std::string mount = EnsureTrailingSlash(SanitizePath(inv.positional()[0]));
-  Result<Json> body = mf.Config(inv.flags());
+  Result<Json> body = mf.TuneBody(inv.flags());
   if (!body.ok()) return inv.UsageError(body.status().message());
-  Result<std::optional<Json>> options = mf.Options(inv.flags());
-  if (!options.ok()) return inv.UsageError(options.status().message());
-  if (*options) (*body)["options"] = **options;
-  if (inv.flags().IsSet("description")) (*body)["description"] = mf.description;
   Result<ApiClient> client = inv.Client();
   if (!client.ok()) return inv.Fail("Error creating the API client", client.status(), 1);
   Result<std::optional<Json>> done =
