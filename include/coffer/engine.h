@@ -93,6 +93,29 @@ class Engine {
   // Paths relative to the mount that need no token (login). A trailing '*'
   // matches any suffix.
   virtual std::vector<std::string> UnauthenticatedPaths() const { return {}; }
+
+  // Lease callbacks (Vault's revoke/renew operations), called by the
+  // expiration manager for leases registered from this engine's responses
+  // (SecretInfo::register_lease). req.path is the path that created the
+  // lease, req.storage the mount's view, req.caller null; `internal_data` is
+  // SecretInfo::internal_data as stored with the lease.
+  //
+  // RevokeSecret must be idempotent: a retried revocation of something
+  // already gone succeeds. An error keeps the lease and schedules a retry.
+  virtual Status RevokeSecret(const EngineRequest& req, const Json& internal_data) {
+    (void)req;
+    (void)internal_data;
+    return Status::Ok();
+  }
+  // Renewal by `increment_s` seconds (0: the lease's current duration). The
+  // engine returns the TTL it grants (the expiration manager still caps it by
+  // the lease's and the mount's maximum), or an error to refuse.
+  virtual Result<int64_t> RenewSecret(const EngineRequest& req, const Json& internal_data,
+                                      int64_t increment_s) {
+    (void)req;
+    (void)internal_data;
+    return increment_s;
+  }
 };
 
 using EnginePtr = std::unique_ptr<Engine>;

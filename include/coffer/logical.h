@@ -48,6 +48,13 @@ struct SecretInfo {
   std::string lease_id;
   bool renewable = false;
   int64_t lease_duration = 0;
+  // Set by an engine that issued something the expiration manager must
+  // revoke later (dynamic credentials). The core then registers a lease,
+  // fills lease_id, and on expiry or revocation hands internal_data back to
+  // the engine's RevokeSecret. Never rendered to the client.
+  bool register_lease = false;
+  Json internal_data = nullptr;
+  int64_t max_ttl = 0;  // seconds; 0 = the mount's maximum caps renewals
 };
 
 // Auth block of a login/token-create response. An auth method fills in what
