@@ -1,5 +1,6 @@
 # Coffer: the two commands that matter are `make run` and `make test`.
-# Both install missing Debian packages first (make deps).
+# Both install missing Debian packages first (make deps). `make bench` runs the
+# benchmarks (bench/, docs/performance.md); it is not part of `make test`.
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
@@ -7,17 +8,22 @@ JOBS ?= $(shell nproc)
 
 DEB_PACKAGES := g++ cmake ninja-build ccache pkg-config libboost-dev libboost-system-dev \
   libssl-dev openssl librocksdb-dev nlohmann-json3-dev libgtest-dev libgmock-dev \
-  python3 python3-pytest python3-hvac python3-requests curl
+  python3 python3-pytest python3-hvac python3-requests curl wrk
+# Peers that only `make bench` runs (the HTTP floor and a durable KV store).
+BENCH_PACKAGES := nginx etcd-server
+BENCH_BUILD_DIR ?= build-release
+BENCH_ARGS ?=
 
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps configure build test run clean
+.PHONY: all deps bench-deps configure build test run bench clean
 
 all: build
 
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+# $(call install_missing,PACKAGES): apt-get install those not installed yet.
+define install_missing
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -25,6 +31,10 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEB_PACKAGES))
 	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
 	  echo "installing Debian packages: nodejs npm"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -50,6 +60,18 @@ test: build
 
 run: build
 	./$(BUILD_DIR)/coffer server -dev
+
+bench-deps: deps
+	$(call install_missing,$(BENCH_PACKAGES))
+
+# Benchmarks (not part of `make test`): a Release build in its own directory,
+# then bench/run.py (Coffer on RocksDB, nginx, etcd, the disk floor; wrk).
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--duration 5 --only kvv2_read".
+bench: bench-deps
+	@test -f $(BENCH_BUILD_DIR)/build.ninja || cmake -S . -B $(BENCH_BUILD_DIR) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+	cmake --build $(BENCH_BUILD_DIR) -j $(JOBS) --target coffer
+	/usr/bin/python3 bench/run.py --coffer $(BENCH_BUILD_DIR)/coffer $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+"""Coffer benchmarks, side by side with their peers, in one run.
+
+Starts Coffer (initialised, unsealed, RocksDB in a temp dir), nginx and etcd
+as children on loopback, runs every scenario of bench/scenarios.py for a
+fixed duration at a fixed concurrency with wrk, prints a table (each Coffer
+figure with its ratio to the matching peer, goals marked) and writes JSON.
+
+  bench/run.py --coffer build-release/coffer                # everything
+  bench/run.py --coffer build/coffer --duration 1 --no-peers  # smoke run
+  bench/run.py --only kvv2_read,nginx_json --duration 5
+
+Exit status: 0 when every scenario ran and no request failed; 1 otherwise
+(missed goals are reported, not failed: the machine may be busy).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import disk_floor  # noqa: E402
+import scenarios as sc  # noqa: E402
+import targets as tg  # noqa: E402
+import wrk_runner  # noqa: E402
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description="Coffer benchmarks with peers")
+    ap.add_argument("--coffer", default=os.path.join(HERE, "..", "build-release", "coffer"),
+                    help="coffer binary (default: build-release/coffer)")
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
+    ap.add_argument("--connections", type=int, default=64, help="concurrent connections")
+    ap.add_argument("--threads", type=int, default=2, help="wrk threads")
+    ap.add_argument("--numkvs", type=int, default=sc.NUMKVS, help="pre-written keys")
+    ap.add_argument("--warmup", type=float, default=None,
+                    help="seconds of unrecorded load before each scenario "
+                         "(default: 1 when duration >= 5, else 0)")
+    ap.add_argument("--only", default="", help="comma-separated scenario names")
+    ap.add_argument("--no-peers", action="store_true", help="Coffer scenarios only")
+    ap.add_argument("--log-level", default="info", help="coffer log_level")
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"))
+    a = ap.parse_args(argv)
+    if a.warmup is None:
+        a.warmup = 1.0 if a.duration >= 5 else 0.0
+    return a
+
+
+def selected(args):
+    names = [n for n in args.only.split(",") if n]
+    table = sc.by_name()
+    for n in names:
+        if n not in table:
+            raise SystemExit("unknown scenario %r (known: %s)" % (n, ", ".join(table)))
+    out = []
+    for s in sc.SCENARIOS:
+        if names and s["name"] not in names:
+            continue
+        if args.no_peers and s["target"] not in sc.COFFER_TARGETS:
+            continue
+        out.append(s)
+    return out
+
+
+def requests_for(scenario, target, numkvs):
+    keyed = any("{k}" in (scenario.get(f) or "") or "{b64key}" in (scenario.get(f) or "")
+                for f in ("path", "body"))
+    keys = range(numkvs) if keyed else range(1)
+    paths = [tg.expand(scenario["path"], k, target.vars) for k in keys]
+    bodies = None
+    if scenario.get("body"):
+        bodies = [tg.expand(scenario["body"], k, target.vars) for k in keys]
+    return paths, bodies
+
+
+def run_scenario(s, target, args, tmp_for_disk):
+    conns = s.get("connections", args.connections)
+    duration = max(args.duration, s.get("min_duration_s", 0))
+    if s["target"] == "disk":
+        r = disk_floor.measure(tmp_for_disk, duration, conns)
+    else:
+        paths, bodies = requests_for(s, target, args.numkvs)
+        headers = target.headers(s)
+        if args.warmup > 0:
+            wrk_runner.run_wrk(target.base_url, s["method"], headers, paths, bodies,
+                               args.warmup, conns, args.threads, [])
+        r = wrk_runner.run_wrk(target.base_url, s["method"], headers, paths, bodies,
+                               duration, conns, args.threads, target.pids())
+    r["name"] = s["name"]
+    r["target"] = s["target"]
+    r["connections"] = conns
+    r["load1"] = round(os.getloadavg()[0], 2)
+    return r
+
+
+def add_ratios(results):
+    by = {r["name"]: r for r in results}
+    table = sc.by_name()
+    for r in results:
+        s = table[r["name"]]
+        r["ratios"] = {}
+        for key in ("peer", "peer2"):
+            peer = s.get(key)
+            if peer in by and by[peer]["rps"] > 0:
+                r["ratios"][peer] = round(r["rps"] / by[peer]["rps"], 3)
+        r["goals"] = []
+        for g in s.get("goals", []):
+            if g[0] == "ratio":
+                got = r["ratios"].get(g[1])
+                if got is None:
+                    continue
+                r["goals"].append({"goal": "req/s >= %gx %s" % (g[2], g[1]), "value": got,
+                                   "met": got >= g[2]})
+            elif g[0] == "p99_ms":
+                r["goals"].append({"goal": "p99 < %g ms" % g[1], "value": r["p99_ms"],
+                                   "met": r["p99_ms"] < g[1]})
+
+
+def fmt_table(results):
+    head = ["scenario", "conns", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "cpu s/1k",
+            "vs peer", "goals"]
+    rows = []
+    for r in results:
+        ratios = ", ".join("%.2fx %s" % (v, k) for k, v in r["ratios"].items())
+        goals = ", ".join(("ok " if g["met"] else "MISS ") + g["goal"] for g in r["goals"])
+        cpu = "-" if r["cpu_s_per_1k"] is None else "%.3f" % r["cpu_s_per_1k"]
+        rows.append([r["name"], str(r["connections"]), "%.0f" % r["rps"], "%.2f" % r["p50_ms"],
+                     "%.2f" % r["p95_ms"], "%.2f" % r["p99_ms"], str(r["errors"]), cpu, ratios,
+                     goals])
+    widths = [max(len(x[i]) for x in [head] + rows) for i in range(len(head))]
+    line = lambda cols: "  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip()  # noqa
+    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def git_rev():
+    try:
+        return subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                              timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def uptime_text():
+    try:
+        return subprocess.run(["uptime"], stdout=subprocess.PIPE, text=True,
+                              timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def main(argv):
+    args = parse_args(argv)
+    chosen = selected(args)
+    kinds = {s["target"] for s in chosen}
+    stopper = tg.Stopper()
+
+    def on_signal(signum, frame):
+        stopper.stop_all()
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    started = time.time()
+    load_before = uptime_text()
+    results = []
+    try:
+        live = {}
+        if "coffer" in kinds or "nginx" in kinds:
+            live["coffer"] = stopper.add(tg.CofferTarget(os.path.abspath(args.coffer),
+                                                         args.numkvs, args.log_level))
+        if "nginx" in kinds:
+            live["nginx"] = stopper.add(tg.NginxTarget(live["coffer"].sample_read_body))
+        if "etcd" in kinds:
+            live["etcd"] = stopper.add(tg.EtcdTarget(args.numkvs))
+        disk_dir = live["coffer"].tmp if "coffer" in live else HERE
+        for s in chosen:
+            print("running %s ..." % s["name"], file=sys.stderr, flush=True)
+            results.append(run_scenario(s, live.get(s["target"]), args, disk_dir))
+        if "coffer" in live and "coffer" in kinds:
+            live["coffer"].check()
+    finally:
+        stopper.stop_all()
+    add_ratios(results)
+    report = {
+        "when": datetime.datetime.utcfromtimestamp(started).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "git": git_rev(),
+        "host": {"cpus": os.cpu_count(), "kernel": platform.release(),
+                 "uptime_before": load_before, "uptime_after": uptime_text()},
+        "settings": {"duration_s": args.duration, "connections": args.connections,
+                     "wrk_threads": args.threads, "numkvs": args.numkvs,
+                     "warmup_s": args.warmup, "coffer": os.path.abspath(args.coffer),
+                     "storage": "rocksdb", "log_level": args.log_level},
+        "command": "bench/run.py " + " ".join(argv),
+        "results": results,
+    }
+    if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, "w") as f:
+            json.dump(report, f, indent=2)
+            f.write("\n")
+    print("load before: %s" % load_before)
+    print("load after:  %s" % report["host"]["uptime_after"])
+    print(fmt_table(results))
+    if args.out:
+        print("wrote %s" % args.out)
+    return 0 if all(r["errors"] == 0 and r["requests"] > 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
