@@ -55,24 +55,29 @@ std::string RandomUuid() {
   return out;
 }
 
-std::string RandomBase62(size_t n) {
-  static constexpr char kAlphabet[] =
-      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  // 248 = 4 * 62: bytes >= 248 are rejected so each symbol is equally likely.
-  constexpr unsigned kLimit = 248;
+std::string RandomString(size_t n, std::string_view alphabet) {
+  // Bytes at or above the largest multiple of the alphabet size are
+  // rejected, so each symbol is equally likely (no modulo bias).
+  const unsigned size = static_cast<unsigned>(alphabet.size());
+  if (size == 0 || size > 256) return std::string();
+  const unsigned limit = 256 - (256 % size);
   std::string out;
   out.reserve(n);
   while (out.size() < n) {
-    // About 3% of bytes are rejected; ask for a little more than needed.
+    // Some bytes are rejected; ask for a little more than needed.
     std::string pool = MustRandomBytes((n - out.size()) + 8);
     for (char ch : pool) {
       unsigned v = static_cast<unsigned char>(ch);
-      if (v >= kLimit) continue;
-      out.push_back(kAlphabet[v % 62]);
+      if (v >= limit) continue;
+      out.push_back(alphabet[v % size]);
       if (out.size() == n) break;
     }
   }
   return out;
+}
+
+std::string RandomBase62(size_t n) {
+  return RandomString(n, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 }
 
 Result<uint64_t> RandomUint64() {

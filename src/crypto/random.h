@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "coffer/status.h"
 
@@ -26,6 +27,10 @@ std::string RandomUuid();
 // n characters drawn uniformly from [0-9A-Za-z] (rejection sampling, no
 // modulo bias).
 std::string RandomBase62(size_t n);
+
+// n characters drawn uniformly from `alphabet` (1 to 256 symbols; an empty
+// or longer alphabet gives ""), by the same rejection sampling.
+std::string RandomString(size_t n, std::string_view alphabet);
 
 // A uniformly random 64-bit value.
 Result<uint64_t> RandomUint64();

@@ -12,14 +12,6 @@
 
 namespace coffer::engines {
 
-NanoClock SystemNanoClock() {
-  return [] {
-    return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count());
-  };
-}
-
 KvV2State::KvV2State(NanoClock clock) : clock_(clock ? std::move(clock) : SystemNanoClock()) {}
 
 std::shared_mutex& KvV2State::KeyLock(std::string_view path) {

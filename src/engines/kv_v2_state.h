@@ -28,13 +28,9 @@
 
 #include "coffer/status.h"
 #include "coffer/storage.h"
+#include "engines/nano_clock.h"
 
 namespace coffer::engines {
-
-// Wall-clock time in nanoseconds since the Unix epoch.
-using NanoClock = std::function<int64_t()>;
-
-NanoClock SystemNanoClock();
 
 class KvV2State {
  public:

@@ -1,6 +1,7 @@
 #include "engines/registry.h"
 
 #include "engines/cubbyhole.h"
+#include "engines/database.h"
 #include "engines/kv_v1.h"
 #include "engines/kv_v2.h"
 
@@ -32,11 +33,13 @@ Result<EnginePtr> NewSecretsEngine(const MountEntry& mount) {
   if (mount.type == "kv-v2") return NewKvV2Engine();
   if (mount.type == "generic") return NewKvV1Engine();
   if (mount.type == "cubbyhole") return NewCubbyholeEngine();
+  if (mount.type == "database") return NewDatabaseEngine();
   return InvalidArgument("plugin not found in the catalog: " + mount.type);
 }
 
 bool IsKnownSecretsEngine(const std::string& type) {
-  return type == "kv" || type == "kv-v2" || type == "generic" || type == "cubbyhole";
+  return type == "kv" || type == "kv-v2" || type == "generic" || type == "cubbyhole" ||
+         type == "database";
 }
 
 }  // namespace coffer::engines

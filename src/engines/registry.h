@@ -5,6 +5,7 @@
 //   "kv-v2"     KV v2 (options.version is ignored)
 //   "generic"   KV v1 (the legacy name)
 //   "cubbyhole" per-token store
+//   "database"  dynamic database credentials (PostgreSQL), engines/database.h
 // An unknown type is InvalidArgument "plugin not found in the catalog: <type>".
 //
 // Thread-safety: pure functions; each call builds a new engine.

@@ -61,7 +61,7 @@ TEST(RegistryTest, BadVersionAndUnknownType) {
 }
 
 TEST(RegistryTest, IsKnownSecretsEngine) {
-  for (const char* t : {"kv", "kv-v2", "generic", "cubbyhole"})
+  for (const char* t : {"kv", "kv-v2", "generic", "cubbyhole", "database"})
     EXPECT_TRUE(IsKnownSecretsEngine(t));
   for (const char* t : {"", "KV", "transit", "system", "token"}) {
     EXPECT_FALSE(IsKnownSecretsEngine(t)) << t;

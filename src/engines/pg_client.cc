@@ -1,0 +1,222 @@
+#include "engines/pg_client.h"
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string_view>
+#include <utility>
+
+namespace coffer::engines {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct ConnCloser {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+using ConnPtr = std::unique_ptr<PGconn, ConnCloser>;
+
+struct ResultCloser {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultCloser>;
+
+// libpq messages end in newlines and sometimes span lines ("\n\tIs the
+// server running ..."): one line for an error body.
+std::string OneLine(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+struct PooledConn {
+  ConnPtr conn;
+  SteadyClock::time_point created;
+};
+
+class PgPool : public PgClient {
+ public:
+  explicit PgPool(PgPoolOptions options) : options_(std::move(options)) {
+    if (options_.max_open < 1) options_.max_open = 1;
+    if (options_.max_idle > options_.max_open) options_.max_idle = options_.max_open;
+  }
+
+  Status Ping() override {
+    ASSIGN_OR_RETURN(PooledConn c, Acquire());
+    Release(std::move(c));
+    return Status::Ok();
+  }
+
+  Status ExecTransaction(const std::vector<SqlStatement>& statements) override {
+    ASSIGN_OR_RETURN(PooledConn c, Acquire());
+    Status st = Run(c.conn.get(), SqlStatement{"BEGIN", {}}, nullptr);
+    for (size_t i = 0; st.ok() && i < statements.size(); ++i) {
+      st = Run(c.conn.get(), statements[i], nullptr);
+    }
+    if (st.ok()) st = Run(c.conn.get(), SqlStatement{"COMMIT", {}}, nullptr);
+    if (!st.ok() && PQstatus(c.conn.get()) == CONNECTION_OK) {
+      // Leaves nothing half done; a connection that cannot roll back is not
+      // pooled again.
+      if (!Run(c.conn.get(), SqlStatement{"ROLLBACK", {}}, nullptr).ok()) c.conn.reset();
+    }
+    Release(std::move(c));
+    return st;
+  }
+
+  Result<SqlRows> Query(const SqlStatement& query) override {
+    ASSIGN_OR_RETURN(PooledConn c, Acquire());
+    SqlRows rows;
+    Status st = Run(c.conn.get(), query, &rows);
+    Release(std::move(c));
+    if (!st.ok()) return st;
+    return rows;
+  }
+
+  ~PgPool() override = default;
+
+ private:
+  Result<PooledConn> Acquire() {
+    std::unique_lock<std::mutex> lock(mu_);
+    const auto deadline = SteadyClock::now() + std::chrono::seconds(options_.acquire_timeout_s);
+    for (;;) {
+      while (!idle_.empty()) {
+        PooledConn c = std::move(idle_.back());
+        idle_.pop_back();
+        --open_;
+        lock.unlock();
+        if (Healthy(c)) {
+          lock.lock();
+          ++open_;
+          return c;
+        }
+        c.conn.reset();
+        lock.lock();
+      }
+      if (open_ < options_.max_open) {
+        ++open_;
+        lock.unlock();
+        Result<PooledConn> fresh = Connect();
+        if (!fresh.ok()) {
+          lock.lock();
+          --open_;
+          cv_.notify_one();
+        }
+        return fresh;
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
+          idle_.empty() && open_ >= options_.max_open) {
+        return Unavailable("timed out waiting for a free database connection (max_open_connections " +
+                           std::to_string(options_.max_open) + ")");
+      }
+    }
+  }
+
+  void Release(PooledConn c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    bool keep = c.conn != nullptr && PQstatus(c.conn.get()) == CONNECTION_OK &&
+                PQtransactionStatus(c.conn.get()) == PQTRANS_IDLE &&
+                static_cast<int>(idle_.size()) < options_.max_idle;
+    if (keep) {
+      idle_.push_back(std::move(c));
+    } else {
+      --open_;
+      c.conn.reset();
+    }
+    cv_.notify_one();
+  }
+
+  bool Healthy(const PooledConn& c) const {
+    if (c.conn == nullptr || PQstatus(c.conn.get()) != CONNECTION_OK) return false;
+    if (options_.max_lifetime_s > 0 &&
+        SteadyClock::now() - c.created > std::chrono::seconds(options_.max_lifetime_s)) {
+      return false;
+    }
+    // An empty query is one round trip: it finds a server that went away
+    // or a connection it closed.
+    ResultPtr r(PQexec(c.conn.get(), ""));
+    return r != nullptr && PQresultStatus(r.get()) == PGRES_EMPTY_QUERY;
+  }
+
+  Result<PooledConn> Connect() const {
+    const std::string timeout = std::to_string(options_.connect_timeout_s);
+    // connect_timeout comes first so that one in the URL (expanded from
+    // dbname) overrides it.
+    const char* keys[] = {"connect_timeout", "dbname", nullptr};
+    const char* values[] = {timeout.c_str(), options_.conninfo.c_str(), nullptr};
+    ConnPtr conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
+    if (conn == nullptr) return Unavailable("out of memory creating a database connection");
+    if (PQstatus(conn.get()) != CONNECTION_OK) {
+      return Unavailable(OneLine(PQerrorMessage(conn.get())));
+    }
+    ResultPtr r(PQexec(conn.get(), "SET standard_conforming_strings = on"));
+    if (r == nullptr || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      return Unavailable("could not set standard_conforming_strings: " +
+                         OneLine(PQerrorMessage(conn.get())));
+    }
+    return PooledConn{std::move(conn), SteadyClock::now()};
+  }
+
+  // One statement through the extended protocol, which refuses several
+  // commands in one string: a statement the splitter got wrong fails
+  // instead of smuggling a second command.
+  static Status Run(PGconn* conn, const SqlStatement& stmt, SqlRows* rows) {
+    std::vector<const char*> params;
+    params.reserve(stmt.params.size());
+    for (const std::string& p : stmt.params) params.push_back(p.c_str());
+    ResultPtr r(PQexecParams(conn, stmt.sql.c_str(), static_cast<int>(params.size()), nullptr,
+                             params.empty() ? nullptr : params.data(), nullptr, nullptr, 0));
+    if (r == nullptr) return Unavailable(OneLine(PQerrorMessage(conn)));
+    ExecStatusType status = PQresultStatus(r.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY) return Status::Ok();
+    if (status == PGRES_TUPLES_OK) {
+      if (rows != nullptr) {
+        int nrows = PQntuples(r.get());
+        int ncols = PQnfields(r.get());
+        for (int i = 0; i < nrows; ++i) {
+          std::vector<std::optional<std::string>> row;
+          for (int j = 0; j < ncols; ++j) {
+            if (PQgetisnull(r.get(), i, j)) {
+              row.emplace_back(std::nullopt);
+            } else {
+              row.emplace_back(std::string(PQgetvalue(r.get(), i, j),
+                                           static_cast<size_t>(PQgetlength(r.get(), i, j))));
+            }
+          }
+          rows->push_back(std::move(row));
+        }
+      }
+      return Status::Ok();
+    }
+    if (PQstatus(conn) != CONNECTION_OK) return Unavailable(OneLine(PQerrorMessage(conn)));
+    const char* primary = PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY);
+    const char* sqlstate = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+    std::string msg = primary != nullptr ? OneLine(primary) : OneLine(PQresultErrorMessage(r.get()));
+    if (sqlstate != nullptr) msg += " (SQLSTATE " + std::string(sqlstate) + ")";
+    return InvalidArgument(msg);
+  }
+
+  PgPoolOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<PooledConn> idle_;  // GUARDED_BY(mu_)
+  int open_ = 0;                  // GUARDED_BY(mu_): idle + in use + connecting
+};
+
+}  // namespace
+
+PgClientPtr NewPgPool(PgPoolOptions options) {
+  return std::make_shared<PgPool>(std::move(options));
+}
+
+}  // namespace coffer::engines
