@@ -63,6 +63,20 @@ TEST(RandomTest, Base62AlphabetAndRoughUniformity) {
   EXPECT_EQ(RandomBase62(1).size(), 1u);
 }
 
+TEST(RandomTest, RandomStringUsesEverySymbolOfItsAlphabet) {
+  const std::string s = RandomString(3 * 600, "ab-");
+  std::array<int, 128> counts{};
+  for (char c : s) {
+    ASSERT_TRUE(c == 'a' || c == 'b' || c == '-') << c;
+    ++counts[static_cast<unsigned char>(c)];
+  }
+  for (char c : std::string("ab-")) {
+    EXPECT_GT(counts[static_cast<unsigned char>(c)], 480) << c;  // expected 600
+    EXPECT_LT(counts[static_cast<unsigned char>(c)], 720) << c;
+  }
+  EXPECT_EQ(RandomString(5, ""), "");
+}
+
 TEST(RandomTest, Uint64Varies) {
   auto a = RandomUint64();
   auto b = RandomUint64();

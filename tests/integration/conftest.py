@@ -87,3 +87,16 @@ def dev_api():
     if not srv.running():
         print("\n===== module dev server stderr tail =====\n%s" % srv.stderr()[-4000:])
     srv.cleanup()
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A private PostgreSQL server (initdb in a temp dir, free loopback
+    port) per test module, as a pg_harness.PostgresServer; stopped and
+    removed at teardown. Its log tail is printed if it died."""
+    from pg_harness import PostgresServer
+    pg = PostgresServer().start()
+    yield pg
+    if pg.proc is not None and pg.proc.poll() is not None:
+        print("\n===== postgres log tail =====\n%s" % pg.log_tail())
+    pg.stop()
