@@ -128,6 +128,13 @@ class PostgresServer:
             self._log.close()
             self._log = None
 
+    def restart(self):
+        """Stops the postmaster and starts it again on the same port: every
+        connection clients held is gone."""
+        self.stop_process()
+        if not self._spawn():
+            raise RuntimeError("postgres did not restart: " + self.log_tail())
+
     def stop(self):
         try:
             self.stop_process()

@@ -158,3 +158,51 @@ def test_rotate_root(db, postgres):
     assert postgres.can_login(body["data"]["username"], body["data"]["password"])
     db.ok(db.post("database/reset/pgrot"))
     assert creds(db, "afterrot")["data"]["username"]
+
+
+def test_pool_is_bounded_and_survives_a_postgres_restart(db, postgres):
+    import threading
+    postgres.query("CREATE ROLE pool_admin WITH LOGIN SUPERUSER PASSWORD 'pool-pw'")
+    configure(db, postgres, "pgpool", username="pool_admin", password="pool-pw",
+              max_open_connections=1)
+    make_role(db, "pooled", "pgpool")
+    results = []
+
+    def read():
+        results.append(db.get("database/creds/pooled").status_code)
+
+    threads = [threading.Thread(target=read) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200] * 6
+    # One connection served all six (max_open_connections=1).
+    assert postgres.query("SELECT count(*) FROM pg_stat_activity "
+                          "WHERE usename = 'pool_admin'") == "1"
+    # The pooled connection dies with the server; it is checked before
+    # reuse and replaced, so the next read works.
+    postgres.restart()
+    body = creds(db, "pooled")
+    assert postgres.can_login(body["data"]["username"], body["data"]["password"])
+
+
+def test_hvac_client(db, postgres):
+    import hvac
+    import requests
+    session = requests.Session()
+    session.trust_env = False
+    c = hvac.Client(url=db.server.addr, token=db.token, session=session, timeout=10)
+    c.secrets.database.configure(
+        "pghvac", "postgresql-database-plugin", allowed_roles=["hv"],
+        connection_url=postgres.url(), username=postgres.SUPERUSER, password=postgres.password)
+    assert c.secrets.database.read_connection("pghvac")["data"]["allowed_roles"] == ["hv"]
+    assert "pghvac" in c.secrets.database.list_connections()["data"]["keys"]
+    c.secrets.database.create_role("hv", "pghvac", [CREATE], default_ttl=600, max_ttl=1200)
+    assert c.secrets.database.read_role("hv")["data"]["max_ttl"] == 1200
+    body = c.secrets.database.generate_credentials("hv")
+    assert body["lease_duration"] == 600 and body["renewable"] is True
+    assert postgres.can_login(body["data"]["username"], body["data"]["password"])
+    c.secrets.database.reset_connection("pghvac")
+    c.secrets.database.delete_role("hv")
+    assert "hv" not in (c.secrets.database.list_roles() or {}).get("data", {}).get("keys", [])
