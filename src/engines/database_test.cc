@@ -17,6 +17,8 @@ struct FakePg : PgClient {
   Status ping = Status::Ok();
   std::string fail_on;  // ExecTransaction fails when a statement contains this
   std::set<std::string> roles;
+  bool superuser = true;                // the root user, as pg_roles says
+  std::vector<std::string> schemas;     // where the revoked user has privileges
   std::vector<std::vector<SqlStatement>> transactions;
   int pings = 0;
 
@@ -36,7 +38,11 @@ struct FakePg : PgClient {
   Result<SqlRows> Query(const SqlStatement& q) override {
     if (!ping.ok()) return ping;
     SqlRows rows;
-    if (q.sql.find("pg_roles") != std::string::npos && roles.count(q.params.at(0)) != 0) {
+    if (q.sql.find("rolsuper") != std::string::npos) {
+      rows.push_back({std::string(superuser ? "t" : "f"), std::string("app\"db")});
+    } else if (q.sql.find("nspname") != std::string::npos) {
+      for (const std::string& s : schemas) rows.push_back({s});
+    } else if (q.sql.find("pg_roles") != std::string::npos && roles.count(q.params.at(0)) != 0) {
       rows.push_back({std::string("1")});
     }
     return rows;
@@ -280,6 +286,25 @@ TEST_F(DatabaseEngineTest, RevokeDropsTheUserAndIsIdempotent) {
   EXPECT_EQ(pg_->Sql(1), (std::vector<std::string>{"REASSIGN OWNED BY \"v-x\" TO CURRENT_USER",
                                                    "DROP OWNED BY \"v-x\"",
                                                    "DROP ROLE IF EXISTS \"v-x\""}));
+
+  // A root user that is no superuser may not REASSIGN/DROP OWNED: the
+  // user's privileges are revoked schema by schema instead.
+  pg_->superuser = false;
+  pg_->schemas = {"public", "we\"ird"};
+  pg_->transactions.clear();
+  ASSERT_TRUE(engine_->RevokeSecret(LeaseRequest(), internal).ok());
+  ASSERT_EQ(pg_->transactions.size(), 2u);
+  EXPECT_EQ(pg_->Sql(1), (std::vector<std::string>{
+                             "REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA \"public\" FROM \"v-x\"",
+                             "REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA \"public\" FROM \"v-x\"",
+                             "REVOKE ALL PRIVILEGES ON ALL FUNCTIONS IN SCHEMA \"public\" FROM \"v-x\"",
+                             "REVOKE ALL ON SCHEMA \"public\" FROM \"v-x\"",
+                             "REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA \"we\"\"ird\" FROM \"v-x\"",
+                             "REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA \"we\"\"ird\" FROM \"v-x\"",
+                             "REVOKE ALL PRIVILEGES ON ALL FUNCTIONS IN SCHEMA \"we\"\"ird\" FROM \"v-x\"",
+                             "REVOKE ALL ON SCHEMA \"we\"\"ird\" FROM \"v-x\"",
+                             "REVOKE ALL ON DATABASE \"app\"\"db\" FROM \"v-x\"",
+                             "DROP ROLE IF EXISTS \"v-x\""}));
 
   // The role's own revocation statements win; with the role deleted, the
   // ones stored with the lease are used.

@@ -91,17 +91,16 @@ class PgPool : public PgClient {
     const auto deadline = SteadyClock::now() + std::chrono::seconds(options_.acquire_timeout_s);
     for (;;) {
       while (!idle_.empty()) {
+        // Still counted in open_ while checked, so the bound holds.
         PooledConn c = std::move(idle_.back());
         idle_.pop_back();
-        --open_;
         lock.unlock();
-        if (Healthy(c)) {
-          lock.lock();
-          ++open_;
-          return c;
-        }
-        c.conn.reset();
+        bool healthy = Healthy(c);
+        if (!healthy) c.conn.reset();
         lock.lock();
+        if (healthy) return c;
+        --open_;
+        cv_.notify_one();
       }
       if (open_ < options_.max_open) {
         ++open_;

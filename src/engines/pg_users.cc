@@ -102,11 +102,47 @@ Status RevokeUser(PgClient& pg, const std::string& username,
     COFFER_LOG(kWarn, "database") << "could not end the sessions of a revoked user: "
                                   << st.ToString();
   }
-  return pg.ExecTransaction({
-      SqlStatement{"REASSIGN OWNED BY " + ident + " TO CURRENT_USER", {}},
-      SqlStatement{"DROP OWNED BY " + ident, {}},
-      SqlStatement{"DROP ROLE IF EXISTS " + ident, {}},
-  });
+  ASSIGN_OR_RETURN(SqlRows who, pg.Query(SqlStatement{
+                                    "SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = "
+                                    "current_user), current_database()",
+                                    {}}));
+  const bool superuser = !who.empty() && who[0].size() == 2 && who[0][0] == "t";
+  if (superuser) {
+    // Objects the user created move to the root user; its privileges go.
+    return pg.ExecTransaction({
+        SqlStatement{"REASSIGN OWNED BY " + ident + " TO CURRENT_USER", {}},
+        SqlStatement{"DROP OWNED BY " + ident, {}},
+        SqlStatement{"DROP ROLE IF EXISTS " + ident, {}},
+    });
+  }
+  // A CREATEROLE root may not REASSIGN/DROP OWNED: revoke what the user was
+  // granted, schema by schema, then drop it.
+  ASSIGN_OR_RETURN(SqlRows schemas, pg.Query(SqlStatement{R"(
+      SELECT n.nspname FROM pg_namespace n, (SELECT oid FROM pg_roles WHERE rolname = $1) r
+      WHERE EXISTS (SELECT 1 FROM aclexplode(n.nspacl) a WHERE a.grantee = r.oid)
+         OR EXISTS (SELECT 1 FROM pg_class c, aclexplode(c.relacl) a
+                    WHERE c.relnamespace = n.oid AND a.grantee = r.oid)
+         OR EXISTS (SELECT 1 FROM pg_proc p, aclexplode(p.proacl) a
+                    WHERE p.pronamespace = n.oid AND a.grantee = r.oid)
+      ORDER BY 1)",
+                                                              {username}}));
+  std::vector<SqlStatement> revoke;
+  for (const auto& row : schemas) {
+    if (row.empty() || !row[0].has_value()) continue;
+    const std::string schema = sql::QuoteIdentifier(*row[0]);
+    for (const char* kind : {"TABLES", "SEQUENCES", "FUNCTIONS"}) {
+      revoke.push_back(SqlStatement{std::string("REVOKE ALL PRIVILEGES ON ALL ") + kind +
+                                        " IN SCHEMA " + schema + " FROM " + ident,
+                                    {}});
+    }
+    revoke.push_back(SqlStatement{"REVOKE ALL ON SCHEMA " + schema + " FROM " + ident, {}});
+  }
+  if (!who.empty() && who[0].size() == 2 && who[0][1].has_value()) {
+    revoke.push_back(SqlStatement{
+        "REVOKE ALL ON DATABASE " + sql::QuoteIdentifier(*who[0][1]) + " FROM " + ident, {}});
+  }
+  revoke.push_back(SqlStatement{"DROP ROLE IF EXISTS " + ident, {}});
+  return pg.ExecTransaction(revoke);
 }
 
 Status RotatePassword(PgClient& pg, const std::string& username, const std::string& password,

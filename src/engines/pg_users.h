@@ -10,9 +10,12 @@
 //   RevokeUser   nothing when the role is already gone (idempotent);
 //                else the revocation statements in one transaction, or the
 //                default: forbid new logins and end the user's sessions
-//                (best effort), then REASSIGN OWNED BY ... TO CURRENT_USER,
-//                DROP OWNED BY (revokes its privileges in this database) and
-//                DROP ROLE, in one transaction.
+//                (best effort), then in one transaction, when the root user
+//                is a superuser: REASSIGN OWNED BY ... TO CURRENT_USER, DROP
+//                OWNED BY, DROP ROLE; otherwise (a CREATEROLE root may not
+//                reassign): REVOKE ALL on the tables, sequences, functions
+//                and schemas it has privileges in and on the database, then
+//                DROP ROLE.
 //   RotatePassword  rotation statements, or ALTER ROLE ... WITH PASSWORD.
 //
 // Thread-safety: pure functions of their arguments (the client is
