@@ -44,6 +44,11 @@ class DatabaseBackend {
   // Closes (drops) the cached client of `name`.
   void Drop(const std::string& name);
 
+  // Held by rotate-root from reading the config to storing the new password:
+  // two rotations at once could otherwise store a password the database no
+  // longer has.
+  std::unique_lock<std::mutex> LockRotation() { return std::unique_lock<std::mutex>(rotate_mu_); }
+
  private:
   struct Cached {
     std::string fingerprint;  // the stored record the client was made from
@@ -52,6 +57,7 @@ class DatabaseBackend {
 
   PgClientFactory factory_;
   NanoClock clock_;
+  std::mutex rotate_mu_;
   std::mutex mu_;
   std::map<std::string, Cached> clients_;  // GUARDED_BY(mu_)
 };

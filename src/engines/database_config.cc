@@ -138,6 +138,7 @@ Result<Response> ResetConfig(DatabaseBackend& b, const EngineRequest& req, const
 Result<Response> RotateRoot(DatabaseBackend& b, const EngineRequest& req, const Params& p) {
   RETURN_IF_ERROR(CheckView(req));
   const std::string& name = p.at("name");
+  std::unique_lock<std::mutex> rotating = b.LockRotation();
   ASSIGN_OR_RETURN(DbConfig config, RequireConfig(*req.storage, name));
   const std::string username = config.Detail("username");
   if (username.empty()) {
