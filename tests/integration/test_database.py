@@ -189,6 +189,7 @@ def test_pool_is_bounded_and_survives_a_postgres_restart(db, postgres):
 
 def test_hvac_client(db, postgres):
     import hvac
+    import hvac.exceptions
     import requests
     session = requests.Session()
     session.trust_env = False
@@ -204,5 +205,39 @@ def test_hvac_client(db, postgres):
     assert body["lease_duration"] == 600 and body["renewable"] is True
     assert postgres.can_login(body["data"]["username"], body["data"]["password"])
     c.secrets.database.reset_connection("pghvac")
+    assert "hv" in c.secrets.database.list_roles()["data"]["keys"]
     c.secrets.database.delete_role("hv")
-    assert "hv" not in (c.secrets.database.list_roles() or {}).get("data", {}).get("keys", [])
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        c.secrets.database.read_role("hv")
+
+
+def test_cli_tour(db, postgres, tmp_path):
+    """The README's database tour through the coffer CLI."""
+    import json
+    import os
+    import subprocess
+    from coffer_harness import coffer_bin
+
+    def cli(*args):
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+               "VAULT_ADDR": db.server.addr, "VAULT_TOKEN": db.token}
+        r = subprocess.run([coffer_bin()] + list(args), capture_output=True, text=True,
+                           env=env, timeout=30)
+        assert r.returncode == 0, (args[:2], r.stdout, r.stderr)
+        return r.stdout
+
+    postgres.query("CREATE ROLE cli_admin WITH LOGIN SUPERUSER PASSWORD 'initial-pw'")
+    cli("secrets", "enable", "-path=dbcli", "database")
+    cli("write", "dbcli/config/app-db", "plugin_name=postgresql-database-plugin",
+        "connection_url=" + postgres.url(), "username=cli_admin", "password=initial-pw",
+        "allowed_roles=readonly")
+    cli("write", "dbcli/roles/readonly", "db_name=app-db", "default_ttl=1h", "max_ttl=24h",
+        "creation_statements=CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' "
+        "VALID UNTIL '{{expiration}}';")
+    cli("write", "-f", "dbcli/rotate-root/app-db")
+    assert not postgres.can_login("cli_admin", "initial-pw")
+    out = json.loads(cli("read", "-format=json", "dbcli/creds/readonly"))
+    assert out["lease_duration"] == 3600 and out["renewable"] is True
+    assert postgres.can_login(out["data"]["username"], out["data"]["password"])
+    table = cli("read", "dbcli/creds/readonly")
+    assert "username" in table and "password" in table
