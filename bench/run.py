@@ -47,6 +47,13 @@ def parse_args(argv):
     ap.add_argument("--only", default="", help="comma-separated scenario names")
     ap.add_argument("--no-peers", action="store_true", help="Coffer scenarios only")
     ap.add_argument("--log-level", default="info", help="coffer log_level")
+    ap.add_argument("--profile", default="",
+                    help="directory: record `perf record -g` of the Coffer server during "
+                         "each Coffer scenario into <dir>/<scenario>.perf.data")
+    ap.add_argument("--callgrind", default="",
+                    help="directory: run the Coffer server under valgrind --tool=callgrind "
+                         "and dump one profile per Coffer scenario (instructions per request "
+                         "are added to the results); use few connections and keys")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"))
     a = ap.parse_args(argv)
     if a.warmup is None:
@@ -92,13 +99,48 @@ def run_scenario(s, target, args, tmp_for_disk):
         if args.warmup > 0:
             wrk_runner.run_wrk(target.base_url, s["method"], headers, paths, bodies,
                                args.warmup, conns, args.threads, [])
-        r = wrk_runner.run_wrk(target.base_url, s["method"], headers, paths, bodies,
-                               duration, conns, args.threads, target.pids())
+        if args.callgrind and s["target"] in sc.COFFER_TARGETS:
+            subprocess.run(["callgrind_control", "-z", str(target.server_pid)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        perf = None
+        if args.profile and s["target"] in sc.COFFER_TARGETS:
+            os.makedirs(args.profile, exist_ok=True)
+            perf = subprocess.Popen(
+                ["perf", "record", "-F", "499", "-g", "-o",
+                 os.path.join(args.profile, s["name"] + ".perf.data"),
+                 "-p", ",".join(map(str, target.pids()))],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            r = wrk_runner.run_wrk(target.base_url, s["method"], headers, paths, bodies,
+                                   duration, conns, args.threads, target.pids())
+        finally:
+            if perf is not None:
+                perf.send_signal(signal.SIGINT)
+                perf.wait(60)
+        if args.callgrind and s["target"] in sc.COFFER_TARGETS:
+            r["instructions_per_request"] = callgrind_dump(args.callgrind, target, s["name"],
+                                                           r["requests"])
     r["name"] = s["name"]
     r["target"] = s["target"]
     r["connections"] = conns
     r["load1"] = round(os.getloadavg()[0], 2)
     return r
+
+
+def callgrind_dump(directory, target, name, requests):
+    """Dumps the profile collected since the last zeroing; returns the
+    instructions executed per request (the callgrind 'Ir' total / requests)."""
+    before = set(os.listdir(directory))
+    subprocess.run(["callgrind_control", "-d", name, str(target.server_pid)],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    new = sorted(set(os.listdir(directory)) - before)
+    total = 0
+    for f in new:
+        with open(os.path.join(directory, f), errors="replace") as fh:
+            for line in fh:
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    total = max(total, int(line.split()[1]))
+    return round(total / requests) if requests else None
 
 
 def add_ratios(results):
@@ -175,8 +217,14 @@ def main(argv):
     try:
         live = {}
         if "coffer" in kinds or "nginx" in kinds:
+            wrap = []
+            if args.callgrind:
+                os.makedirs(args.callgrind, exist_ok=True)
+                wrap = ["valgrind", "--tool=callgrind", "--collect-atstart=yes",
+                        "--callgrind-out-file=" + os.path.join(
+                            os.path.abspath(args.callgrind), "callgrind.out.%p")]
             live["coffer"] = stopper.add(tg.CofferTarget(os.path.abspath(args.coffer),
-                                                         args.numkvs, args.log_level))
+                                                         args.numkvs, args.log_level, wrap))
         if "nginx" in kinds:
             live["nginx"] = stopper.add(tg.NginxTarget(live["coffer"].sample_read_body))
         if "etcd" in kinds:

@@ -166,7 +166,7 @@ class CofferTarget(Target):
 
     name = "coffer"
 
-    def __init__(self, binary, numkvs, log_level="info"):
+    def __init__(self, binary, numkvs, log_level="info", wrap=()):
         super().__init__()
         self.numkvs = numkvs
         config = os.path.join(self.tmp, "coffer.hcl")
@@ -178,16 +178,19 @@ class CofferTarget(Target):
                if not k.upper().startswith(("VAULT_", "COFFER_")) and
                not k.upper().endswith("_PROXY")}
         env["HOME"] = self.tmp
-        proc = Process("coffer", [binary, "server", "-config", config], self.tmp, env)
+        proc = Process("coffer", list(wrap) + [binary, "server", "-config", config], self.tmp,
+                       env)
         self.procs.append(proc)
+        timeout = READY_TIMEOUT_S * (10 if wrap else 1)
         ready = re.compile(r"API listener ready on http://(\S+):(\d+)")
 
         def listening():
             m = ready.search(proc.log_text())
             return m and (m.group(1), int(m.group(2)))
 
-        self.host, self.port = proc.wait_for("listener", listening)
-        proc.wait_for("sys/health", lambda: _answers(self.host, self.port, "/v1/sys/health"))
+        self.host, self.port = proc.wait_for("listener", listening, timeout)
+        proc.wait_for("sys/health", lambda: _answers(self.host, self.port, "/v1/sys/health"),
+                      timeout)
         self.server_pid = proc.proc.pid
         self._setup()
 
