@@ -29,12 +29,23 @@ Status CheckParams(std::string_view key, std::string_view nonce, size_t data_siz
   return Status::Ok();
 }
 
+// The provider's AES-256-GCM, fetched once: passing EVP_aes_256_gcm() makes
+// OpenSSL 3 look the algorithm up by name again on every init, which cost
+// more than the encryption of a small value. Never freed (process lifetime).
+const EVP_CIPHER* Aes256Gcm() {
+  static const EVP_CIPHER* const fetched = [] {
+    const EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+    return c != nullptr ? c : EVP_aes_256_gcm();
+  }();
+  return fetched;
+}
+
 Result<CtxPtr> NewCtx(bool encrypt, std::string_view key, std::string_view nonce) {
   CtxPtr ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return Internal("EVP_CIPHER_CTX_new failed");
   // The default GCM IV length is 12, so no EVP_CTRL_GCM_SET_IVLEN is needed.
-  int rc = encrypt ? EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U8(key), U8(nonce))
-                   : EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U8(key), U8(nonce));
+  int rc = encrypt ? EVP_EncryptInit_ex(ctx.get(), Aes256Gcm(), nullptr, U8(key), U8(nonce))
+                   : EVP_DecryptInit_ex(ctx.get(), Aes256Gcm(), nullptr, U8(key), U8(nonce));
   if (rc != 1) return Internal("AES-GCM init failed");
   return ctx;
 }

@@ -28,6 +28,14 @@ TEST(HashTest, HmacSha256Rfc4231) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST(HashTest, HmacWithEmptyKeyIsTheEmptyKey) {
+  // HMAC-SHA256 with an empty key over empty data (a known answer): the
+  // empty key must not fall back to any earlier key.
+  EXPECT_EQ(HexEncode(HmacSha256("k", "x")).size(), 64u);
+  EXPECT_EQ(HexEncode(HmacSha256("", "")),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
 TEST(HashTest, HmacWithEmptyKeyWorks) {
   EXPECT_EQ(HmacSha256("", "x").size(), 32u);
   EXPECT_NE(HmacSha256("", "x"), HmacSha256("k", "x"));
