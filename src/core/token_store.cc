@@ -179,7 +179,15 @@ Result<TokenEntry> TokenStore::Create(TokenEntry e) {
   if (e.ttl < 0 || e.explicit_max_ttl < 0 || e.period < 0) {
     return InvalidArgument("token TTLs cannot be negative");
   }
-  std::lock_guard<std::mutex> write_lock(write_mu_);
+  // Shared for a fresh random id, exclusive for a caller-chosen one (its
+  // duplicate check and write must not interleave with another's).
+  std::shared_lock<std::shared_mutex> shared_lock(write_mu_, std::defer_lock);
+  std::unique_lock<std::shared_mutex> exclusive_lock(write_mu_, std::defer_lock);
+  if (e.id.empty()) {
+    shared_lock.lock();
+  } else {
+    exclusive_lock.lock();
+  }
   const int64_t now = Now();
   if (!e.parent.empty()) {
     ASSIGN_OR_RETURN(auto parent, ReadByHash(e.parent));
@@ -283,7 +291,7 @@ Result<std::optional<TokenEntry>> TokenStore::LookupSelf(const std::string& toke
 Result<std::optional<TokenEntry>> TokenStore::LookupAndUse(const std::string& token) {
   ASSIGN_OR_RETURN(auto found, Lookup(token));
   if (!found.has_value() || found->num_uses == 0 || found->IsBatch()) return found;
-  std::lock_guard<std::mutex> write_lock(write_mu_);
+  std::lock_guard<std::shared_mutex> write_lock(write_mu_);
   // Re-read under the lock: a concurrent use may have spent the token.
   ASSIGN_OR_RETURN(auto e, ReadByHash(found->hash));
   if (!e.has_value() || !Live(*e, Now())) return std::optional<TokenEntry>();
@@ -320,7 +328,7 @@ Result<std::optional<TokenEntry>> TokenStore::LookupByAccessor(const std::string
 
 Result<TokenEntry> TokenStore::RenewByHash(const std::string& hash, int64_t increment,
                                            int64_t max_ttl) {
-  std::lock_guard<std::mutex> write_lock(write_mu_);
+  std::lock_guard<std::shared_mutex> write_lock(write_mu_);
   const int64_t now = Now();
   ASSIGN_OR_RETURN(auto e, ReadByHash(hash));
   if (!e.has_value() || !Live(*e, now)) return InvalidArgument("token not found");

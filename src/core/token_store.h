@@ -26,9 +26,13 @@
 // Tidy. Every revocation, by any route, calls the revoke hook once per token.
 //
 // Thread-safety: every method may be called concurrently. Reads take no
-// lock beyond the salt's; mutations (create, use, renew, revoke, tidy) are
-// serialised by write_mu_ so read-modify-write of an entry cannot lose an
-// update. The revoke hook runs after the change is written and with no lock
+// lock beyond the salt's; mutations (use, renew, revoke, tidy, and creates
+// with a caller-chosen id) take write_mu_ exclusively so read-modify-write of
+// an entry cannot lose an update. Creates of fresh random ids only add keys
+// nothing else touches: they take write_mu_ shared, so their synced writes
+// run side by side and join one group commit, while a revoke still waits for
+// them (a parent cannot be revoked between a child's liveness check and the
+// child's index entry). The revoke hook runs after the change is written and with no lock
 // held, so it may call back into the store.
 #pragma once
 
@@ -37,6 +41,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -196,7 +201,7 @@ class TokenStore {
   std::string salt_;                                  // GUARDED_BY(mu_)
   std::function<int64_t()> now_;                      // GUARDED_BY(mu_)
   std::function<void(const TokenEntry&)> revoke_hook_;  // GUARDED_BY(mu_)
-  std::mutex write_mu_;  // serialises mutations; taken before mu_, never after
+  std::shared_mutex write_mu_;  // see Thread-safety; taken before mu_, never after
 };
 
 }  // namespace coffer::core

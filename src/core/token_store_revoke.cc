@@ -42,7 +42,7 @@ Status TokenStore::RevokeTreeByHash(const std::string& hash) {
   std::vector<TokenEntry> revoked;
   Status st;
   {
-    std::lock_guard<std::mutex> write_lock(write_mu_);
+    std::lock_guard<std::shared_mutex> write_lock(write_mu_);
     st = RevokeTreeLocked(hash, &revoked);
   }
   RunHook(revoked);  // also for the part revoked before a failure
@@ -88,7 +88,7 @@ Status TokenStore::RevokeOrphan(const std::string& token) {
   ASSIGN_OR_RETURN(std::string hash, Hash(token));
   std::vector<TokenEntry> revoked;
   {
-    std::lock_guard<std::mutex> write_lock(write_mu_);
+    std::lock_guard<std::shared_mutex> write_lock(write_mu_);
     ASSIGN_OR_RETURN(auto e, ReadByHash(hash));
     if (!e.has_value() || !Live(*e, Now())) return InvalidArgument("token to revoke not found");
     e->id = token;
@@ -119,7 +119,7 @@ Result<TidyReport> TokenStore::Tidy() {
   TidyReport report;
   std::vector<TokenEntry> revoked;
   Status st = [&]() -> Status {
-    std::lock_guard<std::mutex> write_lock(write_mu_);
+    std::lock_guard<std::shared_mutex> write_lock(write_mu_);
     const int64_t now = Now();
     // 1. Expired and spent tokens, with everything under them.
     ASSIGN_OR_RETURN(auto ids, barrier_->List(tokenkeys::kIdPrefix));
@@ -177,7 +177,7 @@ Result<int> TokenStore::RevokeByPathPrefix(const std::string& prefix) {
   std::vector<TokenEntry> revoked;
   int roots = 0;
   Status st = [&]() -> Status {
-    std::lock_guard<std::mutex> write_lock(write_mu_);
+    std::lock_guard<std::shared_mutex> write_lock(write_mu_);
     ASSIGN_OR_RETURN(auto ids, barrier_->List(tokenkeys::kIdPrefix));
     for (const auto& hash : ids) {
       auto e = ReadByHash(hash);
