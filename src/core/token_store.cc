@@ -116,6 +116,7 @@ Status TokenStore::Setup() {
 }
 
 void TokenStore::Reset() {
+  decoded_.Clear();
   std::lock_guard<std::mutex> lock(mu_);
   OPENSSL_cleanse(salt_.data(), salt_.size());
   salt_.clear();
@@ -154,9 +155,12 @@ Result<std::optional<TokenEntry>> TokenStore::ReadByHash(const std::string& hash
   if (!tokenkeys::ValidHash(hash)) return std::optional<TokenEntry>();
   ASSIGN_OR_RETURN(auto raw, barrier_->Get(tokenkeys::Id(hash)));
   if (!raw.has_value()) return std::optional<TokenEntry>();
+  // Every authenticated request reads its token entry: parse it once.
+  if (auto hit = decoded_.Find(hash, *raw)) return std::optional<TokenEntry>(*hit);
   ASSIGN_OR_RETURN(Json j, ParseStored(*raw, "token entry"));
   ASSIGN_OR_RETURN(TokenEntry e, TokenEntry::FromStored(j));
   e.hash = hash;
+  decoded_.Put(hash, *raw, e);
   return std::optional<TokenEntry>(std::move(e));
 }
 

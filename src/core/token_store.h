@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "coffer/engine.h"
+#include "common/decoded_cache.h"
 #include "coffer/json.h"
 #include "coffer/logical.h"
 #include "coffer/status.h"
@@ -201,6 +202,10 @@ class TokenStore {
   std::string salt_;                                  // GUARDED_BY(mu_)
   std::function<int64_t()> now_;                      // GUARDED_BY(mu_)
   std::function<void(const TokenEntry&)> revoke_hook_;  // GUARDED_BY(mu_)
+  // Token entries decoded from their stored bytes (cleared on seal); a
+  // changed entry is a miss, so no write needs to invalidate it.
+  DecodedCache<TokenEntry> decoded_{kDecodedEntries};
+  static constexpr size_t kDecodedEntries = 8192;
   std::shared_mutex write_mu_;  // see Thread-safety; taken before mu_, never after
 };
 

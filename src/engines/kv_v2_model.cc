@@ -5,11 +5,14 @@
 #include <ctime>
 #include <limits>
 
+#include "common/decoded_cache.h"
 #include "common/duration.h"
 #include "engines/stored_json.h"
 
 namespace coffer::engines::kv2 {
 namespace {
+
+constexpr size_t kMetadataCacheEntries = 4096;
 
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
@@ -215,10 +218,17 @@ storage::Op StoreConfig(const Config& config) {
 }
 
 Result<std::optional<Metadata>> LoadMetadata(storage::Backend& view, std::string_view path) {
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, view.Get(MetadataKey(path)));
+  // Every read of a secret loads its metadata first; parsing it was the
+  // largest single cost of a kv v2 read. Metadata is not secret data, and a
+  // record whose bytes changed is a miss (see common/decoded_cache.h).
+  static DecodedCache<Metadata> cache(kMetadataCacheEntries);
+  const std::string key = MetadataKey(path);
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, view.Get(key));
   if (!raw) return std::optional<Metadata>();
+  if (auto hit = cache.Find(key, *raw)) return std::optional<Metadata>(*hit);
   ASSIGN_OR_RETURN(Json j, ParseStoredJson(*raw, "kv v2 metadata"));
   ASSIGN_OR_RETURN(Metadata m, MetadataFromStored(j));
+  cache.Put(key, *raw, m);
   return std::optional<Metadata>(std::move(m));
 }
 

@@ -1,0 +1,95 @@
+// A bounded cache of values decoded from stored bytes, so a hot record read
+// on every request (a token entry, a KV v2 metadata record) is parsed once
+// rather than per request.
+//
+//   DecodedCache<TokenEntry> cache(4096);
+//   std::string bytes = ...read from storage...;
+//   if (auto hit = cache.Find(key, bytes)) return *hit;      // no parse
+//   TokenEntry e = Decode(bytes);
+//   cache.Put(key, bytes, e);
+//
+// Correct by construction: an entry is returned only when the bytes just read
+// are exactly the bytes it was decoded from, and decoding is a pure function
+// of the bytes. So the cache never needs invalidating when storage changes
+// (by this process, a replica stream or a restore); a changed record is
+// simply a miss. The key only chooses the slot.
+//
+// Memory: at most `capacity` entries (spread over shards; a full shard drops
+// an arbitrary entry). The cached bytes are decrypted storage plaintext: use
+// it only for records the process reads on every request anyway (no secret
+// data), and Clear() it when the barrier seals.
+//
+// Thread-safety: every method may be called concurrently (one mutex per
+// shard, held only for the map operation and a copy of a shared_ptr).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+namespace coffer {
+
+template <class T>
+class DecodedCache {
+ public:
+  explicit DecodedCache(size_t capacity) : per_shard_(capacity / kShards + 1) {}
+
+  DecodedCache(const DecodedCache&) = delete;
+  DecodedCache& operator=(const DecodedCache&) = delete;
+
+  // The value decoded from exactly `bytes` under `key`, or null.
+  std::shared_ptr<const T> Find(std::string_view key, std::string_view bytes) {
+    Shard& shard = ShardFor(key);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    auto it = shard.entries.find(std::string(key));
+    if (it == shard.entries.end() || it->second.bytes != bytes) return nullptr;
+    return it->second.value;
+  }
+
+  void Put(std::string_view key, std::string_view bytes, T value) {
+    auto decoded = std::make_shared<const T>(std::move(value));
+    Shard& shard = ShardFor(key);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    auto it = shard.entries.find(std::string(key));
+    if (it == shard.entries.end()) {
+      if (shard.entries.size() >= per_shard_) shard.entries.erase(shard.entries.begin());
+      shard.entries.emplace(std::string(key), Entry{std::string(bytes), std::move(decoded)});
+    } else {
+      it->second = Entry{std::string(bytes), std::move(decoded)};
+    }
+  }
+
+  void Clear() {
+    for (Shard& shard : shards_) {
+      std::lock_guard<std::mutex> lock(shard.mu);
+      shard.entries.clear();
+    }
+  }
+
+ private:
+  static constexpr size_t kShards = 16;
+
+  struct Entry {
+    std::string bytes;
+    std::shared_ptr<const T> value;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Entry> entries;  // guarded by mu
+  };
+
+  Shard& ShardFor(std::string_view key) {
+    return shards_[std::hash<std::string_view>{}(key) % kShards];
+  }
+
+  const size_t per_shard_;
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace coffer
