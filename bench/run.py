@@ -117,6 +117,7 @@ def run_scenario(s, target, args, tmp_for_disk):
             if perf is not None:
                 perf.send_signal(signal.SIGINT)
                 perf.wait(60)
+        target.wait_idle()
         if args.callgrind and s["target"] in sc.COFFER_TARGETS:
             r["instructions_per_request"] = callgrind_dump(args.callgrind, target, s["name"],
                                                            r["requests"])

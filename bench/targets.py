@@ -149,6 +149,20 @@ class Target:
     def headers(self, scenario):
         return {}
 
+    health_path = "/"
+
+    def wait_idle(self, timeout=120.0):
+        """After a run, waits until the target answers its health path
+        quickly again: requests wrk left in flight (slow logins queued on the
+        server) must not eat into the next scenario."""
+        deadline = time.monotonic() + timeout
+        quick = 0
+        while time.monotonic() < deadline and quick < 2:
+            t0 = time.monotonic()
+            _answers(self.host, self.port, self.health_path)
+            quick = quick + 1 if time.monotonic() - t0 < 0.05 else 0
+            time.sleep(0.05)  # poll interval, bounded by the deadline
+
     def stop(self):
         for p in reversed(self.procs):
             p.stop()
@@ -165,6 +179,7 @@ class CofferTarget(Target):
     benchmark-user and AppRole role benchmark-role."""
 
     name = "coffer"
+    health_path = "/v1/sys/health"
 
     def __init__(self, binary, numkvs, log_level="info", wrap=()):
         super().__init__()
@@ -296,6 +311,7 @@ class EtcdTarget(Target):
     """One etcd member with its data dir in temp, numkvs keys pre-written."""
 
     name = "etcd"
+    health_path = "/health"
 
     def __init__(self, numkvs):
         super().__init__()
