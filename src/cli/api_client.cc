@@ -15,6 +15,10 @@ Result<ApiResponse> ApiClient::Send(std::string_view method, std::string_view pa
                                     const Json& body) const {
   std::map<std::string, std::string> headers = {{"X-Vault-Request", "true"}};
   if (!config_.token.empty()) headers["X-Vault-Token"] = config_.token;
+  // The kv commands' mount lookup is plumbing, never wrapped (as the vault CLI).
+  if (!config_.wrap_ttl.empty() && !path.starts_with("sys/internal/ui/mounts")) {
+    headers["X-Vault-Wrap-TTL"] = config_.wrap_ttl;
+  }
   std::string payload;
   if (!body.is_null()) {
     payload = body.dump();

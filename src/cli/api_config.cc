@@ -62,6 +62,9 @@ void GlobalFlags::Register(FlagSet* flags) {
               "Do not verify the server's TLS certificate. Insecure (env VAULT_SKIP_VERIFY).");
   flags->String("tls-server-name", &tls_server_name,
                 "Name to use as SNI and to verify the server certificate against.");
+  flags->String("wrap-ttl", &wrap_ttl,
+                "Wrap the response in a single-use token with this TTL (\"5m\"); the "
+                "wrapped response is read back with \"coffer unwrap\" (env VAULT_WRAP_TTL).");
   flags->SetGroup("Output Options");
   flags->String("format", &format, "Output format: \"table\" or \"json\" (env VAULT_FORMAT).");
 }
@@ -112,6 +115,9 @@ Result<ApiConfig> ResolveApiConfig(const GlobalFlags& values, const FlagSet& par
   cfg.tls_server_name = parsed.IsSet("tls-server-name")
                             ? values.tls_server_name
                             : LookupEnv(env, "TLS_SERVER_NAME").value_or("");
+
+  cfg.wrap_ttl =
+      parsed.IsSet("wrap-ttl") ? values.wrap_ttl : LookupEnv(env, "WRAP_TTL").value_or("");
 
   if (auto v = LookupEnv(env, "CLIENT_TIMEOUT")) {
     Result<int64_t> secs = ParseDurationSeconds(std::string_view(*v));

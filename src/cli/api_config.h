@@ -11,6 +11,8 @@
 //   server name  -tls-server-name, COFFER_TLS_SERVER_NAME, VAULT_TLS_SERVER_NAME
 //   timeout      COFFER_CLIENT_TIMEOUT, VAULT_CLIENT_TIMEOUT (Go duration or seconds), 60s
 //   format       -format, COFFER_FORMAT, VAULT_FORMAT, "table"
+//   wrap TTL     -wrap-ttl, COFFER_WRAP_TTL, VAULT_WRAP_TTL: sent as
+//                X-Vault-Wrap-TTL, so the response comes back wrapped
 //
 // Thread-safety: values and pure functions.
 // Invariants: a resolved address has an http:// or https:// scheme and no
@@ -47,6 +49,7 @@ struct GlobalFlags {
   std::string client_key;
   bool tls_skip_verify = false;
   std::string tls_server_name;
+  std::string wrap_ttl;
   std::string format;
 
   void Register(FlagSet* flags);
@@ -60,6 +63,7 @@ struct ApiConfig {
   std::string client_key_file;
   bool tls_skip_verify = false;
   std::string tls_server_name;
+  std::string wrap_ttl;  // "" = responses are not wrapped
   int timeout_s = 60;
 };
 

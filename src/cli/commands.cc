@@ -29,6 +29,7 @@ constexpr std::array kCommands = {
     CommandSpec{"list", "List the keys under a path", &RunList},
     CommandSpec{"delete", "Delete data at a path", &RunDelete},
     CommandSpec{"patch", "Merge data into a path", &RunPatch},
+    CommandSpec{"unwrap", "Unwrap a wrapped response (once)", &RunUnwrap},
     CommandSpec{"kv get", "Read a key (KV v1 or v2)", &RunKvGet},
     CommandSpec{"kv put", "Write a key, replacing its data", &RunKvPut},
     CommandSpec{"kv patch", "Merge data into a KV v2 key", &RunKvPatch},

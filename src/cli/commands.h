@@ -35,6 +35,7 @@ int RunWrite(CommandContext& ctx, const std::vector<std::string>& args);
 int RunList(CommandContext& ctx, const std::vector<std::string>& args);
 int RunDelete(CommandContext& ctx, const std::vector<std::string>& args);
 int RunPatch(CommandContext& ctx, const std::vector<std::string>& args);
+int RunUnwrap(CommandContext& ctx, const std::vector<std::string>& args);
 
 // kv (kv_*_commands.cc).
 int RunKvGet(CommandContext& ctx, const std::vector<std::string>& args);

@@ -46,6 +46,15 @@ std::string NoEmpty(std::string s) { return s.empty() ? "n/a" : s; }
 
 bool HasAuth(const Json& secret) { return Member(secret, "auth").is_object(); }
 
+// "2026-11-28T13:00:00Z" as Go's time.Time.String() prints it in UTC
+// ("2026-11-28 13:00:00 +0000 UTC"); other text is shown as it is.
+std::string GoTimeString(std::string rfc3339) {
+  if (rfc3339.size() < 20 || rfc3339[10] != 'T' || rfc3339.back() != 'Z') return rfc3339;
+  rfc3339[10] = ' ';
+  rfc3339.pop_back();
+  return rfc3339 + " +0000 UTC";
+}
+
 }  // namespace
 
 std::vector<std::string> StringItems(const Json& v) {
@@ -85,6 +94,17 @@ std::vector<Row> SecretRows(const Json& secret) {
     if (meta.is_object()) {
       for (const auto& [k, v] : meta.items()) rows.push_back({"token_meta_" + k, FormatValue(v)});
     }
+  }
+  const Json& wrap = Member(secret, "wrap_info");
+  if (wrap.is_object()) {
+    // The vault CLI's keys, colon included.
+    rows.push_back({"wrapping_token:", StringField(wrap, "token")});
+    rows.push_back({"wrapping_accessor:", StringField(wrap, "accessor")});
+    rows.push_back({"wrapping_token_ttl:", HumanDuration(IntField(wrap, "ttl"))});
+    rows.push_back({"wrapping_token_creation_time:", GoTimeString(StringField(wrap, "creation_time"))});
+    rows.push_back({"wrapping_token_creation_path:", StringField(wrap, "creation_path")});
+    const std::string wrapped = StringField(wrap, "wrapped_accessor");
+    if (!wrapped.empty()) rows.push_back({"wrapped_accessor:", wrapped});
   }
   const Json& data = Member(secret, "data");
   if (data.is_object()) {
@@ -152,6 +172,15 @@ std::optional<Json> SecretField(const Json& secret, std::string_view field) {
     return Member(secret, "lease_duration");
   }
   if (field == "lease_id") return Member(secret, "lease_id");
+  const Json& wrap = Member(secret, "wrap_info");
+  if (wrap.is_object()) {
+    if (field == "wrapping_token") return Member(wrap, "token");
+    if (field == "wrapping_accessor") return Member(wrap, "accessor");
+    if (field == "wrapping_token_ttl") return Member(wrap, "ttl");
+    if (field == "wrapping_token_creation_time") return Member(wrap, "creation_time");
+    if (field == "wrapping_token_creation_path") return Member(wrap, "creation_path");
+    if (field == "wrapped_accessor") return Member(wrap, "wrapped_accessor");
+  }
   if (field == "lease_renewable") return Member(secret, "renewable");
   const Json& data = Member(secret, "data");
   const Json& v = Member(data, std::string(field).c_str());

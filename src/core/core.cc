@@ -10,7 +10,9 @@
 #include "core/sys_mounts.h"
 #include "core/sys_policy.h"
 #include "core/sys_routes.h"
+#include "core/sys_wrapping.h"
 #include "core/token_engine.h"
+#include "core/wrapping.h"
 #include "crypto/encoding.h"
 #include "crypto/random.h"
 #include "engines/framework.h"
@@ -46,6 +48,7 @@ Core::Core(CoreOptions options)
   std::vector<framework::Path> sys_paths = SysCorePaths(*this);
   for (auto& p : SysMountPaths(*this)) sys_paths.push_back(std::move(p));
   for (auto& p : SysPolicyPaths(policies_, tokens_)) sys_paths.push_back(std::move(p));
+  for (auto& p : SysWrappingPaths(*this)) sys_paths.push_back(std::move(p));
   sys_engine_ = std::make_shared<framework::PathEngine>(std::move(sys_paths));
   token_engine_ = std::make_shared<framework::PathEngine>(TokenPaths(tokens_));
   tokens_.SetRevokeHook([this](const TokenEntry& e) { OnTokenRevoked(e); });
@@ -229,6 +232,9 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
   ereq.system = SystemViewFor(route.entry);
   ereq.original = &req;
 
+  if (route.entry.type == "system") {
+    RETURN_IF_ERROR(ValidateWrappingRequest(tokens_, req, match.relative));
+  }
   const bool unauthenticated = route.IsUnauthenticated(match.relative);
   std::optional<TokenEntry> token;
   if (!unauthenticated) {
@@ -274,7 +280,9 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
     } else if (!caller.root) {
       ASSIGN_OR_RETURN(std::shared_ptr<const Acl> acl, policies_.AclFor(token->policies));
       AclDecision decision = acl->Check(ereq.operation, req.path, req.data);
-      if (!decision.allowed) return PermissionDenied();
+      if (!decision.allowed || !WrapTtlAllowed(decision, req.wrap_ttl_seconds)) {
+        return PermissionDenied();
+      }
       if (IsSudoPath(req.path) && !decision.sudo) return PermissionDenied();
       caller.sudo = decision.sudo;
     } else {
@@ -312,7 +320,7 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
     }
   }
   resp.mount_type = route.entry.type;
-  return resp;
+  return MaybeWrap(tokens_, router_, req, std::move(resp));
 }
 
 }  // namespace coffer::core

@@ -2,7 +2,7 @@
 //
 //   Handle(Request): seal check -> route (longest mount prefix) -> token
 //   lookup -> existence check (create vs update) -> ACL -> engine -> token
-//   minting for logins -> Response
+//   minting for logins -> response wrapping -> Response
 //
 // Owns the physical backend, the barrier over it, the seal, the token store,
 // the policy store and the router. sys/ and auth/token/ are engines in the

@@ -71,11 +71,18 @@ path "sys/tools/hash/*" {
 }
 )";
 
-// A wrapping token may only read its wrapped response and unwrap it.
+// A wrapping token may only read its wrapped response and make the
+// sys/wrapping/* calls on itself (unwrap, lookup, rewrap).
 constexpr char kResponseWrappingText[] = R"(path "cubbyhole/response" {
   capabilities = ["create", "read"]
 }
 path "sys/wrapping/unwrap" {
+  capabilities = ["update"]
+}
+path "sys/wrapping/lookup" {
+  capabilities = ["update"]
+}
+path "sys/wrapping/rewrap" {
   capabilities = ["update"]
 }
 )";
