@@ -39,6 +39,7 @@ struct Request {
   std::optional<int64_t> wrap_ttl_seconds;  // X-Vault-Wrap-TTL
   std::map<std::string, std::string> headers;  // lower-case names, selected headers only
   bool is_help = false;       // ?help=1
+  std::string request_id;     // set by the HTTP layer; rendered and audited
 };
 
 // Lease part of a response ("secret" in Vault's terms). An empty lease_id

@@ -64,6 +64,9 @@ constexpr std::array kCommands = {
     CommandSpec{"policy list", "List the policies", &RunPolicyList},
     CommandSpec{"policy delete", "Delete a policy", &RunPolicyDelete},
     CommandSpec{"policy fmt", "Check a policy file and rewrite it canonically", &RunPolicyFmt},
+    CommandSpec{"audit enable", "Enable an audit device", &RunAuditEnable},
+    CommandSpec{"audit list", "List the enabled audit devices", &RunAuditList},
+    CommandSpec{"audit disable", "Disable an audit device", &RunAuditDisable},
 };
 
 std::vector<std::string> Words(std::string_view path) {

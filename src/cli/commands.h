@@ -37,6 +37,11 @@ int RunDelete(CommandContext& ctx, const std::vector<std::string>& args);
 int RunPatch(CommandContext& ctx, const std::vector<std::string>& args);
 int RunUnwrap(CommandContext& ctx, const std::vector<std::string>& args);
 
+// audit (audit_commands.cc).
+int RunAuditEnable(CommandContext& ctx, const std::vector<std::string>& args);
+int RunAuditList(CommandContext& ctx, const std::vector<std::string>& args);
+int RunAuditDisable(CommandContext& ctx, const std::vector<std::string>& args);
+
 // kv (kv_*_commands.cc).
 int RunKvGet(CommandContext& ctx, const std::vector<std::string>& args);
 int RunKvPut(CommandContext& ctx, const std::vector<std::string>& args);

@@ -51,6 +51,9 @@ class AuditBroker {
   // Test hook: the device at path, or nullptr.
   FileAuditDevice* DeviceForTest(std::string_view path);
 
+  // "/file//" -> "file/": the form paths are kept in.
+  static std::string NormalizePath(std::string_view path);
+
  private:
   struct Entry {
     std::string type;
@@ -60,7 +63,6 @@ class AuditBroker {
     std::unique_ptr<FileAuditDevice> device;
   };
 
-  static std::string NormalizePath(std::string_view path);
   template <typename Fn>
   Status FanOut(const Fn& fn);
 

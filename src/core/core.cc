@@ -7,6 +7,7 @@
 #include "auth/registry.h"
 #include "common/log.h"
 #include "core/acl.h"
+#include "core/sys_audit.h"
 #include "core/sys_mounts.h"
 #include "core/sys_policy.h"
 #include "core/sys_routes.h"
@@ -44,11 +45,13 @@ Core::Core(CoreOptions options)
       seal_(options_.physical.get(), &barrier_),
       tokens_(&barrier_),
       policies_(&barrier_),
-      router_(&barrier_, [this](const MountEntry& e) { return NewEngine(e); }) {
+      router_(&barrier_, [this](const MountEntry& e) { return NewEngine(e); }),
+      audit_table_(&barrier_, &audit_broker_) {
   std::vector<framework::Path> sys_paths = SysCorePaths(*this);
   for (auto& p : SysMountPaths(*this)) sys_paths.push_back(std::move(p));
   for (auto& p : SysPolicyPaths(policies_, tokens_)) sys_paths.push_back(std::move(p));
   for (auto& p : SysWrappingPaths(*this)) sys_paths.push_back(std::move(p));
+  for (auto& p : SysAuditPaths(*this)) sys_paths.push_back(std::move(p));
   sys_engine_ = std::make_shared<framework::PathEngine>(std::move(sys_paths));
   token_engine_ = std::make_shared<framework::PathEngine>(TokenPaths(tokens_));
   tokens_.SetRevokeHook([this](const TokenEntry& e) { OnTokenRevoked(e); });
@@ -166,6 +169,7 @@ Status Core::PostUnseal() {
   RETURN_IF_ERROR(tokens_.Setup());
   RETURN_IF_ERROR(policies_.Setup());
   RETURN_IF_ERROR(router_.Load(DefaultMounts()));
+  RETURN_IF_ERROR(audit_table_.Setup());
   std::lock_guard<std::mutex> lock(info_mu_);
   cluster_info_ = std::move(info);
   return Status::Ok();
@@ -180,6 +184,7 @@ Result<UnsealProgress> Core::Unseal(const std::string& key) {
     if (!st.ok()) {
       COFFER_LOG(kError, "core") << "post-unseal setup failed: " << st.ToString();
       router_.Reset();
+      audit_table_.Reset();
       barrier_.Seal();
       return st;
     }
@@ -190,6 +195,7 @@ Result<UnsealProgress> Core::Unseal(const std::string& key) {
 Status Core::SealNode() {
   std::unique_lock<std::shared_mutex> lock(state_mu_);
   router_.Reset();
+  audit_table_.Reset();
   policies_.Reset();
   tokens_.Reset();
   generate_root_.Cancel();
@@ -218,10 +224,12 @@ Result<Response> Core::Handle(const Request& req) {
     // sees its storage calls fail with "Vault is sealed".
     lock.unlock();
   }
-  return HandleRouted(req, match);
+  RequestAudit audit(&audit_broker_, req);
+  return audit.Finish(HandleRouted(req, match, &audit));
 }
 
-Result<Response> Core::HandleRouted(const Request& req, const Router::Match& match) {
+Result<Response> Core::HandleRouted(const Request& req, const Router::Match& match,
+                                    RequestAudit* audit) {
   const Router::Route& route = *match.route;
   EngineRequest ereq;
   ereq.operation = req.operation;
@@ -246,6 +254,7 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
     // spent and an unknown token is simply ignored.
     ASSIGN_OR_RETURN(token, tokens_.Lookup(req.client_token));
   }
+  if (token.has_value()) audit->SetCaller(*token);
 
   // Each token has its own cubbyhole, keyed by an id only the token entry knows.
   std::unique_ptr<StorageView> cubbyhole;
@@ -291,6 +300,7 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
     ereq.caller = &caller;
   }
 
+  RETURN_IF_ERROR(audit->LogRequest());
   Result<Response> handled = route.engine->Handle(ereq);
   // The request that spent a token's last use still succeeds; the token goes now.
   if (token.has_value() && !unauthenticated) {

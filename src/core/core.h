@@ -1,8 +1,9 @@
 // Core: one node's logic between the HTTP layer and storage.
 //
 //   Handle(Request): seal check -> route (longest mount prefix) -> token
-//   lookup -> existence check (create vs update) -> ACL -> engine -> token
-//   minting for logins -> response wrapping -> Response
+//   lookup -> existence check (create vs update) -> ACL -> audit (request)
+//   -> engine -> token minting for logins -> response wrapping -> audit
+//   (response) -> Response
 //
 // Owns the physical backend, the barrier over it, the seal, the token store,
 // the policy store and the router. sys/ and auth/token/ are engines in the
@@ -25,9 +26,12 @@
 #include "coffer/logical.h"
 #include "coffer/status.h"
 #include "coffer/storage.h"
+#include "core/audit_broker.h"
+#include "core/audit_table.h"
 #include "core/barrier.h"
 #include "core/generate_root.h"
 #include "core/policy_store.h"
+#include "core/request_audit.h"
 #include "core/router.h"
 #include "core/seal.h"
 #include "core/token_store.h"
@@ -82,6 +86,8 @@ class Core {
   PolicyStore& policies() { return policies_; }
   Router& router() { return router_; }
   GenerateRoot& generate_root() { return generate_root_; }
+  AuditBroker& audit_broker() { return audit_broker_; }
+  AuditTable& audit_table() { return audit_table_; }
   // Empty while sealed.
   ClusterInfo cluster_info() const;
 
@@ -92,8 +98,9 @@ class Core {
   Status PostUnseal();  // REQUIRES: state_mu_ held exclusively
   Result<std::shared_ptr<Engine>> NewEngine(const MountEntry& entry);
   std::vector<MountEntry> DefaultMounts() const;
-  // The request after routing: token, existence check, ACL, engine.
-  Result<Response> HandleRouted(const Request& req, const Router::Match& match);
+  // The request after routing: token, existence check, ACL, audit, engine.
+  Result<Response> HandleRouted(const Request& req, const Router::Match& match,
+                                RequestAudit* audit);
   // Every token revocation wipes that token's cubbyhole.
   void OnTokenRevoked(const TokenEntry& entry);
   // Background pass: revokes expired tokens while unsealed.
@@ -106,6 +113,8 @@ class Core {
   PolicyStore policies_;
   Router router_;
   GenerateRoot generate_root_;
+  AuditBroker audit_broker_;
+  AuditTable audit_table_;
   std::shared_ptr<Engine> sys_engine_;
   std::shared_ptr<Engine> token_engine_;
 

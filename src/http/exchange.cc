@@ -12,6 +12,7 @@ HttpResponse Exchange(const RawRequest& raw, const Handler& handler) {
     Result<Request> request = TranslateRequest(raw);
     if (!request.ok()) return RenderError(request.status(), head);
     const std::string request_id = NewRequestId();
+    request->request_id = request_id;
     // The renderer needs only the operation and path; the (possibly large)
     // data moves into the handler.
     Request shape;
