@@ -22,7 +22,8 @@ PASSWORD = "pw-audit-zyx-4411"
 
 
 def req(srv, method, path, token=None, body=None, headers=None):
-    return srv.request(method, "/v1/" + path, token=token or srv.root_token, json=body,
+    return srv.request(method, "/v1/" + path,
+                       token=srv.root_token if token is None else token, json=body,
                        headers=headers)
 
 
