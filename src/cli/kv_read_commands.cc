@@ -68,6 +68,10 @@ int RunKvGet(CommandContext& ctx, const std::vector<std::string>& args) {
     return kExitRemoteError;
   }
   const Json& secret = **read;
+  if (IsWrapped(secret)) {
+    return field.empty() ? OutputSecret(inv, secret)
+                         : OutputField(inv, SecretField(secret, field), field);
+  }
   if (!field.empty()) return GetField(inv, secret, target.v2(), path, field);
   if (inv.format() != OutputFormat::kTable) return OutputSecret(inv, secret);
 

@@ -58,7 +58,7 @@ std::optional<int> CheckDataArgs(Invocation& inv) {
 int OutputWriteResult(Invocation& inv, const Json& secret, const std::string& path,
                       const std::string& field) {
   if (!field.empty()) return OutputField(inv, SecretField(secret, field), field);
-  if (inv.format() != OutputFormat::kTable) return OutputSecret(inv, secret);
+  if (inv.format() != OutputFormat::kTable || IsWrapped(secret)) return OutputSecret(inv, secret);
   inv.err() << FormatWarnings(secret);
   const Json& metadata = Member(secret, "data");
   inv.out() << PathSection("Secret Path", path) << HeaderForMap("Metadata", metadata) << "\n"

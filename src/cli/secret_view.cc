@@ -188,6 +188,8 @@ std::optional<Json> SecretField(const Json& secret, std::string_view field) {
   return v;
 }
 
+bool IsWrapped(const Json& secret) { return Member(secret, "wrap_info").is_object(); }
+
 int OutputSecret(Invocation& inv, const Json& secret) {
   if (inv.format() == OutputFormat::kJson) {
     inv.out() << FormatJson(secret);

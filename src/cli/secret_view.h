@@ -58,6 +58,11 @@ std::optional<Json> SecretField(const Json& secret, std::string_view field);
 // The strings of a JSON array (other elements skipped); empty otherwise.
 std::vector<std::string> StringItems(const Json& v);
 
+// Whether the response is wrapped (carries wrap_info): commands with their
+// own table (kv get, kv put) show it with OutputSecret instead, so the
+// wrapping token is never lost.
+bool IsWrapped(const Json& secret);
+
 // Writes `secret` in the invocation's format (warnings to stderr in table
 // mode). Returns 0.
 int OutputSecret(Invocation& inv, const Json& secret);

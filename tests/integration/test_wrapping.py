@@ -209,6 +209,18 @@ def test_cli_wrap_ttl_and_unwrap(dev_api, home):
     assert out.returncode == 0, out.stderr
     assert out.stdout == "teal"
 
+    # kv get / kv put show the wrapping token instead of their own tables.
+    out = run_cli(["kv", "get", "-wrap-ttl=1m", "secret/wrap/cli"], home, addr, DEV_ROOT_TOKEN)
+    assert out.returncode == 0, out.stderr
+    rows = table(out.stdout)
+    assert rows["wrapping_token_creation_path:"] == "secret/data/wrap/cli" and "4242" not in out.stdout
+    out = run_cli(["unwrap", "-format=json", rows["wrapping_token:"]], home, addr, DEV_ROOT_TOKEN)
+    assert json.loads(out.stdout)["data"]["data"] == {"pin": "4242"}
+    out = run_cli(["kv", "put", "-wrap-ttl=1m", "secret/wrap/cli2", "a=b"], home, addr,
+                  DEV_ROOT_TOKEN)
+    assert out.returncode == 0, out.stderr
+    assert table(out.stdout)["wrapping_token_creation_path:"] == "secret/data/wrap/cli2"
+
     # token create -wrap-ttl: the token itself only comes out of the unwrap.
     out = run_cli(["token", "create", "-wrap-ttl=1m", "-policy=default"], home, addr,
                   DEV_ROOT_TOKEN)
