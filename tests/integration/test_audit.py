@@ -228,3 +228,20 @@ def test_cli_audit_enable_list_disable(rocks, home):
 
     out = run_cli(["audit", "enable", "file", "file_path=" + log], home, addr, tok)
     assert out.returncode == 2 and "path already in use" in out.stderr
+
+
+def test_hvac_audit_methods(rocks):
+    import hvac
+    import requests
+    session = requests.Session()
+    session.trust_env = False
+    client = hvac.Client(url=rocks.addr, token=rocks.root_token, session=session, timeout=10)
+    log = os.path.join(rocks.tmp, "hvac.log")
+    client.sys.enable_audit_device("file", description="via hvac", path="hv",
+                                   options={"file_path": log})
+    listed = client.sys.list_enabled_audit_devices()
+    assert listed["data"]["hv/"]["description"] == "via hvac"
+    hashed = client.sys.calculate_hash("hv", SECRET)
+    assert hashed["data"]["hash"] == audit_hash(rocks, "hv", SECRET)
+    client.sys.disable_audit_device("hv")
+    assert "hv/" not in client.sys.list_enabled_audit_devices()["data"]
