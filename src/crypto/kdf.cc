@@ -2,6 +2,10 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <semaphore>
+#include <thread>
+
 namespace coffer::crypto {
 
 Result<std::string> Scrypt(std::string_view password, std::string_view salt, uint64_t N,
@@ -18,12 +22,20 @@ Result<std::string> Scrypt(std::string_view password, std::string_view salt, uin
     return InvalidArgument("scrypt parameters too costly");
   }
   std::string out(len, '\0');
-  if (EVP_PBE_scrypt(password.empty() ? "" : password.data(), password.size(),
+  // scrypt is memory-hard (N=2^15, r=8: 32 MiB, touched at random): more of
+  // them at once than there are cores only thrash the caches and multiply
+  // the memory. With 8 handler threads on 2 cores, 8 concurrent logins ran
+  // at a fraction of the rate of one at a time. So at most one per core
+  // runs; the rest wait their turn.
+  static std::counting_semaphore<> slots(
+      static_cast<std::ptrdiff_t>(std::max(1u, std::thread::hardware_concurrency())));
+  slots.acquire();
+  const int ok = EVP_PBE_scrypt(password.empty() ? "" : password.data(), password.size(),
                      reinterpret_cast<const unsigned char*>(salt.empty() ? "" : salt.data()),
                      salt.size(), N, r, p, kScryptMaxMemory + (uint64_t{1} << 20),
-                     reinterpret_cast<unsigned char*>(out.data()), out.size()) != 1) {
-    return InvalidArgument("scrypt failed (parameters rejected by OpenSSL)");
-  }
+                     reinterpret_cast<unsigned char*>(out.data()), out.size());
+  slots.release();
+  if (ok != 1) return InvalidArgument("scrypt failed (parameters rejected by OpenSSL)");
   return out;
 }
 
