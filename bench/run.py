@@ -9,6 +9,7 @@ figure with its ratio to the matching peer, goals marked) and writes JSON.
   bench/run.py --coffer build-release/coffer                # everything
   bench/run.py --coffer build/coffer --duration 1 --no-peers  # smoke run
   bench/run.py --only kvv2_read,nginx_json --duration 5
+  bench/run.py --markdown bench/results/latest.json   # a results file as a Markdown table
 
 Exit status: 0 when every scenario ran and no request failed; 1 otherwise
 (missed goals are reported, not failed: the machine may be busy).
@@ -99,6 +100,7 @@ def run_scenario(s, target, args, tmp_for_disk):
         if args.warmup > 0:
             wrk_runner.run_wrk(target.base_url, s["method"], headers, paths, bodies,
                                args.warmup, conns, args.threads, [])
+            target.wait_idle()  # what the warm-up left queued must not count
         if args.callgrind and s["target"] in sc.COFFER_TARGETS:
             subprocess.run(["callgrind_control", "-z", str(target.server_pid)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
@@ -175,12 +177,25 @@ def fmt_table(results):
         ratios = ", ".join("%.2fx %s" % (v, k) for k, v in r["ratios"].items())
         goals = ", ".join(("ok " if g["met"] else "MISS ") + g["goal"] for g in r["goals"])
         cpu = "-" if r["cpu_s_per_1k"] is None else "%.3f" % r["cpu_s_per_1k"]
-        rows.append([r["name"], str(r["connections"]), "%.0f" % r["rps"], "%.2f" % r["p50_ms"],
+        rows.append([r["name"], str(r["connections"]), "%.1f" % r["rps"] if r["rps"] < 10
+                     else "%.0f" % r["rps"], "%.2f" % r["p50_ms"],
                      "%.2f" % r["p95_ms"], "%.2f" % r["p99_ms"], str(r["errors"]), cpu, ratios,
                      goals])
     widths = [max(len(x[i]) for x in [head] + rows) for i in range(len(head))]
     line = lambda cols: "  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip()  # noqa
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def markdown_table(results):
+    out = ["| scenario | req/s | p50 ms | p99 ms | errors | CPU s / 1k req | vs peer |",
+           "|---|---:|---:|---:|---:|---:|---|"]
+    for r in results:
+        ratios = ", ".join("%.2f× %s" % (v, k) for k, v in r.get("ratios", {}).items())
+        cpu = "–" if r["cpu_s_per_1k"] is None else "%.3f" % r["cpu_s_per_1k"]
+        out.append("| %s | %s | %.2f | %.2f | %d | %s | %s |" % (
+            r["name"], "{:,.0f}".format(r["rps"]), r["p50_ms"], r["p99_ms"], r["errors"], cpu,
+            ratios))
+    return "\n".join(out)
 
 
 def git_rev():
@@ -201,6 +216,10 @@ def uptime_text():
 
 
 def main(argv):
+    if argv[:1] == ["--markdown"]:  # bench/run.py --markdown FILE: a results file as a table
+        with open(argv[1]) as f:
+            print(markdown_table(json.load(f)["results"]))
+        return 0
     args = parse_args(argv)
     chosen = selected(args)
     kinds = {s["target"] for s in chosen}
