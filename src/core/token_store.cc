@@ -151,7 +151,8 @@ bool TokenStore::Live(const TokenEntry& e, int64_t now) {
   return expire == 0 || expire > now;
 }
 
-Result<std::optional<TokenEntry>> TokenStore::ReadByHash(const std::string& hash) {
+Result<std::optional<TokenEntry>> TokenStore::ReadByHash(const std::string& hash,
+                                                         bool use_cache) {
   if (!tokenkeys::ValidHash(hash)) return std::optional<TokenEntry>();
   ASSIGN_OR_RETURN(auto raw, barrier_->Get(tokenkeys::Id(hash)));
   if (!raw.has_value()) return std::optional<TokenEntry>();
@@ -160,7 +161,7 @@ Result<std::optional<TokenEntry>> TokenStore::ReadByHash(const std::string& hash
   ASSIGN_OR_RETURN(Json j, ParseStored(*raw, "token entry"));
   ASSIGN_OR_RETURN(TokenEntry e, TokenEntry::FromStored(j));
   e.hash = hash;
-  decoded_.Put(hash, *raw, e);
+  if (use_cache) decoded_.Put(hash, *raw, e);
   return std::optional<TokenEntry>(std::move(e));
 }
 

@@ -185,8 +185,9 @@ class TokenStore {
 
  private:
   Result<std::string> Hash(const std::string& token);
-  // The stored entry under `hash`, whatever its state.
-  Result<std::optional<TokenEntry>> ReadByHash(const std::string& hash);
+  // The stored entry under `hash`, whatever its state. Scans of every token
+  // pass use_cache=false so they do not push hot entries out of the cache.
+  Result<std::optional<TokenEntry>> ReadByHash(const std::string& hash, bool use_cache = true);
   // Not expired and not spent at `now`.
   static bool Live(const TokenEntry& e, int64_t now);
   Result<std::optional<TokenEntry>> LookupBatch(const std::string& token);

@@ -118,42 +118,61 @@ Status TokenStore::RevokeOrphan(const std::string& token) {
 Result<TidyReport> TokenStore::Tidy() {
   TidyReport report;
   std::vector<TokenEntry> revoked;
+  // The scans run without the write lock (reads take none), so creates and
+  // logins are not held up while every token is read; each candidate is
+  // checked again under the exclusive lock before anything is revoked.
   Status st = [&]() -> Status {
-    std::lock_guard<std::shared_mutex> write_lock(write_mu_);
-    const int64_t now = Now();
     // 1. Expired and spent tokens, with everything under them.
     ASSIGN_OR_RETURN(auto ids, barrier_->List(tokenkeys::kIdPrefix));
+    std::vector<std::string> dead;
+    const int64_t scan_now = Now();
     for (const auto& hash : ids) {
-      auto e = ReadByHash(hash);
+      auto e = ReadByHash(hash, /*use_cache=*/false);
       if (!e.ok()) {
         COFFER_LOG(kWarn, "token") << "tidy: skipping unreadable token entry: "
                                    << e.status().ToString();
         continue;
       }
-      if (!e->has_value() || Live(**e, now)) continue;
+      if (e->has_value() && !Live(**e, scan_now)) dead.push_back(hash);
+    }
+    for (const auto& hash : dead) {
+      std::lock_guard<std::shared_mutex> write_lock(write_mu_);
+      ASSIGN_OR_RETURN(auto e, ReadByHash(hash, /*use_cache=*/false));
+      if (!e.has_value() || Live(*e, Now())) continue;
       RETURN_IF_ERROR(RevokeTreeLocked(hash, &revoked));
       ++report.expired;
     }
     // 2. Children whose parent is gone (a crash between writes, or data
     //    restored out of order): revoked, as their parent would have been.
+    //    Under the lock: a create holds it (shared) from the parent check to
+    //    the child's index entry, so no live parent is missed.
     ASSIGN_OR_RETURN(auto parents, barrier_->List(tokenkeys::kParentPrefix));
     for (auto parent : parents) {
       if (!parent.empty() && parent.back() == '/') parent.pop_back();
       if (!tokenkeys::ValidHash(parent)) continue;
+      std::lock_guard<std::shared_mutex> write_lock(write_mu_);
       ASSIGN_OR_RETURN(auto p, ReadByHash(parent));
       if (p.has_value()) continue;
       const size_t before = revoked.size();
       RETURN_IF_ERROR(RevokeTreeLocked(parent, &revoked));
       report.dangling_children += static_cast<int>(revoked.size() - before);
     }
-    // 3. Accessor entries whose token is gone.
+    // 3. Accessor entries whose token is gone. A create writes the token and
+    //    its accessor in one batch, so a stale accessor stays stale; it is
+    //    re-read under the lock before it is deleted.
     ASSIGN_OR_RETURN(auto accessors, barrier_->List(tokenkeys::kAccessorPrefix));
-    for (const auto& a : accessors) {
+    auto stale = [&](const std::string& a) -> Result<bool> {
       ASSIGN_OR_RETURN(auto hash, barrier_->Get(tokenkeys::Accessor(a)));
-      if (hash.has_value()) {
-        ASSIGN_OR_RETURN(auto e, ReadByHash(*hash));
-        if (e.has_value()) continue;
-      }
+      if (!hash.has_value()) return true;
+      ASSIGN_OR_RETURN(auto e, ReadByHash(*hash, /*use_cache=*/false));
+      return !e.has_value();
+    };
+    for (const auto& a : accessors) {
+      ASSIGN_OR_RETURN(bool candidate, stale(a));
+      if (!candidate) continue;
+      std::lock_guard<std::shared_mutex> write_lock(write_mu_);
+      ASSIGN_OR_RETURN(bool still, stale(a));
+      if (!still) continue;
       RETURN_IF_ERROR(barrier_->Delete(tokenkeys::Accessor(a)));
       ++report.stale_accessors;
     }
