@@ -114,7 +114,8 @@ def run_scenario(s, target, args, tmp_for_disk):
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             r = wrk_runner.run_wrk(target.base_url, s["method"], headers, paths, bodies,
-                                   duration, conns, args.threads, target.pids())
+                                   duration, conns, args.threads, target.pids(),
+                                   timeout_s=s.get("timeout_s", 10))
         finally:
             if perf is not None:
                 perf.send_signal(signal.SIGINT)
