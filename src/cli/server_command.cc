@@ -156,6 +156,8 @@ int RunServer(const std::vector<std::string>& args) {
   core_options.cluster_addr = cfg.cluster_addr;
   core_options.default_lease_ttl_s = cfg.default_lease_ttl_s;
   core_options.max_lease_ttl_s = cfg.max_lease_ttl_s;
+  core_options.wal_max_entries = static_cast<uint64_t>(cfg.replication.logshipper_buffer_length);
+  core_options.wal_max_bytes = static_cast<uint64_t>(cfg.replication.logshipper_buffer_size);
   auto core = std::make_unique<core::Core>(std::move(core_options));
 
   std::string dev_unseal_key, dev_root_token;

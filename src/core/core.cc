@@ -41,8 +41,10 @@ MountEntry Builtin(std::string path, std::string type, std::string description, 
 
 Core::Core(CoreOptions options)
     : options_(std::move(options)),
-      barrier_(options_.physical.get()),
-      seal_(options_.physical.get(), &barrier_),
+      log_(options_.physical.get(),
+           storage::ReplicatedLogOptions{options_.wal_max_entries, options_.wal_max_bytes}),
+      barrier_(&log_),
+      seal_(&log_, &barrier_),
       tokens_(&barrier_),
       policies_(&barrier_),
       router_(&barrier_, [this](const MountEntry& e) { return NewEngine(e); }),
@@ -55,6 +57,12 @@ Core::Core(CoreOptions options)
   sys_engine_ = std::make_shared<framework::PathEngine>(std::move(sys_paths));
   token_engine_ = std::make_shared<framework::PathEngine>(TokenPaths(tokens_));
   tokens_.SetRevokeHook([this](const TokenEntry& e) { OnTokenRevoked(e); });
+  // Mount data is classified by the live mount tables, published before any
+  // data of a new mount can be written.
+  router_.SetPublishHook([this](const std::vector<MountEntry>& entries) {
+    log_.SetMountClasses(
+        std::make_shared<const storage::MountClasses>(storage::MountClassesFromEntries(entries)));
+  });
   if (options_.token_tidy_interval_s > 0) maintenance_ = std::thread([this] { MaintenanceLoop(); });
 }
 

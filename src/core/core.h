@@ -5,7 +5,8 @@
 //   -> engine -> token minting for logins -> response wrapping -> audit
 //   (response) -> Response
 //
-// Owns the physical backend, the barrier over it, the seal, the token store,
+// Owns the physical backend, the replicated log over it (storage classes, WAL,
+// Merkle index), the barrier over that, the seal, the token store,
 // the policy store and the router. sys/ and auth/token/ are engines in the
 // router like any other mount, so every request crosses the same ACL path.
 //
@@ -35,6 +36,7 @@
 #include "core/router.h"
 #include "core/seal.h"
 #include "core/token_store.h"
+#include "storage/replicated_log.h"
 
 namespace coffer::core {
 
@@ -51,6 +53,10 @@ struct CoreOptions {
   // How often expired tokens are revoked (and their cubbyholes wiped) in the
   // background; 0 disables the background pass.
   int64_t token_tidy_interval_s = 60;
+  // WAL retention (server config replication { logshipper_buffer_length,
+  // logshipper_buffer_size }); 0 takes the defaults of storage/replicated_log.h.
+  uint64_t wal_max_entries = 0;
+  uint64_t wal_max_bytes = 0;
 };
 
 struct InitOutput {
@@ -82,6 +88,8 @@ class Core {
   const CoreOptions& options() const { return options_; }
   Seal& seal() { return seal_; }
   Barrier& barrier() { return barrier_; }
+  // The WAL and Merkle index every barrier write goes through.
+  storage::ReplicatedLog& replicated_log() { return log_; }
   TokenStore& tokens() { return tokens_; }
   PolicyStore& policies() { return policies_; }
   Router& router() { return router_; }
@@ -107,6 +115,7 @@ class Core {
   void MaintenanceLoop();
 
   CoreOptions options_;
+  storage::ReplicatedLog log_;  // over options_.physical; under barrier_ and seal_
   Barrier barrier_;
   Seal seal_;
   TokenStore tokens_;

@@ -63,6 +63,11 @@ void Router::Publish(std::vector<RoutePtr> routes) {
     }
     return a->entry.path < b->entry.path;
   });
+  if (publish_hook_) {
+    std::vector<MountEntry> entries;
+    for (const auto& r : routes) entries.push_back(r->entry);
+    publish_hook_(entries);
+  }
   auto table = std::make_shared<Table>();
   table->routes = std::move(routes);
   table_.store(std::move(table));

@@ -50,6 +50,11 @@ class Router {
 
   Router(storage::Backend* barrier, Factory factory);
 
+  // Called with every mount entry whenever a new table is published (before
+  // the mutation that published it returns). Set once, before first use.
+  using PublishHook = std::function<void(const std::vector<MountEntry>&)>;
+  void SetPublishHook(PublishHook hook) { publish_hook_ = std::move(hook); }
+
   // After unseal: loads the tables, or creates them with `defaults` on first
   // use. Engines are instantiated here.
   Status Load(const std::vector<MountEntry>& defaults);
@@ -89,6 +94,7 @@ class Router {
 
   storage::Backend* barrier_;
   Factory factory_;
+  PublishHook publish_hook_;
   std::mutex write_mu_;  // serialises mutations
   std::atomic<TablePtr> table_;
 };

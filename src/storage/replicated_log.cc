@@ -1,0 +1,435 @@
+#include "storage/replicated_log.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+#include "common/log.h"
+#include "crypto/hash.h"
+#include "storage/keys.h"
+
+namespace coffer::storage {
+namespace {
+
+// A leader takes at most this many writers, or this many op bytes, per group.
+constexpr size_t kMaxGroupWriters = 256;
+constexpr size_t kMaxGroupBytes = 4 << 20;
+// Ops per physical batch while building the index of an existing store.
+constexpr size_t kBuildChunk = 1024;
+
+constexpr StorageClass kTreeClasses[2] = {StorageClass::kReplicated, StorageClass::kLocal};
+
+// Everything the log itself maintains: the WAL records and state, the index.
+bool IsReserved(std::string_view key) {
+  return key.starts_with("node/wal/") || key.starts_with(kMerklePrefix);
+}
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+size_t BatchBytes(const Batch& batch) {
+  size_t n = 0;
+  for (const Op& op : batch) n += op.key.size() + op.value.size();
+  return n;
+}
+
+Result<uint32_t> ParseBucket(std::string_view hex) {
+  if (hex.size() != 3) return Corruption("merkle: malformed bucket key");
+  uint32_t b = 0;
+  for (char c : hex) {
+    int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (v < 0) return Corruption("merkle: malformed bucket key");
+    b = (b << 4) | static_cast<uint32_t>(v);
+  }
+  return b;
+}
+
+}  // namespace
+
+uint64_t DefaultWalMaxBytes() {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return uint64_t{1} << 30;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) / 10;
+}
+
+// One caller of Write waiting in the queue.
+struct ReplicatedLog::Writer {
+  const Batch* batch = nullptr;
+  std::vector<StorageClass> classes;     // per op, from the classifier
+  std::vector<std::string> value_hashes;  // per op; SHA-256 of a put's value
+  Status status;
+  bool done = false;  // GUARDED_BY(queue_mu_)
+  std::condition_variable cv;
+};
+
+// What one group changes, before it is written and published.
+struct ReplicatedLog::GroupState {
+  WalState wal;
+  Batch out;
+  // (tree, key) -> value hash after the ops so far; nullopt = no leaf.
+  std::map<std::pair<int, std::string>, std::optional<std::string>> leaves;
+  // (tree, bucket) -> bucket hash after the ops so far.
+  std::map<std::pair<int, uint32_t>, std::string> buckets;
+  std::unordered_map<uint64_t, uint64_t> new_entry_sizes;
+};
+
+ReplicatedLog::ReplicatedLog(Backend* physical, ReplicatedLogOptions options)
+    : physical_(physical),
+      max_entries_(options.max_entries > 0 ? options.max_entries : kDefaultWalMaxEntries),
+      max_bytes_(options.max_bytes > 0 ? options.max_bytes : DefaultWalMaxBytes()),
+      mounts_(std::make_shared<const MountClasses>()) {}
+
+void ReplicatedLog::SetMountClasses(MountClassesPtr mounts) {
+  if (!mounts) mounts = std::make_shared<const MountClasses>();
+  mounts_.store(std::move(mounts));
+}
+
+Status ReplicatedLog::Open() { return EnsureLoaded(); }
+
+Status ReplicatedLog::EnsureLoaded() {
+  if (loaded_.load(std::memory_order_acquire)) return Status::Ok();
+  std::lock_guard<std::mutex> lock(load_mu_);
+  if (loaded_.load(std::memory_order_acquire)) return Status::Ok();
+  return LoadLocked();
+}
+
+Status ReplicatedLog::LoadLocked() {
+  ASSIGN_OR_RETURN(auto raw_state, physical_->Get(kWalStateKey));
+  if (!raw_state.has_value()) return BuildIndexLocked();
+  ASSIGN_OR_RETURN(WalState state, DecodeWalState(*raw_state));
+  MerkleTree trees[2];
+  for (int t = 0; t < 2; ++t) {
+    const std::string prefix = MerkleClassPrefix(kTreeClasses[t]) + "bucket/";
+    ASSIGN_OR_RETURN(std::vector<std::string> keys, physical_->ListAll(prefix));
+    for (const std::string& key : keys) {
+      ASSIGN_OR_RETURN(uint32_t bucket, ParseBucket(std::string_view(key).substr(prefix.size())));
+      ASSIGN_OR_RETURN(auto value, physical_->Get(key));
+      if (!value.has_value()) continue;
+      if (value->size() != kMerkleHashSize) return Corruption("merkle: malformed bucket hash");
+      trees[t].buckets[bucket] = std::move(*value);
+    }
+  }
+  std::unique_lock lock(state_mu_);
+  state_ = std::move(state);
+  trees_[0] = std::move(trees[0]);
+  trees_[1] = std::move(trees[1]);
+  loaded_.store(true, std::memory_order_release);
+  COFFER_LOG(kDebug, "replication") << "wal recovered: entries " << state_.first_index << ".."
+                                    << state_.last_index;
+  return Status::Ok();
+}
+
+// A store written before the replicated log existed (or one whose index build
+// was interrupted): index what is there, then write the state last, so an
+// interruption restarts the build.
+Status ReplicatedLog::BuildIndexLocked() {
+  ASSIGN_OR_RETURN(std::vector<std::string> stale, physical_->ListAll(kMerklePrefix));
+  for (size_t i = 0; i < stale.size(); i += kBuildChunk) {
+    Batch b;
+    for (size_t j = i; j < stale.size() && j < i + kBuildChunk; ++j) b.push_back(Op::Delete(stale[j]));
+    RETURN_IF_ERROR(physical_->Write(b));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> keys, physical_->ListAll(""));
+  MountClassesPtr mounts = mounts_.load();
+  MerkleTree trees[2];
+  Batch batch;
+  size_t indexed = 0;
+  for (const std::string& key : keys) {
+    StorageClass c = Classify(key, *mounts).storage_class;
+    if (c == StorageClass::kNode) continue;
+    ASSIGN_OR_RETURN(auto value, physical_->Get(key));
+    if (!value.has_value()) continue;
+    std::string value_hash = crypto::Sha256(*value);
+    XorInto(trees[TreeOf(c)].buckets[MerkleBucketOf(key)], MerkleLeafHash(key, value_hash));
+    batch.push_back(Op::Put(MerkleLeafKey(c, key), std::move(value_hash)));
+    ++indexed;
+    if (batch.size() >= kBuildChunk) {
+      RETURN_IF_ERROR(physical_->Write(batch));
+      batch.clear();
+    }
+  }
+  const std::string zero(kMerkleHashSize, '\0');
+  for (int t = 0; t < 2; ++t) {
+    for (uint32_t b = 0; b < kMerkleBuckets; ++b) {
+      if (trees[t].buckets[b] != zero) {
+        batch.push_back(Op::Put(MerkleBucketKey(kTreeClasses[t], b), trees[t].buckets[b]));
+      }
+    }
+  }
+  WalState state;
+  batch.push_back(Op::Put(std::string(kWalStateKey), EncodeWalState(state)));
+  RETURN_IF_ERROR(physical_->Write(batch));
+  std::unique_lock lock(state_mu_);
+  state_ = std::move(state);
+  trees_[0] = std::move(trees[0]);
+  trees_[1] = std::move(trees[1]);
+  loaded_.store(true, std::memory_order_release);
+  if (indexed > 0) {
+    COFFER_LOG(kInfo, "replication") << "built the merkle index of " << indexed
+                                     << " existing keys; the wal starts at index 1";
+  }
+  return Status::Ok();
+}
+
+Status ReplicatedLog::Write(const Batch& batch) {
+  RETURN_IF_ERROR(ValidateBatch(batch));
+  if (batch.empty()) return Status::Ok();
+  Writer w;
+  w.batch = &batch;
+  MountClassesPtr mounts = mounts_.load();
+  w.classes.reserve(batch.size());
+  w.value_hashes.reserve(batch.size());
+  for (const Op& op : batch) {
+    if (IsReserved(op.key)) return PermissionDenied("replicated log: reserved key");
+    w.classes.push_back(Classify(op.key, *mounts).storage_class);
+    // Hashing here, on the caller's thread, keeps the leader's turn short.
+    w.value_hashes.push_back(op.kind == Op::Kind::kPut && w.classes.back() != StorageClass::kNode
+                                 ? crypto::Sha256(op.value)
+                                 : std::string());
+  }
+
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  queue_.push_back(&w);
+  while (!w.done && queue_.front() != &w) w.cv.wait(lock);
+  if (w.done) return w.status;
+
+  // Leader: take the queue's head, in order, up to the bounds.
+  std::vector<Writer*> group;
+  size_t bytes = 0;
+  for (Writer* next : queue_) {
+    size_t b = BatchBytes(*next->batch);
+    if (!group.empty() && (group.size() >= kMaxGroupWriters || bytes + b > kMaxGroupBytes)) break;
+    group.push_back(next);
+    bytes += b;
+  }
+  lock.unlock();
+  Status st = CommitGroup(group);
+  lock.lock();
+  for (Writer* member : group) {
+    queue_.pop_front();
+    member->status = st;
+    member->done = true;
+    if (member != &w) member->cv.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  return st;
+}
+
+Result<std::optional<std::string>> ReplicatedLog::LookupLeaf(GroupState& g, StorageClass c,
+                                                             const std::string& key) {
+  auto it = g.leaves.find({TreeOf(c), key});
+  if (it != g.leaves.end()) return it->second;
+  ASSIGN_OR_RETURN(auto stored, physical_->Get(MerkleLeafKey(c, key)));
+  return stored;
+}
+
+Status ReplicatedLog::AddOp(GroupState& g, const Op& op, StorageClass cls,
+                            const std::string& value_hash, WalEntry& entry) {
+  g.out.push_back(op);
+  if (cls == StorageClass::kNode) return Status::Ok();
+
+  // Where the key is indexed now: normally its own class; a key whose mount
+  // changed class (or that was indexed before its mount was known) is found
+  // in the other tree and moved.
+  StorageClass old_class = cls;
+  ASSIGN_OR_RETURN(std::optional<std::string> old_hash, LookupLeaf(g, cls, op.key));
+  if (!old_hash.has_value()) {
+    StorageClass other =
+        cls == StorageClass::kReplicated ? StorageClass::kLocal : StorageClass::kReplicated;
+    ASSIGN_OR_RETURN(old_hash, LookupLeaf(g, other, op.key));
+    if (old_hash.has_value()) old_class = other;
+  }
+  const uint32_t bucket = MerkleBucketOf(op.key);
+  auto bucket_hash = [&](StorageClass c) -> std::string& {
+    auto [it, inserted] = g.buckets.try_emplace({TreeOf(c), bucket});
+    if (inserted) it->second = trees_[TreeOf(c)].buckets[bucket];  // state_mu_ held shared
+    return it->second;
+  };
+  if (old_hash.has_value()) {
+    XorInto(bucket_hash(old_class), MerkleLeafHash(op.key, *old_hash));
+    g.leaves[{TreeOf(old_class), op.key}] = std::nullopt;
+    g.out.push_back(Op::Delete(MerkleLeafKey(old_class, op.key)));
+  }
+  WalOp logged;
+  logged.key = op.key;
+  if (op.kind == Op::Kind::kPut) {
+    XorInto(bucket_hash(cls), MerkleLeafHash(op.key, value_hash));
+    g.leaves[{TreeOf(cls), op.key}] = value_hash;
+    g.out.push_back(Op::Put(MerkleLeafKey(cls, op.key), value_hash));
+    logged.kind = WalOp::Kind::kPut;
+    logged.storage_class = cls;
+    logged.value = op.value;
+  } else {
+    // A delete goes to the clusters that had the key.
+    logged.kind = WalOp::Kind::kDelete;
+    logged.storage_class = old_class;
+  }
+  entry.ops.push_back(std::move(logged));
+  return Status::Ok();
+}
+
+Status ReplicatedLog::CommitGroup(const std::vector<Writer*>& group) {
+  RETURN_IF_ERROR(EnsureLoaded());
+  GroupState g;
+  {
+    std::shared_lock<std::shared_mutex> read(state_mu_);
+    g.wal = state_;
+    const uint64_t now = NowMs();
+    for (Writer* w : group) {
+      WalEntry entry;
+      for (size_t i = 0; i < w->batch->size(); ++i) {
+        RETURN_IF_ERROR(AddOp(g, (*w->batch)[i], w->classes[i], w->value_hashes[i], entry));
+      }
+      if (entry.ops.empty()) continue;  // node-class only: no index
+      entry.index = g.wal.last_index + 1;
+      entry.commit_time_ms = now;
+      entry.prev_hash = g.wal.last_hash;
+      std::string record = SealWalEntry(entry);
+      g.wal.last_index = entry.index;
+      g.wal.last_hash = entry.hash;
+      g.wal.retained_bytes += record.size();
+      g.new_entry_sizes[entry.index] = record.size();
+      g.out.push_back(Op::Put(WalEntryKey(entry.index), std::move(record)));
+    }
+    // Retention: drop the oldest entries past either bound; keep the newest.
+    while (g.wal.first_index < g.wal.last_index &&
+           (g.wal.last_index - g.wal.first_index + 1 > max_entries_ ||
+            g.wal.retained_bytes > max_bytes_)) {
+      uint64_t size = 0;
+      if (auto it = g.new_entry_sizes.find(g.wal.first_index); it != g.new_entry_sizes.end()) {
+        size = it->second;
+      } else {
+        ASSIGN_OR_RETURN(auto old, physical_->Get(WalEntryKey(g.wal.first_index)));
+        size = old.has_value() ? old->size() : 0;
+      }
+      g.out.push_back(Op::Delete(WalEntryKey(g.wal.first_index)));
+      g.wal.retained_bytes -= std::min(size, g.wal.retained_bytes);
+      ++g.wal.first_index;
+    }
+    if (g.wal != state_) g.out.push_back(Op::Put(std::string(kWalStateKey), EncodeWalState(g.wal)));
+  }
+  const std::string zero(kMerkleHashSize, '\0');
+  for (const auto& [where, hash] : g.buckets) {
+    std::string key = MerkleBucketKey(kTreeClasses[where.first], where.second);
+    g.out.push_back(hash == zero ? Op::Delete(std::move(key)) : Op::Put(std::move(key), hash));
+  }
+
+  Status st = physical_->Write(g.out);
+  std::unique_lock<std::shared_mutex> publish(state_mu_);
+  if (!st.ok()) {
+    // Storage may or may not hold the batch: reread it before the next write.
+    loaded_.store(false, std::memory_order_release);
+    return st;
+  }
+  state_ = std::move(g.wal);
+  for (auto& [where, hash] : g.buckets) trees_[where.first].buckets[where.second] = std::move(hash);
+  return Status::Ok();
+}
+
+Result<WalPosition> ReplicatedLog::LastPosition() {
+  RETURN_IF_ERROR(EnsureLoaded());
+  std::shared_lock<std::shared_mutex> read(state_mu_);
+  return WalPosition{state_.last_index, state_.last_hash};
+}
+
+Result<WalState> ReplicatedLog::State() {
+  RETURN_IF_ERROR(EnsureLoaded());
+  std::shared_lock<std::shared_mutex> read(state_mu_);
+  return state_;
+}
+
+Result<WalRead> ReplicatedLog::ReadAfter(uint64_t index, std::string_view expected_hash,
+                                         size_t max_entries) {
+  ASSIGN_OR_RETURN(WalState s, State());
+  if (index > s.last_index) {
+    return InvalidArgument("wal index " + std::to_string(index) + " is beyond the last index " +
+                           std::to_string(s.last_index));
+  }
+  WalRead out;
+  auto gap = [&](std::string reason) {
+    out.gap = true;
+    out.gap_reason = std::move(reason);
+    out.entries.clear();
+    return out;
+  };
+  if (index + 1 < s.first_index) {
+    return gap("wal index " + std::to_string(index) + " was trimmed; the oldest retained entry is " +
+               std::to_string(s.first_index));
+  }
+  const uint64_t end =
+      max_entries >= s.last_index - index ? s.last_index : index + static_cast<uint64_t>(max_entries);
+  std::string hash_at_index = s.last_hash;
+  for (uint64_t i = index + 1; i <= end; ++i) {
+    ASSIGN_OR_RETURN(auto raw, physical_->Get(WalEntryKey(i)));
+    if (!raw.has_value()) return gap("wal index " + std::to_string(i) + " was trimmed meanwhile");
+    ASSIGN_OR_RETURN(WalEntry entry, DecodeWalEntry(*raw));
+    if (entry.index != i) return Corruption("wal: entry stored under the wrong index");
+    out.entries.push_back(std::move(entry));
+  }
+  if (index < s.last_index && out.entries.empty()) {
+    // max_entries == 0: the hash at index is the next entry's prev_hash.
+    ASSIGN_OR_RETURN(auto raw, physical_->Get(WalEntryKey(index + 1)));
+    if (!raw.has_value()) return gap("wal index " + std::to_string(index + 1) + " was trimmed meanwhile");
+    ASSIGN_OR_RETURN(WalEntry next, DecodeWalEntry(*raw));
+    hash_at_index = next.prev_hash;
+  } else if (!out.entries.empty()) {
+    hash_at_index = out.entries.front().prev_hash;
+  }
+  if (hash_at_index != expected_hash) {
+    return gap("chain hash at wal index " + std::to_string(index) + " differs");
+  }
+  RETURN_IF_ERROR(VerifyWalChain(index, expected_hash, out.entries));
+  return out;
+}
+
+Result<std::string> ReplicatedLog::MerkleRoot(StorageClass c) {
+  if (c == StorageClass::kNode) return InvalidArgument("node-class keys have no merkle tree");
+  RETURN_IF_ERROR(EnsureLoaded());
+  std::shared_lock<std::shared_mutex> read(state_mu_);
+  return trees_[TreeOf(c)].Root();
+}
+
+Result<std::vector<std::string>> ReplicatedLog::MerkleBuckets(StorageClass c) {
+  if (c == StorageClass::kNode) return InvalidArgument("node-class keys have no merkle tree");
+  RETURN_IF_ERROR(EnsureLoaded());
+  std::shared_lock<std::shared_mutex> read(state_mu_);
+  return trees_[TreeOf(c)].buckets;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> ReplicatedLog::MerkleBucketKeys(
+    StorageClass c, uint32_t bucket) {
+  if (c == StorageClass::kNode) return InvalidArgument("node-class keys have no merkle tree");
+  if (bucket >= kMerkleBuckets) return InvalidArgument("merkle bucket out of range");
+  RETURN_IF_ERROR(EnsureLoaded());
+  const std::string prefix = MerkleLeafPrefix(c, bucket);
+  ASSIGN_OR_RETURN(std::vector<std::string> keys, physical_->ListAll(prefix));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& k : keys) {
+    ASSIGN_OR_RETURN(auto hash, physical_->Get(k));
+    if (!hash.has_value()) continue;  // deleted since the listing
+    out.emplace_back(k.substr(prefix.size()), std::move(*hash));
+  }
+  return out;
+}
+
+Result<std::optional<std::string>> ReplicatedLog::Get(std::string_view key) {
+  return physical_->Get(key);
+}
+
+Result<std::vector<std::string>> ReplicatedLog::List(std::string_view prefix) {
+  return physical_->List(prefix);
+}
+
+Result<std::vector<std::string>> ReplicatedLog::ListAll(std::string_view prefix) {
+  return physical_->ListAll(prefix);
+}
+
+}  // namespace coffer::storage

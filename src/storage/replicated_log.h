@@ -1,0 +1,143 @@
+// ReplicatedLog: the storage layer between the barrier and the physical
+// backend that gives every committed batch a WAL index and keeps the Merkle
+// index current (DESIGN §4-5; formats in docs/formats/wal.md and merkle.md).
+//
+//   barrier --Write(batch)--> ReplicatedLog --one Write(batch')--> backend
+//
+// batch' holds, in one atomic physical write: the data ops as given, a WAL
+// record per logical batch (unless every op of it is node-class), the Merkle
+// leaf and bucket updates, the trimming of entries past the retention bounds,
+// and the new WAL state. A crash can therefore never separate data from its
+// WAL entry or its index.
+//
+// Group commit: concurrent writers queue; the writer at the head of the queue
+// (the leader) takes the whole queue (up to a bound), assigns consecutive
+// indexes in queue order, writes one physical batch for all of them and wakes
+// the others. Indexes are gapless and in commit order; the backend still sees
+// concurrent fsyncs merged, now by us rather than by RocksDB.
+//
+// Thread-safety: every method may be called concurrently. Reads (Get, List,
+// ListAll) go straight to the backend. Only the leader changes the WAL state
+// and the Merkle trees, and it publishes them (under state_mu_) only after the
+// physical write succeeded; after a failed write the state is reloaded from
+// storage before the next one, so memory never runs ahead of disk.
+//
+// Invariants:
+//  - Keys under node/wal/ and node/merkle/ are written only by this class;
+//    a caller's write to them is PermissionDenied.
+//  - Entry i exists for first_index <= i <= last_index, entry i's prev_hash is
+//    entry i-1's hash (genesis: 32 zero bytes), and at least the newest entry
+//    is always retained.
+//  - The Merkle trees cover exactly the replicated- and local-class keys in
+//    the backend (node-class keys have none).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "coffer/status.h"
+#include "coffer/storage.h"
+#include "storage/merkle_index.h"
+#include "storage/storage_class.h"
+#include "storage/wal_entry.h"
+
+namespace coffer::storage {
+
+// Vault's logshipper_buffer_length default.
+inline constexpr uint64_t kDefaultWalMaxEntries = 16384;
+// Vault's logshipper_buffer_size default: 10% of physical memory, 1 GiB when
+// that cannot be read.
+uint64_t DefaultWalMaxBytes();
+
+struct ReplicatedLogOptions {
+  uint64_t max_entries = 0;  // 0: kDefaultWalMaxEntries
+  uint64_t max_bytes = 0;    // 0: DefaultWalMaxBytes()
+};
+
+struct WalPosition {
+  uint64_t index = 0;
+  std::string hash;  // 32 bytes
+};
+
+struct WalRead {
+  // True when the log cannot continue from the requested position: it was
+  // trimmed, or the chain hash there differs (another history). The caller
+  // falls back to a Merkle diff.
+  bool gap = false;
+  std::string gap_reason;
+  std::vector<WalEntry> entries;  // consecutive, starting at index + 1
+};
+
+class ReplicatedLog final : public Backend {
+ public:
+  // `physical` is not owned and must outlive this object.
+  ReplicatedLog(Backend* physical, ReplicatedLogOptions options);
+  ReplicatedLog(const ReplicatedLog&) = delete;
+  ReplicatedLog& operator=(const ReplicatedLog&) = delete;
+
+  // The mount snapshot that classifies mount data from now on.
+  void SetMountClasses(MountClassesPtr mounts);
+
+  // Loads the WAL position and Merkle buckets from storage; a store without
+  // WAL state gets its Merkle index built from the keys already there. Runs
+  // by itself on first use; idempotent.
+  Status Open();
+
+  Result<WalPosition> LastPosition();
+  Result<WalState> State();
+  // Entries after `index`, at most max_entries of them. `expected_hash` is the
+  // caller's chain hash at `index` (WalGenesisHash() at 0). An index beyond
+  // the last one is kInvalidArgument.
+  Result<WalRead> ReadAfter(uint64_t index, std::string_view expected_hash, size_t max_entries);
+
+  // Merkle API, for merkle-diff / merkle-sync. class must not be kNode.
+  Result<std::string> MerkleRoot(StorageClass c);
+  Result<std::vector<std::string>> MerkleBuckets(StorageClass c);
+  // (key, SHA-256 of its stored value) for every key of the bucket, sorted.
+  Result<std::vector<std::pair<std::string, std::string>>> MerkleBucketKeys(StorageClass c,
+                                                                           uint32_t bucket);
+
+  // Backend:
+  Result<std::optional<std::string>> Get(std::string_view key) override;
+  Status Write(const Batch& batch) override;
+  Result<std::vector<std::string>> List(std::string_view prefix) override;
+  Result<std::vector<std::string>> ListAll(std::string_view prefix) override;
+  std::string_view Type() const override { return physical_->Type(); }
+
+ private:
+  struct Writer;
+  struct GroupState;
+
+  Status EnsureLoaded();
+  Status LoadLocked();        // REQUIRES: load_mu_ held
+  Status BuildIndexLocked();  // REQUIRES: load_mu_ held
+  Status CommitGroup(const std::vector<Writer*>& group);
+  Status AddOp(GroupState& g, const Op& op, StorageClass cls, const std::string& value_hash,
+               WalEntry& entry);
+  Result<std::optional<std::string>> LookupLeaf(GroupState& g, StorageClass c,
+                                                const std::string& key);
+  static int TreeOf(StorageClass c) { return c == StorageClass::kReplicated ? 0 : 1; }
+
+  Backend* const physical_;
+  const uint64_t max_entries_;
+  const uint64_t max_bytes_;
+  std::atomic<MountClassesPtr> mounts_;
+
+  std::mutex queue_mu_;
+  std::deque<Writer*> queue_;  // GUARDED_BY(queue_mu_); front is the leader
+
+  std::mutex load_mu_;  // serialises loading
+  std::shared_mutex state_mu_;
+  std::atomic<bool> loaded_{false};
+  WalState state_;       // GUARDED_BY(state_mu_)
+  MerkleTree trees_[2];  // GUARDED_BY(state_mu_); [0] replicated, [1] local
+};
+
+}  // namespace coffer::storage

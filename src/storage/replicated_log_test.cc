@@ -1,0 +1,507 @@
+// The replicated log over both real backends: WAL indexes, hash chain,
+// retention, Merkle index, restart recovery and crash safety.
+#include "storage/replicated_log.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "crypto/hash.h"
+#include "storage/inmem_backend.h"
+#include "storage/rocksdb_backend.h"
+#include "storage/temp_dir_for_test.h"
+
+namespace coffer::storage {
+namespace {
+
+using ::testing::ElementsAre;
+
+constexpr StorageClass R = StorageClass::kReplicated;
+constexpr StorageClass L = StorageClass::kLocal;
+
+// Forwards to a backend; fails every Write while `fail` is set.
+class FaultyBackend final : public Backend {
+ public:
+  explicit FaultyBackend(Backend* inner) : inner_(inner) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override { return inner_->Get(key); }
+  Status Write(const Batch& batch) override {
+    if (fail) return IOError("injected write failure");
+    return inner_->Write(batch);
+  }
+  Result<std::vector<std::string>> List(std::string_view p) override { return inner_->List(p); }
+  Result<std::vector<std::string>> ListAll(std::string_view p) override {
+    return inner_->ListAll(p);
+  }
+  std::string_view Type() const override { return inner_->Type(); }
+  std::atomic<bool> fail{false};
+
+ private:
+  Backend* inner_;
+};
+
+struct Kind {
+  std::string name;
+  bool persistent;
+};
+
+class ReplicatedLogTest : public ::testing::TestWithParam<Kind> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir_.ok());
+    OpenPhysical();
+    Reopen({});
+  }
+  void OpenPhysical() {
+    if (GetParam().persistent) {
+      auto opened = OpenRocksdbBackend(dir_.path());
+      ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+      physical_ = std::move(opened).value();
+    } else if (!physical_) {
+      physical_ = NewInmemBackend();  // an inmem "restart" keeps the same map
+    }
+  }
+  // A new log over the same physical store (a process restart).
+  void Reopen(ReplicatedLogOptions options) {
+    log_.reset();
+    log_ = std::make_unique<ReplicatedLog>(physical_.get(), options);
+  }
+  // Closes and reopens RocksDB too.
+  void Restart(ReplicatedLogOptions options = {}) {
+    log_.reset();
+    if (GetParam().persistent) {
+      physical_.reset();
+      OpenPhysical();
+    }
+    Reopen(options);
+  }
+  WalPosition Last() {
+    auto p = log_->LastPosition();
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    return p.ok() ? *p : WalPosition{};
+  }
+  std::vector<WalEntry> ReadAll(uint64_t after, const std::string& hash) {
+    auto r = log_->ReadAfter(after, hash, 1 << 20);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) return {};
+    EXPECT_FALSE(r->gap) << r->gap_reason;
+    return r->entries;
+  }
+  std::string Root(StorageClass c) {
+    auto r = log_->MerkleRoot(c);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : "";
+  }
+  void Put(const std::string& k, const std::string& v) {
+    ASSERT_TRUE(log_->Put(k, v).ok()) << k;
+  }
+
+  testing::TempDir dir_;
+  BackendPtr physical_;
+  std::unique_ptr<ReplicatedLog> log_;
+};
+
+TEST_P(ReplicatedLogTest, TypeIsThePhysicalBackends) { EXPECT_EQ(log_->Type(), GetParam().name); }
+
+TEST_P(ReplicatedLogTest, EmptyLogStartsAtGenesis) {
+  WalPosition p = Last();
+  EXPECT_EQ(p.index, 0u);
+  EXPECT_EQ(p.hash, WalGenesisHash());
+  auto r = log_->ReadAfter(0, WalGenesisHash(), 10);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->gap);
+  EXPECT_TRUE(r->entries.empty());
+}
+
+TEST_P(ReplicatedLogTest, EachBatchTakesTheNextIndexWithItsOpsAndClasses) {
+  ASSERT_TRUE(log_->Write({Op::Put("sys/policy/p", "ct-policy"), Op::Put("sys/token/id/ab", "ct-tok")}).ok());
+  ASSERT_TRUE(log_->Write({Op::Delete("sys/policy/p")}).ok());
+  auto entries = ReadAll(0, WalGenesisHash());
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].index, 1u);
+  EXPECT_THAT(entries[0].ops,
+              ElementsAre(WalOp{WalOp::Kind::kPut, R, "sys/policy/p", "ct-policy"},
+                          WalOp{WalOp::Kind::kPut, L, "sys/token/id/ab", "ct-tok"}));
+  EXPECT_EQ(entries[1].index, 2u);
+  EXPECT_THAT(entries[1].ops, ElementsAre(WalOp{WalOp::Kind::kDelete, R, "sys/policy/p", ""}));
+  EXPECT_EQ(Last().index, 2u);
+  EXPECT_EQ(Last().hash, entries[1].hash);
+  // The data itself is stored as given.
+  EXPECT_EQ(*log_->Get("sys/token/id/ab").value(), "ct-tok");
+  EXPECT_EQ(*physical_->Get("sys/token/id/ab").value(), "ct-tok");
+}
+
+TEST_P(ReplicatedLogTest, NodeClassWritesTakeNoIndex) {
+  Put("node/replication/conn", "x");
+  EXPECT_EQ(Last().index, 0u);
+  ASSERT_TRUE(log_->Write({Op::Put("node/replication/conn", "y"), Op::Put("sys/policy/a", "z")}).ok());
+  auto entries = ReadAll(0, WalGenesisHash());
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_THAT(entries[0].ops, ElementsAre(WalOp{WalOp::Kind::kPut, R, "sys/policy/a", "z"}));
+  EXPECT_EQ(*log_->Get("node/replication/conn").value(), "y");
+}
+
+TEST_P(ReplicatedLogTest, CallersCannotTouchTheLogsOwnKeys) {
+  for (const char* key : {"node/wal/state", "node/wal/entry/0000000000000001", "node/merkle/local/bucket/000"}) {
+    Status st = log_->Put(key, "forged");
+    EXPECT_EQ(st.code(), Code::kPermissionDenied) << key;
+    EXPECT_EQ(log_->Delete(key).code(), Code::kPermissionDenied) << key;
+  }
+  EXPECT_EQ(Last().index, 0u);
+}
+
+TEST_P(ReplicatedLogTest, InvalidKeysFailOnlyTheirOwnBatch) {
+  EXPECT_EQ(log_->Write({Op::Put("", "x")}).code(), Code::kInvalidArgument);
+  Put("sys/policy/ok", "v");
+  EXPECT_EQ(Last().index, 1u);
+}
+
+TEST_P(ReplicatedLogTest, IndexesAreGaplessUnderConcurrentWriters) {
+  constexpr int kThreads = 8, kPerThread = 150;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string k = "logical/u" + std::to_string(t) + "/k" + std::to_string(i);
+        if (!log_->Write({Op::Put(k, "a"), Op::Put(k + "/b", "b")}).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_EQ(failures.load(), 0);
+  auto entries = ReadAll(0, WalGenesisHash());
+  ASSERT_EQ(entries.size(), size_t{kThreads * kPerThread});
+  std::set<std::string> seen;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(entries[i].index, i + 1);
+    ASSERT_EQ(entries[i].ops.size(), 2u);  // one entry per batch, never merged or split
+    EXPECT_EQ(entries[i].ops[1].key, entries[i].ops[0].key + "/b");
+    seen.insert(entries[i].ops[0].key);
+  }
+  EXPECT_EQ(seen.size(), size_t{kThreads * kPerThread});
+  EXPECT_TRUE(VerifyWalChain(0, WalGenesisHash(), entries).ok());
+  // Per-writer order is commit order.
+  for (int t = 0; t < kThreads; ++t) {
+    int last = -1;
+    for (const WalEntry& e : entries) {
+      std::string prefix = "logical/u" + std::to_string(t) + "/k";
+      if (!e.ops[0].key.starts_with(prefix)) continue;
+      int i = std::stoi(e.ops[0].key.substr(prefix.size()));
+      EXPECT_GT(i, last);
+      last = i;
+    }
+  }
+}
+
+TEST_P(ReplicatedLogTest, ReadAfterReportsGapsAndFutureIndexes) {
+  for (int i = 0; i < 5; ++i) Put("sys/policy/p" + std::to_string(i), "v");
+  auto all = ReadAll(0, WalGenesisHash());
+  ASSERT_EQ(all.size(), 5u);
+  // From the middle, with the right hash.
+  auto tail = ReadAll(2, all[1].hash);
+  ASSERT_EQ(tail.size(), 3u);
+  EXPECT_EQ(tail[0].index, 3u);
+  // At the end: nothing, no gap.
+  EXPECT_TRUE(ReadAll(5, all[4].hash).empty());
+  // A different history at index 2.
+  auto diverged = log_->ReadAfter(2, all[2].hash, 10);
+  ASSERT_TRUE(diverged.ok());
+  EXPECT_TRUE(diverged->gap);
+  EXPECT_TRUE(diverged->entries.empty());
+  auto diverged_end = log_->ReadAfter(5, all[3].hash, 10);
+  ASSERT_TRUE(diverged_end.ok());
+  EXPECT_TRUE(diverged_end->gap);
+  // Beyond the end.
+  EXPECT_EQ(log_->ReadAfter(6, all[4].hash, 10).status().code(), Code::kInvalidArgument);
+  // Bounded reads.
+  auto two = log_->ReadAfter(0, WalGenesisHash(), 2);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->entries.size(), 2u);
+  auto none = log_->ReadAfter(1, all[0].hash, 0);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->gap);
+  auto none_bad = log_->ReadAfter(1, all[1].hash, 0);
+  ASSERT_TRUE(none_bad.ok());
+  EXPECT_TRUE(none_bad->gap);
+}
+
+TEST_P(ReplicatedLogTest, RetentionTrimsByEntries) {
+  Reopen({.max_entries = 10});
+  for (int i = 0; i < 25; ++i) Put("sys/policy/p" + std::to_string(i), "v");
+  auto state = log_->State();
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->first_index, 16u);
+  EXPECT_EQ(state->last_index, 25u);
+  auto keys = physical_->ListAll(kWalEntryPrefix);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(keys->size(), 10u);
+  EXPECT_EQ(keys->front(), WalEntryKey(16));
+  // Trimmed: a gap. Just before the oldest retained: fine, with the right hash.
+  auto trimmed = log_->ReadAfter(3, WalGenesisHash(), 10);
+  ASSERT_TRUE(trimmed.ok());
+  EXPECT_TRUE(trimmed->gap);
+  auto from16 = log_->ReadAfter(16, std::string(32, 'x'), 100);
+  ASSERT_TRUE(from16.ok());
+  ASSERT_TRUE(from16->gap);  // wrong hash
+  auto raw16 = physical_->Get(WalEntryKey(16));
+  ASSERT_TRUE(raw16.ok() && raw16->has_value());
+  auto e16 = DecodeWalEntry(**raw16);
+  ASSERT_TRUE(e16.ok());
+  auto from15 = log_->ReadAfter(15, e16->prev_hash, 100);
+  ASSERT_TRUE(from15.ok());
+  EXPECT_FALSE(from15->gap) << from15->gap_reason;
+  EXPECT_EQ(from15->entries.size(), 10u);
+}
+
+TEST_P(ReplicatedLogTest, RetentionTrimsByBytesAndKeepsTheNewest) {
+  Reopen({.max_entries = 1000, .max_bytes = 4096});
+  const std::string big(1000, 'v');
+  for (int i = 0; i < 20; ++i) Put("sys/policy/p" + std::to_string(i), big);
+  auto state = log_->State();
+  ASSERT_TRUE(state.ok());
+  EXPECT_LE(state->retained_bytes, 4096u);
+  EXPECT_EQ(state->last_index, 20u);
+  EXPECT_GE(state->first_index, 17u);  // each record is > 1000 bytes
+  uint64_t sum = 0;
+  for (uint64_t i = state->first_index; i <= state->last_index; ++i) {
+    auto raw = physical_->Get(WalEntryKey(i));
+    ASSERT_TRUE(raw.ok() && raw->has_value()) << i;
+    sum += (*raw)->size();
+  }
+  EXPECT_EQ(sum, state->retained_bytes);
+  // One entry larger than the byte bound is still kept (the newest always is).
+  Put("sys/policy/huge", std::string(10000, 'h'));
+  state = log_->State();
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->first_index, 21u);
+  EXPECT_EQ(state->last_index, 21u);
+}
+
+TEST_P(ReplicatedLogTest, RestartRecoversPositionAndContinuesTheChain) {
+  for (int i = 0; i < 7; ++i) Put("sys/policy/p" + std::to_string(i), "v" + std::to_string(i));
+  WalPosition before = Last();
+  std::string root_before = Root(R);
+  Restart();
+  WalPosition after = Last();
+  EXPECT_EQ(after.index, before.index);
+  EXPECT_EQ(after.hash, before.hash);
+  EXPECT_EQ(Root(R), root_before);
+  Put("sys/policy/next", "n");
+  auto entries = ReadAll(0, WalGenesisHash());
+  ASSERT_EQ(entries.size(), 8u);
+  EXPECT_EQ(entries.back().index, 8u);
+  EXPECT_EQ(entries.back().prev_hash, before.hash);
+}
+
+TEST_P(ReplicatedLogTest, CrashSafetyDataAndWalAgreeAfterReopen) {
+  // Every acknowledged write is in both the data and the WAL after a reopen;
+  // replaying the WAL onto an empty map reproduces the data exactly.
+  std::mt19937 rng(1234);
+  for (int i = 0; i < 200; ++i) {
+    std::string k = "logical/u/k" + std::to_string(rng() % 40);
+    if (rng() % 4 == 0) {
+      ASSERT_TRUE(log_->Delete(k).ok());
+    } else {
+      Put(k, "v" + std::to_string(i));
+    }
+  }
+  Restart();
+  std::map<std::string, std::string> replay;
+  for (const WalEntry& e : ReadAll(0, WalGenesisHash())) {
+    for (const WalOp& op : e.ops) {
+      if (op.kind == WalOp::Kind::kPut) {
+        replay[op.key] = op.value;
+      } else {
+        replay.erase(op.key);
+      }
+    }
+  }
+  auto keys = physical_->ListAll("logical/");
+  ASSERT_TRUE(keys.ok());
+  std::map<std::string, std::string> stored;
+  for (const auto& k : *keys) stored[k] = *physical_->Get(k).value();
+  EXPECT_EQ(stored, replay);
+}
+
+TEST_P(ReplicatedLogTest, AFailedWriteConsumesNoIndexAndLeavesNoData) {
+  FaultyBackend faulty(physical_.get());
+  log_ = std::make_unique<ReplicatedLog>(&faulty, ReplicatedLogOptions{});
+  Put("sys/policy/a", "1");
+  std::string root = Root(R);
+  faulty.fail = true;
+  EXPECT_EQ(log_->Put("sys/policy/b", "2").code(), Code::kIOError);
+  faulty.fail = false;
+  EXPECT_EQ(*log_->Get("sys/policy/b"), std::nullopt);
+  EXPECT_EQ(Last().index, 1u);
+  EXPECT_EQ(Root(R), root);
+  Put("sys/policy/c", "3");
+  auto entries = ReadAll(0, WalGenesisHash());
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].ops[0].key, "sys/policy/c");
+}
+
+TEST_P(ReplicatedLogTest, MerkleRootsIgnoreWriteOrderAndSeeAnyChange) {
+  struct Step {
+    bool put;
+    std::string key, value;
+  };
+  std::vector<Step> steps;
+  for (int i = 0; i < 300; ++i) steps.push_back({true, "logical/u/k" + std::to_string(i), "v" + std::to_string(i)});
+  for (int i = 0; i < 300; i += 7) steps.push_back({false, "logical/u/k" + std::to_string(i), ""});
+  for (int i = 0; i < 10; ++i) steps.push_back({true, "sys/token/id/t" + std::to_string(i), "tok"});
+
+  Put("logical/u/k1", "overwritten later");
+  for (const Step& s : steps) {
+    ASSERT_TRUE((s.put ? log_->Put(s.key, s.value) : log_->Delete(s.key)).ok());
+  }
+  const std::string root_r = Root(R), root_l = Root(L);
+
+  // A second store, the final content written in another order.
+  auto other_physical = NewInmemBackend();
+  ReplicatedLog other(other_physical.get(), {});
+  std::map<std::string, std::string> final_content;
+  for (const Step& s : steps) {
+    if (s.put) final_content[s.key] = s.value; else final_content.erase(s.key);
+  }
+  std::vector<std::pair<std::string, std::string>> shuffled(final_content.begin(), final_content.end());
+  std::mt19937 rng(99);
+  std::shuffle(shuffled.begin(), shuffled.end(), rng);
+  ASSERT_TRUE(other.Put("logical/u/extra", "x").ok());
+  for (const auto& [k, v] : shuffled) ASSERT_TRUE(other.Put(k, v).ok());
+  ASSERT_TRUE(other.Delete("logical/u/extra").ok());
+  EXPECT_EQ(*other.MerkleRoot(R), root_r);
+  EXPECT_EQ(*other.MerkleRoot(L), root_l);
+  EXPECT_EQ(*other.MerkleBuckets(R), *log_->MerkleBuckets(R));
+
+  // Any single change shows: a value, a deletion, an addition.
+  ASSERT_TRUE(other.Put("logical/u/k1", "changed").ok());
+  EXPECT_NE(*other.MerkleRoot(R), root_r);
+  ASSERT_TRUE(other.Put("logical/u/k1", final_content["logical/u/k1"]).ok());
+  EXPECT_EQ(*other.MerkleRoot(R), root_r);
+  ASSERT_TRUE(other.Delete("logical/u/k2").ok());
+  EXPECT_NE(*other.MerkleRoot(R), root_r);
+  ASSERT_TRUE(other.Put("logical/u/k2", final_content["logical/u/k2"]).ok());
+  ASSERT_TRUE(other.Put("logical/u/new", "n").ok());
+  EXPECT_NE(*other.MerkleRoot(R), root_r);
+  ASSERT_TRUE(other.Delete("logical/u/new").ok());
+  EXPECT_EQ(*other.MerkleRoot(R), root_r);
+  ASSERT_TRUE(other.Put("sys/token/id/t0", "changed").ok());
+  EXPECT_NE(*other.MerkleRoot(L), root_l);
+  EXPECT_EQ(*other.MerkleRoot(R), root_r);  // classes have separate trees
+}
+
+TEST_P(ReplicatedLogTest, MerkleBucketKeysListTheKeysAndValueHashes) {
+  Put("logical/u/a", "va");
+  Put("logical/u/b", "vb");
+  uint32_t bucket = MerkleBucketOf("logical/u/a");
+  auto keys = log_->MerkleBucketKeys(R, bucket);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_THAT(*keys, ::testing::Contains(std::make_pair(std::string("logical/u/a"), crypto::Sha256("va"))));
+  auto buckets = log_->MerkleBuckets(R);
+  ASSERT_TRUE(buckets.ok());
+  std::string expected(kMerkleHashSize, '\0');
+  for (const auto& [k, h] : *keys) XorInto(expected, MerkleLeafHash(k, h));
+  EXPECT_EQ((*buckets)[bucket], expected);
+  EXPECT_EQ(log_->MerkleBucketKeys(R, kMerkleBuckets).status().code(), Code::kInvalidArgument);
+  EXPECT_FALSE(log_->MerkleRoot(StorageClass::kNode).ok());
+}
+
+TEST_P(ReplicatedLogTest, MountDataFollowsTheMountSnapshot) {
+  MountEntry local_kv;
+  local_kv.uuid = "lkv";
+  local_kv.local = true;
+  MountEntry shared_kv;
+  shared_kv.uuid = "skv";
+  log_->SetMountClasses(std::make_shared<const MountClasses>(
+      MountClassesFromEntries({local_kv, shared_kv})));
+  std::string empty_local = Root(L);
+  ASSERT_TRUE(log_->Write({Op::Put("logical/lkv/x", "1"), Op::Put("logical/skv/x", "2")}).ok());
+  auto entries = ReadAll(0, WalGenesisHash());
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].ops[0].storage_class, L);
+  EXPECT_EQ(entries[0].ops[1].storage_class, R);
+  // The mount goes away (unmount publishes first, then clears the data): the
+  // delete still goes to the clusters that had the key, and the index is clean.
+  log_->SetMountClasses(std::make_shared<const MountClasses>(MountClassesFromEntries({shared_kv})));
+  ASSERT_TRUE(log_->Delete("logical/lkv/x").ok());
+  entries = ReadAll(1, entries[0].hash);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].ops[0].storage_class, L);
+  EXPECT_EQ(Root(L), empty_local);
+}
+
+TEST_P(ReplicatedLogTest, AnExistingStoreIsIndexedOnFirstOpen) {
+  // Data written before the log existed, straight to the backend.
+  ASSERT_TRUE(physical_->Put("sys/policy/a", "1").ok());
+  ASSERT_TRUE(physical_->Put("sys/token/id/t", "2").ok());
+  Reopen({});
+  auto reference_physical = NewInmemBackend();
+  ReplicatedLog reference(reference_physical.get(), {});
+  ASSERT_TRUE(reference.Put("sys/policy/a", "1").ok());
+  ASSERT_TRUE(reference.Put("sys/token/id/t", "2").ok());
+  EXPECT_EQ(Root(R), *reference.MerkleRoot(R));
+  EXPECT_EQ(Root(L), *reference.MerkleRoot(L));
+  EXPECT_EQ(Last().index, 0u);
+  // And the index is maintained from there.
+  ASSERT_TRUE(log_->Delete("sys/policy/a").ok());
+  ASSERT_TRUE(reference.Delete("sys/policy/a").ok());
+  EXPECT_EQ(Root(R), *reference.MerkleRoot(R));
+}
+
+
+// Throughput on RocksDB, 8 writer threads, one put of ~130 bytes per batch,
+// without and with the log. Not run by default (timing, not correctness):
+//   build/storage_test --gtest_also_run_disabled_tests --gtest_filter='*WriteThroughput*'
+TEST(ReplicatedLogBench, DISABLED_WriteThroughput) {
+  constexpr int kThreads = 8;
+  const auto kDuration = std::chrono::seconds(3);
+  auto run = [&](Backend* target) {
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> writes{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        const std::string value(130, 'c');
+        for (uint64_t i = 0; !stop.load(); ++i) {
+          std::string key = "logical/u/t" + std::to_string(t) + "/k" + std::to_string(i % 5000);
+          if (!target->Put(key, value).ok()) return;
+          writes.fetch_add(1);
+        }
+      });
+    }
+    std::this_thread::sleep_for(kDuration);
+    stop = true;
+    for (auto& th : threads) th.join();
+    return static_cast<double>(writes.load()) /
+           std::chrono::duration_cast<std::chrono::duration<double>>(kDuration).count();
+  };
+  for (int round = 0; round < 2; ++round) {
+    testing::TempDir raw_dir, log_dir;
+    auto raw = OpenRocksdbBackend(raw_dir.path());
+    auto under_log = OpenRocksdbBackend(log_dir.path());
+    ASSERT_TRUE(raw.ok() && under_log.ok());
+    ReplicatedLog log(under_log->get(), {});
+    double plain = run(raw->get());
+    double logged = run(&log);
+    std::printf("round %d: rocksdb %.0f writes/s, with replicated log %.0f writes/s (%.1f%%)\n",
+                round, plain, logged, 100.0 * (logged - plain) / plain);
+    auto state = log.State();
+    ASSERT_TRUE(state.ok());
+    std::printf("  wal: last index %llu\n", static_cast<unsigned long long>(state->last_index));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReplicatedLogTest,
+                         ::testing::Values(Kind{"inmem", false}, Kind{"rocksdb", true}),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace coffer::storage

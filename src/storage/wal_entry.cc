@@ -1,0 +1,179 @@
+#include "storage/wal_entry.h"
+
+#include <cstdio>
+
+#include "crypto/hash.h"
+
+namespace coffer::storage {
+namespace {
+
+constexpr uint8_t kWalVersion = 1;
+constexpr uint8_t kStateVersion = 1;
+
+void PutU32(std::string& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+void PutU64(std::string& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+// A bounds-checked reader over untrusted bytes.
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+  bool U8(uint8_t* v) {
+    if (data_.size() < 1) return false;
+    *v = static_cast<uint8_t>(data_[0]);
+    data_.remove_prefix(1);
+    return true;
+  }
+  bool U32(uint32_t* v) {
+    uint64_t wide = 0;
+    if (!Uint(4, &wide)) return false;
+    *v = static_cast<uint32_t>(wide);
+    return true;
+  }
+  bool U64(uint64_t* v) { return Uint(8, v); }
+  bool Bytes(size_t n, std::string* out) {
+    if (data_.size() < n) return false;
+    out->assign(data_.substr(0, n));
+    data_.remove_prefix(n);
+    return true;
+  }
+  bool Empty() const { return data_.empty(); }
+
+ private:
+  bool Uint(size_t n, uint64_t* v) {
+    if (data_.size() < n) return false;
+    uint64_t out = 0;
+    for (size_t i = 0; i < n; ++i) out = (out << 8) | static_cast<uint8_t>(data_[i]);
+    data_.remove_prefix(n);
+    *v = out;
+    return true;
+  }
+  std::string_view data_;
+};
+
+}  // namespace
+
+std::string WalGenesisHash() { return std::string(kWalHashSize, '\0'); }
+
+std::string WalEntryKey(uint64_t index) {
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(index));
+  return std::string(kWalEntryPrefix) + hex;
+}
+
+std::string EncodeWalBody(const WalEntry& entry) {
+  size_t size = 1 + 8 + 8 + 4;
+  for (const WalOp& op : entry.ops) size += 2 + 4 + op.key.size() + 4 + op.value.size();
+  std::string out;
+  out.reserve(size);
+  out.push_back(static_cast<char>(kWalVersion));
+  PutU64(out, entry.index);
+  PutU64(out, entry.commit_time_ms);
+  PutU32(out, static_cast<uint32_t>(entry.ops.size()));
+  for (const WalOp& op : entry.ops) {
+    out.push_back(static_cast<char>(op.kind));
+    out.push_back(static_cast<char>(op.storage_class));
+    PutU32(out, static_cast<uint32_t>(op.key.size()));
+    out += op.key;
+    PutU32(out, static_cast<uint32_t>(op.value.size()));
+    out += op.value;
+  }
+  return out;
+}
+
+std::string SealWalEntry(WalEntry& entry) {
+  std::string record = entry.prev_hash;
+  record += EncodeWalBody(entry);
+  entry.hash = crypto::Sha256(record);
+  record += entry.hash;
+  return record;
+}
+
+Result<WalEntry> DecodeWalEntry(std::string_view record) {
+  if (record.size() < 2 * kWalHashSize) return Corruption("wal: record too short");
+  WalEntry entry;
+  entry.prev_hash = std::string(record.substr(0, kWalHashSize));
+  entry.hash = std::string(record.substr(record.size() - kWalHashSize));
+  std::string_view covered = record.substr(0, record.size() - kWalHashSize);
+  if (crypto::Sha256(covered) != entry.hash) return Corruption("wal: record hash mismatch");
+
+  Reader r(covered.substr(kWalHashSize));
+  uint8_t version = 0;
+  uint32_t count = 0;
+  if (!r.U8(&version) || !r.U64(&entry.index) || !r.U64(&entry.commit_time_ms) || !r.U32(&count)) {
+    return Corruption("wal: truncated header");
+  }
+  if (version != kWalVersion) {
+    return Corruption("wal: unsupported record version " + std::to_string(version));
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    WalOp op;
+    uint8_t kind = 0, cls = 0;
+    uint32_t key_len = 0, value_len = 0;
+    if (!r.U8(&kind) || !r.U8(&cls) || !r.U32(&key_len) || !r.Bytes(key_len, &op.key) ||
+        !r.U32(&value_len) || !r.Bytes(value_len, &op.value)) {
+      return Corruption("wal: truncated op " + std::to_string(i));
+    }
+    if (kind > 1) return Corruption("wal: unknown op kind " + std::to_string(kind));
+    if (cls > 1) return Corruption("wal: op class " + std::to_string(cls) + " not loggable");
+    if (op.key.empty()) return Corruption("wal: empty key");
+    if (kind == 1 && !op.value.empty()) return Corruption("wal: delete with a value");
+    op.kind = static_cast<WalOp::Kind>(kind);
+    op.storage_class = static_cast<StorageClass>(cls);
+    entry.ops.push_back(std::move(op));
+  }
+  if (!r.Empty()) return Corruption("wal: trailing bytes");
+  return entry;
+}
+
+Status VerifyWalChain(uint64_t start_index, std::string_view start_hash,
+                      const std::vector<WalEntry>& entries) {
+  uint64_t index = start_index;
+  std::string_view hash = start_hash;
+  for (const WalEntry& e : entries) {
+    if (e.index != index + 1) {
+      return Corruption("wal: expected index " + std::to_string(index + 1) + ", got " +
+                        std::to_string(e.index));
+    }
+    if (e.prev_hash != hash) {
+      return Corruption("wal: entry " + std::to_string(e.index) + " does not link to its predecessor");
+    }
+    std::string record = e.prev_hash + EncodeWalBody(e);
+    if (crypto::Sha256(record) != e.hash) {
+      return Corruption("wal: entry " + std::to_string(e.index) + " hash mismatch");
+    }
+    index = e.index;
+    hash = e.hash;
+  }
+  return Status::Ok();
+}
+
+std::string EncodeWalState(const WalState& state) {
+  std::string out;
+  out.push_back(static_cast<char>(kStateVersion));
+  PutU64(out, state.first_index);
+  PutU64(out, state.last_index);
+  out += state.last_hash;
+  PutU64(out, state.retained_bytes);
+  return out;
+}
+
+Result<WalState> DecodeWalState(std::string_view bytes) {
+  Reader r(bytes);
+  WalState s;
+  uint8_t version = 0;
+  if (!r.U8(&version) || version != kStateVersion) return Corruption("wal: bad state version");
+  if (!r.U64(&s.first_index) || !r.U64(&s.last_index) || !r.Bytes(kWalHashSize, &s.last_hash) ||
+      !r.U64(&s.retained_bytes) || !r.Empty()) {
+    return Corruption("wal: malformed state record");
+  }
+  if (s.first_index == 0 || s.first_index > s.last_index + 1) {
+    return Corruption("wal: state indexes out of order");
+  }
+  return s;
+}
+
+}  // namespace coffer::storage
