@@ -201,17 +201,28 @@ Status ReplicatedLog::Write(const Batch& batch) {
   while (!w.done && queue_.front() != &w) w.cv.wait(lock);
   if (w.done) return w.status;
 
-  // Leader: take the queue's head, in order, up to the bounds.
+  // Leader: take the queue's head, in order, up to the bounds; writers that
+  // arrive while the group is being built join it (CommitGroup asks again).
   std::vector<Writer*> group;
   size_t bytes = 0;
-  for (Writer* next : queue_) {
-    size_t b = BatchBytes(*next->batch);
-    if (!group.empty() && (group.size() >= kMaxGroupWriters || bytes + b > kMaxGroupBytes)) break;
-    group.push_back(next);
-    bytes += b;
-  }
+  auto take_more = [&]() -> size_t {  // REQUIRES: queue_mu_ held
+    size_t added = 0;
+    for (size_t i = group.size(); i < queue_.size(); ++i) {
+      Writer* next = queue_[i];
+      size_t b = BatchBytes(*next->batch);
+      if (!group.empty() && (group.size() >= kMaxGroupWriters || bytes + b > kMaxGroupBytes)) break;
+      group.push_back(next);
+      bytes += b;
+      ++added;
+    }
+    return added;
+  };
+  take_more();
   lock.unlock();
-  Status st = CommitGroup(group);
+  Status st = CommitGroup(group, [&] {
+    std::lock_guard<std::mutex> relock(queue_mu_);
+    return take_more();
+  });
   lock.lock();
   for (Writer* member : group) {
     queue_.pop_front();
@@ -276,14 +287,18 @@ Status ReplicatedLog::AddOp(GroupState& g, const Op& op, StorageClass cls,
   return Status::Ok();
 }
 
-Status ReplicatedLog::CommitGroup(const std::vector<Writer*>& group) {
+Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
+                                 const std::function<size_t()>& take_more) {
   RETURN_IF_ERROR(EnsureLoaded());
   GroupState g;
   {
     std::shared_lock<std::shared_mutex> read(state_mu_);
     g.wal = state_;
     const uint64_t now = NowMs();
-    for (Writer* w : group) {
+    for (size_t n = 0; n < group.size(); ++n) {
+      Writer* w = group[n];
+      // Before the last member is built, let later arrivals join.
+      if (n + 1 == group.size()) take_more();
       WalEntry entry;
       for (size_t i = 0; i < w->batch->size(); ++i) {
         RETURN_IF_ERROR(AddOp(g, (*w->batch)[i], w->classes[i], w->value_hashes[i], entry));
@@ -329,6 +344,8 @@ Status ReplicatedLog::CommitGroup(const std::vector<Writer*>& group) {
     loaded_.store(false, std::memory_order_release);
     return st;
   }
+  groups_.fetch_add(1, std::memory_order_relaxed);
+  batches_.fetch_add(group.size(), std::memory_order_relaxed);
   state_ = std::move(g.wal);
   for (auto& [where, hash] : g.buckets) trees_[where.first].buckets[where.second] = std::move(hash);
   return Status::Ok();

@@ -36,6 +36,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -97,6 +98,13 @@ class ReplicatedLog final : public Backend {
   // the last one is kInvalidArgument.
   Result<WalRead> ReadAfter(uint64_t index, std::string_view expected_hash, size_t max_entries);
 
+  // Group-commit counters since construction (for metrics and benchmarks).
+  struct CommitStats {
+    uint64_t groups = 0;   // physical writes
+    uint64_t batches = 0;  // logical batches in them
+  };
+  CommitStats commit_stats() const { return {groups_.load(), batches_.load()}; }
+
   // Merkle API, for merkle-diff / merkle-sync. class must not be kNode.
   Result<std::string> MerkleRoot(StorageClass c);
   Result<std::vector<std::string>> MerkleBuckets(StorageClass c);
@@ -118,7 +126,9 @@ class ReplicatedLog final : public Backend {
   Status EnsureLoaded();
   Status LoadLocked();        // REQUIRES: load_mu_ held
   Status BuildIndexLocked();  // REQUIRES: load_mu_ held
-  Status CommitGroup(const std::vector<Writer*>& group);
+  // Builds and writes the group; take_more() appends writers queued since
+  // (returning how many) and is called while building.
+  Status CommitGroup(std::vector<Writer*>& group, const std::function<size_t()>& take_more);
   Status AddOp(GroupState& g, const Op& op, StorageClass cls, const std::string& value_hash,
                WalEntry& entry);
   Result<std::optional<std::string>> LookupLeaf(GroupState& g, StorageClass c,
@@ -129,6 +139,7 @@ class ReplicatedLog final : public Backend {
   const uint64_t max_entries_;
   const uint64_t max_bytes_;
   std::atomic<MountClassesPtr> mounts_;
+  std::atomic<uint64_t> groups_{0}, batches_{0};
 
   std::mutex queue_mu_;
   std::deque<Writer*> queue_;  // GUARDED_BY(queue_mu_); front is the leader

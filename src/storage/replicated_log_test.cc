@@ -47,6 +47,13 @@ class FaultyBackend final : public Backend {
   Backend* inner_;
 };
 
+// A replicated mount whose data lives under "logical/u/".
+MountClassesPtr SharedMountU() {
+  MountEntry u;
+  u.uuid = "u";
+  return std::make_shared<const MountClasses>(MountClassesFromEntries({u}));
+}
+
 struct Kind {
   std::string name;
   bool persistent;
@@ -72,6 +79,7 @@ class ReplicatedLogTest : public ::testing::TestWithParam<Kind> {
   void Reopen(ReplicatedLogOptions options) {
     log_.reset();
     log_ = std::make_unique<ReplicatedLog>(physical_.get(), options);
+    log_->SetMountClasses(SharedMountU());
   }
   // Closes and reopens RocksDB too.
   void Restart(ReplicatedLogOptions options = {}) {
@@ -367,6 +375,7 @@ TEST_P(ReplicatedLogTest, MerkleRootsIgnoreWriteOrderAndSeeAnyChange) {
   // A second store, the final content written in another order.
   auto other_physical = NewInmemBackend();
   ReplicatedLog other(other_physical.get(), {});
+  other.SetMountClasses(SharedMountU());
   std::map<std::string, std::string> final_content;
   for (const Step& s : steps) {
     if (s.put) final_content[s.key] = s.value; else final_content.erase(s.key);
@@ -495,7 +504,10 @@ TEST(ReplicatedLogBench, DISABLED_WriteThroughput) {
                 round, plain, logged, 100.0 * (logged - plain) / plain);
     auto state = log.State();
     ASSERT_TRUE(state.ok());
-    std::printf("  wal: last index %llu\n", static_cast<unsigned long long>(state->last_index));
+    auto stats = log.commit_stats();
+    std::printf("  wal: last index %llu, %.2f batches per group commit\n",
+                static_cast<unsigned long long>(state->last_index),
+                stats.groups ? static_cast<double>(stats.batches) / stats.groups : 0.0);
   }
 }
 
