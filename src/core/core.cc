@@ -63,6 +63,10 @@ Core::Core(CoreOptions options)
     log_.SetMountClasses(
         std::make_shared<const storage::MountClasses>(storage::MountClassesFromEntries(entries)));
   });
+  // Recover the WAL position now, so a bad store shows at start; writes retry.
+  if (Status st = log_.Open(); !st.ok()) {
+    COFFER_LOG(kError, "core") << "replicated log: " << st.ToString();
+  }
   if (options_.token_tidy_interval_s > 0) maintenance_ = std::thread([this] { MaintenanceLoop(); });
 }
 

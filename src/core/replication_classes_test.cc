@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/core.h"
+#include "crypto/encoding.h"
 #include "storage/inmem_backend.h"
 #include "storage/storage_class.h"
 #include "storage/wal_entry.h"
@@ -43,7 +44,7 @@ class ReplicationClassesTest : public ::testing::Test {
 TEST_F(ReplicationClassesTest, EveryKeyOfAWorkingNodeHasAKnownClass) {
   auto init = core_->Initialize(1, 1);
   ASSERT_TRUE(init.ok());
-  auto unsealed = core_->Unseal(std::string(init->keys[0]));
+  auto unsealed = core_->Unseal(crypto::Base64Encode(init->keys[0]));
   ASSERT_TRUE(unsealed.ok() && !unsealed->sealed);
   const std::string root = init->root_token;
 

@@ -122,8 +122,7 @@ Status ReplicatedLog::LoadLocked() {
   trees_[0] = std::move(trees[0]);
   trees_[1] = std::move(trees[1]);
   loaded_.store(true, std::memory_order_release);
-  COFFER_LOG(kDebug, "replication") << "wal recovered: entries " << state_.first_index << ".."
-                                    << state_.last_index;
+  LogOpened();
   return Status::Ok();
 }
 
@@ -176,7 +175,15 @@ Status ReplicatedLog::BuildIndexLocked() {
     COFFER_LOG(kInfo, "replication") << "built the merkle index of " << indexed
                                      << " existing keys; the wal starts at index 1";
   }
+  LogOpened();
   return Status::Ok();
+}
+
+void ReplicatedLog::LogOpened() {
+  COFFER_LOG(kInfo, "replication") << "replicated log at wal index " << state_.last_index
+                                   << " (oldest retained " << state_.first_index
+                                   << "; retaining up to " << max_entries_ << " entries and "
+                                   << max_bytes_ << " bytes)";
 }
 
 Status ReplicatedLog::Write(const Batch& batch) {

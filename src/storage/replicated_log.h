@@ -126,6 +126,7 @@ class ReplicatedLog final : public Backend {
   Status EnsureLoaded();
   Status LoadLocked();        // REQUIRES: load_mu_ held
   Status BuildIndexLocked();  // REQUIRES: load_mu_ held
+  void LogOpened();           // REQUIRES: state_mu_ held
   // Builds and writes the group; take_more() appends writers queued since
   // (returning how many) and is called while building.
   Status CommitGroup(std::vector<Writer*>& group, const std::function<size_t()>& take_more);
