@@ -3,10 +3,17 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <semaphore>
 #include <thread>
 
 namespace coffer::crypto {
+
+namespace {
+std::atomic<uint64_t> scrypt_work{0};
+}  // namespace
+
+uint64_t ScryptWorkDone() { return scrypt_work.load(std::memory_order_relaxed); }
 
 Result<std::string> Scrypt(std::string_view password, std::string_view salt, uint64_t N,
                            uint32_t r, uint32_t p, size_t len) {
@@ -36,6 +43,7 @@ Result<std::string> Scrypt(std::string_view password, std::string_view salt, uin
                      reinterpret_cast<unsigned char*>(out.data()), out.size());
   slots.release();
   if (ok != 1) return InvalidArgument("scrypt failed (parameters rejected by OpenSSL)");
+  scrypt_work.fetch_add(N * r * p, std::memory_order_relaxed);
   return out;
 }
 

@@ -21,4 +21,9 @@ inline constexpr uint64_t kScryptMaxMemory = uint64_t{1} << 30;  // 1 GiB
 Result<std::string> Scrypt(std::string_view password, std::string_view salt, uint64_t N,
                            uint32_t r, uint32_t p, size_t len);
 
+// Total work of every successful Scrypt call in this process, counted as
+// N*r*p. Lets tests check deterministically that two code paths spend the
+// same key-derivation cost (no timing needed).
+uint64_t ScryptWorkDone();
+
 }  // namespace coffer::crypto
