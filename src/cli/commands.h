@@ -64,6 +64,11 @@ int RunTokenRenew(CommandContext& ctx, const std::vector<std::string>& args);
 int RunTokenRevoke(CommandContext& ctx, const std::vector<std::string>& args);
 int RunTokenCapabilities(CommandContext& ctx, const std::vector<std::string>& args);
 
+// lease (lease_commands.cc).
+int RunLeaseRenew(CommandContext& ctx, const std::vector<std::string>& args);
+int RunLeaseRevoke(CommandContext& ctx, const std::vector<std::string>& args);
+int RunLeaseLookup(CommandContext& ctx, const std::vector<std::string>& args);
+
 // secrets and auth mounts (secrets_commands.cc, auth_commands.cc).
 int RunSecretsEnable(CommandContext& ctx, const std::vector<std::string>& args);
 int RunSecretsDisable(CommandContext& ctx, const std::vector<std::string>& args);

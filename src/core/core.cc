@@ -9,6 +9,7 @@
 #include "core/acl.h"
 #include "core/sys_audit.h"
 #include "core/sys_mounts.h"
+#include "core/sys_leases.h"
 #include "core/sys_policy.h"
 #include "core/sys_routes.h"
 #include "core/sys_wrapping.h"
@@ -48,15 +49,23 @@ Core::Core(CoreOptions options)
       tokens_(&barrier_),
       policies_(&barrier_),
       router_(&barrier_, [this](const MountEntry& e) { return NewEngine(e); }),
-      audit_table_(&barrier_, &audit_broker_) {
+      audit_table_(&barrier_, &audit_broker_),
+      expiration_(ExpirationOptions{
+          .storage = &barrier_,
+          .tokens = &tokens_,
+          .resolve = [this](const std::string& path) { return ResolveLease(path); }}) {
   std::vector<framework::Path> sys_paths = SysCorePaths(*this);
   for (auto& p : SysMountPaths(*this)) sys_paths.push_back(std::move(p));
   for (auto& p : SysPolicyPaths(policies_, tokens_)) sys_paths.push_back(std::move(p));
   for (auto& p : SysWrappingPaths(*this)) sys_paths.push_back(std::move(p));
   for (auto& p : SysAuditPaths(*this)) sys_paths.push_back(std::move(p));
+  for (auto& p : SysLeasePaths(expiration_)) sys_paths.push_back(std::move(p));
   sys_engine_ = std::make_shared<framework::PathEngine>(std::move(sys_paths));
   token_engine_ = std::make_shared<framework::PathEngine>(TokenPaths(tokens_));
   tokens_.SetRevokeHook([this](const TokenEntry& e) { OnTokenRevoked(e); });
+  tokens_.SetLeaseHooks(
+      {.created = [this](const TokenEntry& e) { return expiration_.RegisterToken(e); },
+       .renewed = [this](const TokenEntry& e) { return expiration_.TokenRenewed(e); }});
   // Mount data is classified by the live mount tables, published before any
   // data of a new mount can be written.
   router_.SetPublishHook([this](const std::vector<MountEntry>& entries) {
@@ -77,6 +86,7 @@ Core::~Core() {
   }
   maintenance_cv_.notify_all();
   if (maintenance_.joinable()) maintenance_.join();
+  expiration_.Stop();
   barrier_.Seal();
 }
 
@@ -132,7 +142,19 @@ Result<std::shared_ptr<Engine>> Core::NewEngine(const MountEntry& entry) {
   return std::shared_ptr<Engine>(std::move(engine));
 }
 
+Result<LeaseTarget> Core::ResolveLease(const std::string& lease_path) const {
+  ASSIGN_OR_RETURN(Router::Match match, router_.Find(lease_path));
+  LeaseTarget t;
+  t.engine = match.route->engine;
+  t.storage = std::shared_ptr<storage::Backend>(match.route, match.route->view.get());
+  t.mount = match.route->entry;
+  t.relative_path = match.relative;
+  t.system = SystemViewFor(match.route->entry);
+  return t;
+}
+
 void Core::OnTokenRevoked(const TokenEntry& entry) {
+  expiration_.TokenRevoked(entry);
   if (entry.cubbyhole_id.empty()) return;
   auto cubby = router_.Find("cubbyhole/");
   if (!cubby.ok()) return;
@@ -182,6 +204,7 @@ Status Core::PostUnseal() {
   RETURN_IF_ERROR(policies_.Setup());
   RETURN_IF_ERROR(router_.Load(DefaultMounts()));
   RETURN_IF_ERROR(audit_table_.Setup());
+  RETURN_IF_ERROR(expiration_.Start());
   std::lock_guard<std::mutex> lock(info_mu_);
   cluster_info_ = std::move(info);
   return Status::Ok();
@@ -195,6 +218,7 @@ Result<UnsealProgress> Core::Unseal(const std::string& key) {
     Status st = PostUnseal();
     if (!st.ok()) {
       COFFER_LOG(kError, "core") << "post-unseal setup failed: " << st.ToString();
+      expiration_.Stop();
       router_.Reset();
       audit_table_.Reset();
       barrier_.Seal();
@@ -206,6 +230,7 @@ Result<UnsealProgress> Core::Unseal(const std::string& key) {
 
 Status Core::SealNode() {
   std::unique_lock<std::shared_mutex> lock(state_mu_);
+  expiration_.Stop();
   router_.Reset();
   audit_table_.Reset();
   policies_.Reset();
@@ -324,6 +349,7 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
   }
   if (!handled.ok()) return handled.status();
   Response resp = std::move(handled).value();
+  RETURN_IF_ERROR(expiration_.RegisterFromResponse(ereq, *route.engine, req.path, token, resp));
   // A login through an auth method: the method said what the token should
   // be; the token store mints it.
   if (resp.auth.has_value() && route.entry.is_auth && route.entry.type != "token") {

@@ -30,6 +30,7 @@
 #include "core/audit_broker.h"
 #include "core/audit_table.h"
 #include "core/barrier.h"
+#include "core/expiration.h"
 #include "core/generate_root.h"
 #include "core/policy_store.h"
 #include "core/request_audit.h"
@@ -96,6 +97,7 @@ class Core {
   GenerateRoot& generate_root() { return generate_root_; }
   AuditBroker& audit_broker() { return audit_broker_; }
   AuditTable& audit_table() { return audit_table_; }
+  ExpirationManager& expiration() { return expiration_; }
   // Empty while sealed.
   ClusterInfo cluster_info() const;
 
@@ -109,8 +111,10 @@ class Core {
   // The request after routing: token, existence check, ACL, audit, engine.
   Result<Response> HandleRouted(const Request& req, const Router::Match& match,
                                 RequestAudit* audit);
-  // Every token revocation wipes that token's cubbyhole.
+  // Every token revocation wipes that token's cubbyhole and revokes its leases.
   void OnTokenRevoked(const TokenEntry& entry);
+  // The engine, view and relative path serving a lease's path.
+  Result<LeaseTarget> ResolveLease(const std::string& lease_path) const;
   // Background pass: revokes expired tokens while unsealed.
   void MaintenanceLoop();
 
@@ -124,6 +128,7 @@ class Core {
   GenerateRoot generate_root_;
   AuditBroker audit_broker_;
   AuditTable audit_table_;
+  ExpirationManager expiration_;  // started after unseal, stopped before seal
   std::shared_ptr<Engine> sys_engine_;
   std::shared_ptr<Engine> token_engine_;
 

@@ -62,6 +62,7 @@ Json LeaseEntry::ToStored() const {
               {"last_renewal_time", last_renewal_time},
               {"max_ttl_end", max_ttl_end},
               {"renewable", renewable},
+              {"auth", auth},
               {"state", LeaseStateName(state)},
               {"revoke_attempts", revoke_attempts},
               {"last_error", last_error},
@@ -81,6 +82,7 @@ Result<LeaseEntry> LeaseEntry::FromStored(const Json& j) {
   RETURN_IF_ERROR(Read(j, "last_renewal_time", e.last_renewal_time, false));
   RETURN_IF_ERROR(Read(j, "max_ttl_end", e.max_ttl_end, false));
   RETURN_IF_ERROR(Read(j, "renewable", e.renewable, false));
+  RETURN_IF_ERROR(Read(j, "auth", e.auth, false));
   RETURN_IF_ERROR(Read(j, "revoke_attempts", e.revoke_attempts, false));
   RETURN_IF_ERROR(Read(j, "last_error", e.last_error, false));
   RETURN_IF_ERROR(Read(j, "next_attempt_time", e.next_attempt_time, false));

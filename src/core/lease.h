@@ -41,6 +41,9 @@ struct LeaseEntry {
   int64_t last_renewal_time = 0;  // unix seconds; 0 = never renewed
   int64_t max_ttl_end = 0;        // unix seconds; 0 = no lease-specific cap
   bool renewable = false;
+  // A token's own lease (id "<token path>/<token hash>"): expiry revokes the
+  // token whose hash is client_token_hash; there is no engine to call.
+  bool auth = false;
   State state = State::kActive;
   int revoke_attempts = 0;
   std::string last_error;  // backend's revoke error (never a secret)

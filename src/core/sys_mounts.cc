@@ -213,6 +213,10 @@ Result<Response> MountPath(Core& core, const EngineRequest& req, const Params& p
     if (Router::IsProtected(mount_path)) {
       return InvalidArgument("cannot unmount \"" + mount_path + "\"");
     }
+    if (core.router().Entry(mount_path).has_value()) {
+      // Its leases go first (for an auth method: its tokens' leases).
+      RETURN_IF_ERROR(core.expiration().RevokePrefix(mount_path, /*sync=*/true, /*force=*/false));
+    }
     if (auth && core.router().Entry(mount_path).has_value()) {
       // Tokens issued through the method go with it, as in Vault.
       ASSIGN_OR_RETURN(int revoked, core.tokens().RevokeByPathPrefix(mount_path));
@@ -244,6 +248,10 @@ Result<Response> Remount(Core& core, const EngineRequest& req) {
   ASSIGN_OR_RETURN(auto to, GetString(req.data, "to"));
   if (!from || from->empty() || !to || to->empty()) {
     return InvalidArgument("both 'from' and 'to' must be specified");
+  }
+  // Lease ids carry the old path: the moved mount's leases are revoked.
+  if (core.router().Entry(NormalizeMountPath(*from)).has_value()) {
+    RETURN_IF_ERROR(core.expiration().RevokePrefix(NormalizeMountPath(*from), true, false));
   }
   RETURN_IF_ERROR(core.router().Remount(*from, *to));
   std::string id = crypto::RandomUuid();

@@ -137,6 +137,16 @@ void TokenStore::SetRevokeHook(std::function<void(const TokenEntry&)> hook) {
   revoke_hook_ = std::move(hook);
 }
 
+void TokenStore::SetLeaseHooks(LeaseHooks hooks) {
+  std::lock_guard<std::mutex> lock(mu_);
+  lease_hooks_ = std::move(hooks);
+}
+
+TokenStore::LeaseHooks TokenStore::LeaseHooksCopy() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return lease_hooks_;
+}
+
 std::string TokenStore::NewTokenId() { return "hvs." + crypto::RandomBase62(24); }
 
 Result<std::string> TokenStore::Hash(const std::string& token) {
@@ -178,7 +188,22 @@ Result<TokenEntry> TokenStore::CreateRootToken(const std::string& id) {
   return Create(std::move(e));
 }
 
-Result<TokenEntry> TokenStore::Create(TokenEntry e) {
+Result<TokenEntry> TokenStore::Create(TokenEntry entry) {
+  ASSIGN_OR_RETURN(TokenEntry made, CreateEntry(std::move(entry)));
+  if (made.IsBatch() || made.ExpireTime() == 0) return made;
+  LeaseHooks hooks = LeaseHooksCopy();
+  if (!hooks.created) return made;
+  Status st = hooks.created(made);
+  if (!st.ok()) {
+    // No token without its lease: take it back so nothing outlives its TTL
+    // unwatched.
+    (void)RevokeTreeByHash(made.hash);
+    return st;
+  }
+  return made;
+}
+
+Result<TokenEntry> TokenStore::CreateEntry(TokenEntry e) {
   if (e.type != "service" && e.type != "batch") return InvalidArgument("invalid 'token_type' value");
   if (e.num_uses < 0) return InvalidArgument("number of uses cannot be negative");
   if (e.ttl < 0 || e.explicit_max_ttl < 0 || e.period < 0) {
@@ -331,7 +356,7 @@ Result<std::optional<TokenEntry>> TokenStore::LookupByAccessor(const std::string
   return e;
 }
 
-Result<TokenEntry> TokenStore::RenewByHash(const std::string& hash, int64_t increment,
+Result<TokenEntry> TokenStore::RenewEntry(const std::string& hash, int64_t increment,
                                            int64_t max_ttl) {
   std::lock_guard<std::shared_mutex> write_lock(write_mu_);
   const int64_t now = Now();
@@ -351,6 +376,14 @@ Result<TokenEntry> TokenStore::RenewByHash(const std::string& hash, int64_t incr
   e->last_renewal_time = now;
   RETURN_IF_ERROR(WriteEntry(*e));
   return *std::move(e);
+}
+
+Result<TokenEntry> TokenStore::RenewByHash(const std::string& hash, int64_t increment,
+                                           int64_t max_ttl) {
+  ASSIGN_OR_RETURN(TokenEntry renewed, RenewEntry(hash, increment, max_ttl));
+  LeaseHooks hooks = LeaseHooksCopy();
+  if (hooks.renewed) RETURN_IF_ERROR(hooks.renewed(renewed));
+  return renewed;
 }
 
 Result<std::vector<std::string>> TokenStore::ListAccessors() {

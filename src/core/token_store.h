@@ -24,6 +24,11 @@
 //
 // Expired tokens are invisible to Lookup and removed (with their subtree) by
 // Tidy. Every revocation, by any route, calls the revoke hook once per token.
+// Leases: every stored service token with a TTL gets a lease through the
+// lease hooks (the expiration manager): `created` after Create stored it (a
+// failure revokes the token again and fails the create), `renewed` after a
+// renewal. Its expiry then revokes the token on time; Tidy stays as a
+// safety net.
 //
 // Thread-safety: every method may be called concurrently. Reads take no
 // lock beyond the salt's; mutations (use, renew, revoke, tidy, and creates
@@ -117,6 +122,11 @@ class TokenStore {
   // entry's `id` is empty for tokens revoked as descendants (only their hash
   // is known); `hash`, `accessor` and `cubbyhole_id` are always set.
   void SetRevokeHook(std::function<void(const TokenEntry&)> hook);
+  struct LeaseHooks {
+    std::function<Status(const TokenEntry&)> created;  // service token with a TTL
+    std::function<Status(const TokenEntry&)> renewed;
+  };
+  void SetLeaseHooks(LeaseHooks hooks);
 
   // A new non-expiring root token ("hvs." + 24 base62 characters), or `id`
   // when given (dev mode's -dev-root-token-id).
@@ -167,6 +177,12 @@ class TokenStore {
   // InvalidArgument("token to revoke not found").
   Status RevokeOrphan(const std::string& token);
 
+  // The stored entry under `hash` whatever its state (expired, spent);
+  // nullopt when there is none. Its `id` is empty.
+  Result<std::optional<TokenEntry>> EntryByHash(const std::string& hash) {
+    return ReadByHash(hash);
+  }
+
   // Every accessor of a stored token.
   Result<std::vector<std::string>> ListAccessors();
 
@@ -185,6 +201,11 @@ class TokenStore {
 
  private:
   Result<std::string> Hash(const std::string& token);
+  // Create without the lease hook. REQUIRES: write_mu_ not held.
+  Result<TokenEntry> CreateEntry(TokenEntry entry);
+  LeaseHooks LeaseHooksCopy() const;
+  // RenewByHash without the lease hook (takes write_mu_).
+  Result<TokenEntry> RenewEntry(const std::string& hash, int64_t increment, int64_t max_ttl);
   // The stored entry under `hash`, whatever its state. Scans of every token
   // pass use_cache=false so they do not push hot entries out of the cache.
   Result<std::optional<TokenEntry>> ReadByHash(const std::string& hash, bool use_cache = true);
@@ -207,6 +228,7 @@ class TokenStore {
   // changed entry is a miss, so no write needs to invalidate it.
   DecodedCache<TokenEntry> decoded_{kDecodedEntries};
   static constexpr size_t kDecodedEntries = 8192;
+  LeaseHooks lease_hooks_;                              // GUARDED_BY(mu_)
   std::shared_mutex write_mu_;  // see Thread-safety; taken before mu_, never after
 };
 
