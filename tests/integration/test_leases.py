@@ -48,6 +48,12 @@ def lookup(api, lease_id):
     return api.put("sys/leases/lookup", {"lease_id": lease_id})
 
 
+def allow_children(api):
+    """A policy that lets a token create child tokens."""
+    api.write_policy("maker", 'path "auth/token/create" { capabilities = ["update"] }')
+    return ["default", "maker"]
+
+
 def token_works(api, token):
     return api.as_token(token).get("auth/token/lookup-self").status_code == 200
 
@@ -73,7 +79,7 @@ def test_token_lease_lookup_shape(api):
 
 
 def test_token_lease_expiry_revokes_token_and_children_on_time(api):
-    parent, lease_id = new_token_lease(api, ttl="3s", policies=["default"])
+    parent, lease_id = new_token_lease(api, ttl="3s", policies=allow_children(api))
     child = api.as_token(parent).create_token(ttl="1h", policies=["default"])["client_token"]
     assert token_works(api, child)
     # The child's own TTL is an hour: only the parent's lease expiry (not the
@@ -182,7 +188,7 @@ def test_leases_survive_restart_and_still_expire_on_time(unsealed):
     srv = unsealed
     api = Api(srv, srv.root_token)
     keep, keep_lease = new_token_lease(api, ttl="1h", policies=["default"])
-    short, short_lease = new_token_lease(api, ttl="8s", policies=["default"])
+    short, short_lease = new_token_lease(api, ttl="8s", policies=allow_children(api))
     child = api.as_token(short).create_token(ttl="1h", policies=["default"])["client_token"]
     created = time.monotonic()
     assert srv.stop() == 0
@@ -204,7 +210,7 @@ def test_leases_survive_restart_and_still_expire_on_time(unsealed):
 def test_leases_overdue_at_restart_are_revoked(unsealed):
     srv = unsealed
     api = Api(srv, srv.root_token)
-    short, short_lease = new_token_lease(api, ttl="2s", policies=["default"])
+    short, short_lease = new_token_lease(api, ttl="2s", policies=allow_children(api))
     child = api.as_token(short).create_token(ttl="1h", policies=["default"])["client_token"]
     assert srv.stop() == 0
     time.sleep(2.5)  # the server is down: nothing to poll; the lease falls due meanwhile
