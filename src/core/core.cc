@@ -64,7 +64,8 @@ Core::Core(CoreOptions options)
   token_engine_ = std::make_shared<framework::PathEngine>(TokenPaths(tokens_));
   tokens_.SetRevokeHook([this](const TokenEntry& e) { OnTokenRevoked(e); });
   tokens_.SetLeaseHooks(
-      {.created = [this](const TokenEntry& e) { return expiration_.RegisterToken(e); },
+      {.lease_ops = [this](const TokenEntry& e) { return expiration_.TokenLeaseOps(e); },
+       .created = [this](const TokenEntry& e) { expiration_.TokenCreated(e); },
        .renewed = [this](const TokenEntry& e) { return expiration_.TokenRenewed(e); }});
   // Mount data is classified by the live mount tables, published before any
   // data of a new mount can be written.
@@ -339,6 +340,12 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
 
   RETURN_IF_ERROR(audit->LogRequest());
   Result<Response> handled = route.engine->Handle(ereq);
+  if (handled.ok()) {
+    // Before a spent token goes, so its revocation takes the new lease along.
+    Status leased =
+        expiration_.RegisterFromResponse(ereq, *route.engine, req.path, token, *handled);
+    if (!leased.ok()) handled = leased;
+  }
   // The request that spent a token's last use still succeeds; the token goes now.
   if (token.has_value() && !unauthenticated) {
     Status spent = tokens_.RevokeIfSpent(*token);
@@ -349,7 +356,6 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
   }
   if (!handled.ok()) return handled.status();
   Response resp = std::move(handled).value();
-  RETURN_IF_ERROR(expiration_.RegisterFromResponse(ereq, *route.engine, req.path, token, resp));
   // A login through an auth method: the method said what the token should
   // be; the token store mints it.
   if (resp.auth.has_value() && route.entry.is_auth && route.entry.type != "token") {

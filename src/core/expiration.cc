@@ -182,15 +182,17 @@ Result<std::optional<LeaseEntry>> ExpirationManager::Read(const std::string& lea
   return std::optional<LeaseEntry>(std::move(e));
 }
 
-Status ExpirationManager::Write(const LeaseEntry& e) {
+storage::Batch ExpirationManager::WriteOps(const LeaseEntry& e) {
   storage::Batch batch;
   batch.push_back(storage::Op::Put(leasekeys::Entry(e.lease_id), e.ToStored().dump()));
   if (!e.client_token_hash.empty()) {
     batch.push_back(
         storage::Op::Put(leasekeys::TokenIndex(e.client_token_hash, e.lease_id), e.lease_id));
   }
-  return options_.storage->Write(batch);
+  return batch;
 }
+
+Status ExpirationManager::Write(const LeaseEntry& e) { return options_.storage->Write(WriteOps(e)); }
 
 Status ExpirationManager::Delete(const LeaseEntry& e) {
   storage::Batch batch;

@@ -97,8 +97,12 @@ class ExpirationManager {
                               const std::string& request_path,
                               const std::optional<TokenEntry>& token, Response& resp);
   // A token's own lease ("<token path>/<token hash>"). Batch tokens and
-  // tokens without a TTL have none (no-op).
+  // tokens without a TTL have none (no-op / no ops).
   Status RegisterToken(const TokenEntry& token);
+  // The writes that store a new token's lease, for the token's own batch;
+  // then TokenCreated schedules it.
+  Result<storage::Batch> TokenLeaseOps(const TokenEntry& token);
+  void TokenCreated(const TokenEntry& token);
   // A token was renewed: its lease follows (registered when missing).
   Status TokenRenewed(const TokenEntry& token);
   // The token store's revoke hook: revokes the leases the token created and
@@ -146,6 +150,7 @@ class ExpirationManager {
 
   Result<std::optional<LeaseEntry>> Read(const std::string& lease_id);
   Status Write(const LeaseEntry& e);
+  static storage::Batch WriteOps(const LeaseEntry& e);
   Status Delete(const LeaseEntry& e);
   void Schedule(const std::string& lease_id, int64_t due);
   // Revokes one lease now. expiring: called by the schedule (a token lease

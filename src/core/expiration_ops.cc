@@ -63,8 +63,13 @@ Status ExpirationManager::RegisterFromResponse(const EngineRequest& ereq, Engine
   return Status::Ok();
 }
 
-Status ExpirationManager::RegisterToken(const TokenEntry& token) {
-  if (token.IsBatch() || token.hash.empty() || token.ExpireTime() == 0) return Status::Ok();
+namespace {
+
+bool HasTokenLease(const TokenEntry& token) {
+  return !token.IsBatch() && !token.hash.empty() && token.ExpireTime() != 0;
+}
+
+LeaseEntry TokenLease(const TokenEntry& token) {
   LeaseEntry e;
   e.lease_id = TokenLeaseId(token);
   e.path = token.path;
@@ -74,9 +79,26 @@ Status ExpirationManager::RegisterToken(const TokenEntry& token) {
   e.last_renewal_time = token.last_renewal_time;
   e.renewable = token.renewable;
   e.auth = true;
+  return e;
+}
+
+}  // namespace
+
+Status ExpirationManager::RegisterToken(const TokenEntry& token) {
+  if (!HasTokenLease(token)) return Status::Ok();
+  LeaseEntry e = TokenLease(token);
   RETURN_IF_ERROR(Write(e));
   Schedule(e.lease_id, e.expire_time);
   return Status::Ok();
+}
+
+Result<storage::Batch> ExpirationManager::TokenLeaseOps(const TokenEntry& token) {
+  if (!HasTokenLease(token)) return storage::Batch{};
+  return WriteOps(TokenLease(token));
+}
+
+void ExpirationManager::TokenCreated(const TokenEntry& token) {
+  if (HasTokenLease(token)) Schedule(TokenLeaseId(token), token.ExpireTime());
 }
 
 Status ExpirationManager::TokenRenewed(const TokenEntry& token) { return RegisterToken(token); }

@@ -192,14 +192,7 @@ Result<TokenEntry> TokenStore::Create(TokenEntry entry) {
   ASSIGN_OR_RETURN(TokenEntry made, CreateEntry(std::move(entry)));
   if (made.IsBatch() || made.ExpireTime() == 0) return made;
   LeaseHooks hooks = LeaseHooksCopy();
-  if (!hooks.created) return made;
-  Status st = hooks.created(made);
-  if (!st.ok()) {
-    // No token without its lease: take it back so nothing outlives its TTL
-    // unwatched.
-    (void)RevokeTreeByHash(made.hash);
-    return st;
-  }
+  if (hooks.created) hooks.created(made);
   return made;
 }
 
@@ -255,6 +248,13 @@ Result<TokenEntry> TokenStore::CreateEntry(TokenEntry e) {
   batch.push_back(storage::Op::Put(tokenkeys::Accessor(e.accessor), e.hash));
   if (!e.parent.empty()) {
     batch.push_back(storage::Op::Put(tokenkeys::Child(e.parent, e.hash), "1"));
+  }
+  if (e.ExpireTime() != 0) {
+    LeaseHooks hooks = LeaseHooksCopy();
+    if (hooks.lease_ops) {
+      ASSIGN_OR_RETURN(storage::Batch lease, hooks.lease_ops(e));
+      for (storage::Op& op : lease) batch.push_back(std::move(op));
+    }
   }
   RETURN_IF_ERROR(barrier_->Write(batch));
   return e;

@@ -25,10 +25,11 @@
 // Expired tokens are invisible to Lookup and removed (with their subtree) by
 // Tidy. Every revocation, by any route, calls the revoke hook once per token.
 // Leases: every stored service token with a TTL gets a lease through the
-// lease hooks (the expiration manager): `created` after Create stored it (a
-// failure revokes the token again and fails the create), `renewed` after a
-// renewal. Its expiry then revokes the token on time; Tidy stays as a
-// safety net.
+// lease hooks (the expiration manager): `lease_ops` gives the writes that
+// store the lease, written in the token's own atomic batch (one synced write,
+// never a token without its lease); `created` then schedules it; `renewed`
+// follows a renewal. The lease's expiry revokes the token on time; Tidy
+// stays as a safety net.
 //
 // Thread-safety: every method may be called concurrently. Reads take no
 // lock beyond the salt's; mutations (use, renew, revoke, tidy, and creates
@@ -123,7 +124,9 @@ class TokenStore {
   // is known); `hash`, `accessor` and `cubbyhole_id` are always set.
   void SetRevokeHook(std::function<void(const TokenEntry&)> hook);
   struct LeaseHooks {
-    std::function<Status(const TokenEntry&)> created;  // service token with a TTL
+    // For a service token with a TTL (see the file comment).
+    std::function<Result<storage::Batch>(const TokenEntry&)> lease_ops;
+    std::function<void(const TokenEntry&)> created;
     std::function<Status(const TokenEntry&)> renewed;
   };
   void SetLeaseHooks(LeaseHooks hooks);
