@@ -6,6 +6,7 @@
 #include "auth/approle_secret_id.h"
 #include "auth/cidr.h"
 #include "auth/names.h"
+#include "common/clock.h"
 #include "common/json_util.h"
 #include "common/log.h"
 #include "crypto/encoding.h"
@@ -75,9 +76,7 @@ std::vector<framework::Path> AppRoleEngine::BuildPaths() {
 
 int64_t AppRoleEngine::Now() const {
   if (options_.clock) return options_.clock();
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return UnixSeconds();
 }
 
 Result<std::string> AppRoleEngine::Salt(storage::Backend* s) {

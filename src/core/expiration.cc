@@ -7,16 +7,13 @@
 #include <limits>
 #include <utility>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace coffer::core {
 namespace {
 
-int64_t SystemNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t SystemNow() { return UnixSeconds(); }
 
 // Where a stored lease belongs in the schedule.
 int64_t DueTime(const LeaseEntry& e) {

@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/clock.h"
 #include "common/json_util.h"
 #include "common/log.h"
 #include "core/core.h"
@@ -149,9 +150,7 @@ Result<Response> HandleHealth(Core& core, const Request& req, const TokenEntry*)
   }
   // A single node is never a standby; replication roles arrive with the
   // replication issues and take their codes here.
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
+  const int64_t now = UnixSeconds();
   Json body = {{"initialized", initialized},
                {"sealed", sealed},
                {"standby", false},

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "common/clock.h"
 #include "core/token_store_keys.h"
 #include "core/token_ttl.h"
 #include "crypto/encoding.h"
@@ -13,11 +14,7 @@
 namespace coffer::core {
 namespace {
 
-int64_t SystemNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t SystemNow() { return UnixSeconds(); }
 
 Result<Json> ParseStored(const std::string& raw, const char* what) {
   Json j = Json::parse(raw, nullptr, /*allow_exceptions=*/false);

@@ -1,14 +1,12 @@
 #include "engines/nano_clock.h"
 
-#include <chrono>
+#include "common/clock.h"
 
 namespace coffer::engines {
 
 NanoClock SystemNanoClock() {
   return [] {
-    return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count());
+    return UnixNanos();
   };
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "crypto/hash.h"
 #include "storage/keys.h"
@@ -28,11 +29,7 @@ bool IsReserved(std::string_view key) {
   return key.starts_with("node/wal/") || key.starts_with(kMerklePrefix);
 }
 
-uint64_t NowMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
+uint64_t NowMs() { return static_cast<uint64_t>(UnixMillis()); }
 
 size_t BatchBytes(const Batch& batch) {
   size_t n = 0;
