@@ -86,6 +86,8 @@ def test_token_lease_expiry_revokes_token_and_children_on_time(api):
     # 60 s token tidy) can end it within a few seconds.
     assert wait_until(lambda: not token_works(api, child), 8), "child outlived its parent's lease"
     assert not token_works(api, parent)
+    # The expiry revokes the token tree first and deletes the lease right after.
+    wait_until(lambda: lookup(api, lease_id).status_code == 400, 5)
     assert_error(lookup(api, lease_id), 400, "invalid lease")
     # Renewing a lease that expired: Vault's error.
     assert_error(api.put("sys/leases/renew", {"lease_id": lease_id}), 400,
@@ -217,6 +219,7 @@ def test_leases_overdue_at_restart_are_revoked(unsealed):
     srv.start()
     srv.unseal(srv.keys[:3])
     assert wait_until(lambda: not token_works(api, child), 5)
+    wait_until(lambda: lookup(api, short_lease).status_code == 400, 5)
     assert_error(lookup(api, short_lease), 400, "invalid lease")
 
 
