@@ -9,19 +9,14 @@
 #include <sstream>
 
 #include "core/core.h"
-#include "crypto/encoding.h"
-#include "storage/inmem_backend.h"
+#include "core/core_test_util.h"
 #include "storage/temp_dir_for_test.h"
 
 namespace coffer::core {
 namespace {
 
 Request Req(Operation op, std::string path, Json data = Json::object(), std::string token = "") {
-  Request r;
-  r.operation = op;
-  r.path = std::move(path);
-  r.data = std::move(data);
-  r.client_token = std::move(token);
+  Request r = testing::Req(op, std::move(path), std::move(data), std::move(token));
   r.request_id = "req-" + r.path;
   return r;
 }
@@ -43,17 +38,8 @@ std::string Slurp(const std::string& file) {
 
 class AuditWiringTest : public ::testing::Test {
  protected:
-  AuditWiringTest() {
-    CoreOptions o;
-    o.physical = storage::NewInmemBackend();
-    o.storage_type = "inmem";
-    o.token_tidy_interval_s = 0;
-    core_ = std::make_unique<Core>(std::move(o));
-    auto init = core_->Initialize(1, 1);
-    EXPECT_TRUE(init.ok());
-    root_ = init->root_token;
-    key_ = crypto::HexEncode(init->keys[0]);
-    EXPECT_TRUE(core_->Unseal(key_).ok());
+  AuditWiringTest() : core_(testing::NewInmemCore(0)) {
+    root_ = testing::InitAndUnseal(*core_, &key_);
   }
 
   Result<Response> Do(Request r) { return core_->Handle(r); }

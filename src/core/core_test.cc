@@ -4,20 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include "core/core_test_util.h"
 #include "crypto/encoding.h"
-#include "storage/inmem_backend.h"
 
 namespace coffer::core {
 namespace {
 
-Request Req(Operation op, std::string path, Json data = Json::object(), std::string token = "") {
-  Request r;
-  r.operation = op;
-  r.path = std::move(path);
-  r.data = std::move(data);
-  r.client_token = std::move(token);
-  return r;
-}
+using testing::Req;
 
 Json Body(const Result<Response>& r) {
   EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -28,12 +21,7 @@ Json Body(const Result<Response>& r) {
 
 class CoreTest : public ::testing::Test {
  protected:
-  CoreTest() {
-    CoreOptions o;
-    o.physical = storage::NewInmemBackend();
-    o.storage_type = "inmem";
-    core_ = std::make_unique<Core>(std::move(o));
-  }
+  CoreTest() : core_(testing::NewInmemCore()) {}
 
   // Initialises with 5/3 and returns the base64 keys and the root token.
   std::pair<std::vector<std::string>, std::string> Init() {

@@ -6,8 +6,8 @@
 #include <map>
 
 #include "core/core.h"
+#include "core/core_test_util.h"
 #include "crypto/encoding.h"
-#include "storage/inmem_backend.h"
 #include "storage/storage_class.h"
 #include "storage/wal_entry.h"
 
@@ -15,25 +15,11 @@ namespace coffer::core {
 namespace {
 
 using storage::StorageClass;
-
-Request Req(Operation op, std::string path, Json data = Json::object(), std::string token = "") {
-  Request r;
-  r.operation = op;
-  r.path = std::move(path);
-  r.data = std::move(data);
-  r.client_token = std::move(token);
-  return r;
-}
+using testing::Req;
 
 class ReplicationClassesTest : public ::testing::Test {
  protected:
-  ReplicationClassesTest() {
-    CoreOptions o;
-    o.physical = storage::NewInmemBackend();
-    o.storage_type = "inmem";
-    o.token_tidy_interval_s = 0;
-    core_ = std::make_unique<Core>(std::move(o));
-  }
+  ReplicationClassesTest() : core_(testing::NewInmemCore(0)) {}
   void Must(Operation op, const std::string& path, Json data, const std::string& token) {
     auto r = core_->Handle(Req(op, path, std::move(data), token));
     ASSERT_TRUE(r.ok()) << path << ": " << r.status().ToString();

@@ -6,37 +6,21 @@
 #include <gtest/gtest.h>
 
 #include "core/core.h"
-#include "crypto/encoding.h"
-#include "storage/inmem_backend.h"
+#include "core/core_test_util.h"
 
 namespace coffer::core {
 namespace {
 
 Request Req(Operation op, std::string path, Json data = Json::object(), std::string token = "",
             std::optional<int64_t> wrap_ttl = std::nullopt) {
-  Request r;
-  r.operation = op;
-  r.path = std::move(path);
-  r.data = std::move(data);
-  r.client_token = std::move(token);
+  Request r = testing::Req(op, std::move(path), std::move(data), std::move(token));
   r.wrap_ttl_seconds = wrap_ttl;
   return r;
 }
 
 class WrappingTest : public ::testing::Test {
  protected:
-  WrappingTest() {
-    CoreOptions o;
-    o.physical = storage::NewInmemBackend();
-    o.storage_type = "inmem";
-    o.token_tidy_interval_s = 0;
-    core_ = std::make_unique<Core>(std::move(o));
-    auto init = core_->Initialize(1, 1);
-    EXPECT_TRUE(init.ok()) << init.status().ToString();
-    root_ = init->root_token;
-    auto unsealed = core_->Unseal(crypto::HexEncode(init->keys[0]));
-    EXPECT_TRUE(unsealed.ok()) << unsealed.status().ToString();
-  }
+  WrappingTest() : core_(testing::NewInmemCore(0)), root_(testing::InitAndUnseal(*core_)) {}
 
   Result<Response> Do(Request r) { return core_->Handle(r); }
 
