@@ -28,13 +28,14 @@ TEST(ReplicationProto, WalEntryRoundTrips) {
   EXPECT_FALSE(back.ParseFromString("\xff\xff\xff"));
 }
 
-TEST(ReplicationProto, ServiceDeclaresTheFourRpcs) {
+TEST(ReplicationProto, ServiceDeclaresTheRpcs) {
   EXPECT_STREQ(pb::Replication::service_full_name(), "coffer.replication.v1.Replication");
   const auto* service = pb::WalEntry::descriptor()->file()->FindServiceByName("Replication");
   ASSERT_NE(service, nullptr);
   EXPECT_NE(service->FindMethodByName("StreamWals"), nullptr);
   EXPECT_NE(service->FindMethodByName("MerkleDiff"), nullptr);
-  EXPECT_NE(service->FindMethodByName("MerkleSync"), nullptr);
+  EXPECT_NE(service->FindMethodByName("MerkleKeys"), nullptr);
+  EXPECT_NE(service->FindMethodByName("FetchKeys"), nullptr);
   EXPECT_NE(service->FindMethodByName("Forward"), nullptr);
   EXPECT_TRUE(service->FindMethodByName("StreamWals")->server_streaming());
 }

@@ -32,6 +32,8 @@ enum class Code {
   kCorruption,          // data failed an integrity check (bad tag, bad CRC): 500
   kIOError,             // disk or OS failure: 500
   kInternal,            // "cannot happen": 500
+  kReadOnly,            // write to replicated storage on a performance secondary:
+                        // the core forwards the request to the primary; 503 if it cannot
 };
 
 class [[nodiscard]] Status {
@@ -71,6 +73,9 @@ inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move
 inline Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
 inline Status IOError(std::string m) { return {Code::kIOError, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+inline Status ReadOnly(std::string m = "cannot write to readonly storage") {
+  return {Code::kReadOnly, std::move(m)};
+}
 
 // Result<T>: a value or a non-OK Status.
 //

@@ -10,6 +10,7 @@ const char* CodeName(Code code) {
     case Code::kNotFound: return "NotFound";
     case Code::kUnsupportedOperation: return "UnsupportedOperation";
     case Code::kPreconditionFailed: return "PreconditionFailed";
+    case Code::kReadOnly: return "ReadOnly";
     case Code::kTooLarge: return "TooLarge";
     case Code::kUnsupportedMediaType: return "UnsupportedMediaType";
     case Code::kRateLimited: return "RateLimited";

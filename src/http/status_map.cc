@@ -32,6 +32,8 @@ int HttpStatusFor(const Status& status) {
       return 500;
     case Code::kInternal:
       return 500;
+    case Code::kReadOnly:
+      return 503;
   }
   return 500;
 }

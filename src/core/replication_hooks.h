@@ -1,0 +1,53 @@
+// ReplicationHooks: what the replication module (src/replication/) plugs into
+// the core. The core knows nothing of clusters, streams or certificates; it
+// calls these at fixed points of a request and of the seal lifecycle. Every
+// hook is optional: with none installed the node is a standalone cluster.
+//
+//   Handle(req) ─► check_index ─► route ─► token ─► ACL ─► engine
+//                                                         │ kReadOnly
+//                                                         ▼
+//                                                  forward(req, caller)
+//   sys/replication/*, sys/metrics ─► token ─► ACL ─► handle_sys(req, caller)
+//   sys/replication{,/performance,/dr}/status ─► handle_sys(req, nullptr)
+//   successful write ─► index_header() ─► X-Vault-Index response header
+//
+// Thread-safety: hooks are installed once, before the node serves, and are
+// then called concurrently from request threads.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "coffer/engine.h"
+#include "coffer/json.h"
+#include "coffer/logical.h"
+#include "coffer/status.h"
+
+namespace coffer::core {
+
+struct ReplicationHooks {
+  // A request whose engine hit read-only storage (it writes the replicated
+  // class on a performance secondary): send it to the primary and return what
+  // it answered. `caller` is null for an unauthenticated request.
+  std::function<Result<Response>(const Request& req, const Caller* caller)> forward;
+  // sys/replication/... and sys/metrics, after the token and ACL checks
+  // (caller null for the unauthenticated status endpoints).
+  std::function<Result<Response>(const Request& req, const Caller* caller)> handle_sys;
+  // Fields added to the sys/health body (replication_performance_mode,
+  // replication_dr_mode, last_wal, ...).
+  std::function<Json()> health;
+  // Before routing: kPreconditionFailed "required index state not present"
+  // when the request carries an X-Vault-Index this node has not reached
+  // within the bounded wait.
+  std::function<Status(const Request& req)> check_index;
+  // After a successful write: the X-Vault-Index value to return.
+  std::function<std::string()> index_header;
+  // Seal lifecycle: called after the node is unsealed and set up, and before
+  // it tears down for a seal (with the state lock held).
+  std::function<void()> unsealed;
+  std::function<void()> sealing;
+  // Prometheus text lines for sys/metrics?format=prometheus.
+  std::function<std::string()> metrics;
+};
+
+}  // namespace coffer::core
