@@ -236,6 +236,17 @@ TEST_F(ClusterTest, ShutdownReleasesThePortAndABusyPortIsUnavailable) {
   EXPECT_TRUE(CallMerkleDiff(DialServer(ca_->cert_pem, *client_), &response).ok());
 }
 
+TEST_F(ClusterTest, EmptyHostListensOnEveryInterface) {
+  StartServer(ca_->cert_pem, ":0");  // as a config's cluster_address = ":8201"
+  EXPECT_GT(server_->port(), 0);
+  EXPECT_EQ(server_->address(), "0.0.0.0:" + std::to_string(server_->port()));
+  auto channel =
+      Dial("127.0.0.1:" + std::to_string(server_->port()), DialTls{ca_->cert_pem, *client_});
+  ASSERT_TRUE(channel.ok());
+  pb::MerkleDiffResponse response;
+  EXPECT_TRUE(CallMerkleDiff(*channel, &response).ok());
+}
+
 TEST_F(ClusterTest, StartRejectsBadCertificatesAndAddresses) {
   auto bad_ca = Server::Start("127.0.0.1:0", ServerTls{*server_id_, "not pem"}, {&service_});
   EXPECT_EQ(bad_ca.status().code(), Code::kInvalidArgument);

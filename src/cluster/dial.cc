@@ -2,7 +2,7 @@
 
 #include <grpcpp/security/credentials.h>
 
-#include "cluster/host_port.h"
+#include "common/host_port.h"
 #include "cluster/server.h"
 
 namespace coffer::cluster {
@@ -20,7 +20,7 @@ Result<std::string> GrpcTarget(std::string_view cluster_addr) {
   }
   size_t slash = rest.find('/');
   if (slash != std::string_view::npos) rest = rest.substr(0, slash);
-  ASSIGN_OR_RETURN(HostPort hp, SplitHostPort(rest, /*allow_zero=*/false));
+  ASSIGN_OR_RETURN(HostPort hp, SplitHostPort(rest));
   return hp.host + ":" + std::to_string(hp.port);
 }
 

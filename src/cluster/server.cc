@@ -3,7 +3,7 @@
 #include <grpcpp/security/auth_context.h>
 #include <grpcpp/security/server_credentials.h>
 
-#include "cluster/host_port.h"
+#include "common/host_port.h"
 
 namespace coffer::cluster {
 namespace {
@@ -34,7 +34,11 @@ std::string PeerCertPem(const grpc::ServerContext& ctx) {
 
 Result<std::unique_ptr<Server>> Server::Start(const std::string& address, const ServerTls& tls,
                                               const std::vector<grpc::Service*>& services) {
-  ASSIGN_OR_RETURN(HostPort listen, SplitHostPort(address, /*allow_zero=*/true));
+  ASSIGN_OR_RETURN(HostPort listen,
+                   SplitHostPort(address, {.allow_zero_port = true, .allow_empty_host = true}));
+  // ":8201" means every interface (as in the server config); gRPC wants a host.
+  if (listen.host.empty()) listen.host = "0.0.0.0";
+  const std::string bind_address = listen.host + ":" + std::to_string(listen.port);
   RETURN_IF_ERROR(CheckCertKey(tls.identity, "cluster server identity"));
   RETURN_IF_ERROR(CheckCertBundle(tls.client_ca_pem, "cluster client CA"));
 
@@ -46,7 +50,7 @@ Result<std::unique_ptr<Server>> Server::Start(const std::string& address, const 
   grpc::ServerBuilder builder;
   SetTransportArgs(builder);
   int bound_port = 0;
-  builder.AddListeningPort(address, grpc::SslServerCredentials(options), &bound_port);
+  builder.AddListeningPort(bind_address, grpc::SslServerCredentials(options), &bound_port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {

@@ -37,7 +37,8 @@ struct ServerTls {
 
 class Server {
  public:
-  // Binds `address` ("host:port"; port 0 = any free port) with mutual TLS
+  // Binds `address` ("host:port"; port 0 = any free port; ":port" = every
+  // interface, as "0.0.0.0:port") with mutual TLS
   // (GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY) and serves
   // `services` (not owned; must outlive the server). kInvalidArgument for
   // unparsable certificates; kUnavailable with a clear message when the bind
@@ -53,7 +54,7 @@ class Server {
   // the rest and waits for every handler to return. Idempotent.
   void Shutdown(std::chrono::milliseconds grace);
   int port() const { return port_; }             // the bound port
-  std::string address() const;                   // host:bound-port
+  std::string address() const;                   // host:bound-port ("0.0.0.0" for "")
 
  private:
   Server(std::unique_ptr<grpc::Server> server, std::string host, int port)

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/hcl.h"
+#include "common/host_port.h"
 #include "common/json_util.h"
 #include "common/log.h"
 
@@ -42,33 +43,9 @@ Status Take(Result<std::optional<T>> r, std::string_view where, U* out) {
   return Status::Ok();
 }
 
-// Splits "host:port" / "[v6]:port"; false when there is no numeric port.
-bool SplitHostPort(std::string_view address, std::string_view* host, int* port) {
-  size_t colon;
-  if (!address.empty() && address.front() == '[') {
-    size_t close = address.find(']');
-    if (close == std::string_view::npos || close + 1 >= address.size() ||
-        address[close + 1] != ':') {
-      return false;
-    }
-    colon = close + 1;
-  } else {
-    colon = address.rfind(':');
-    if (colon == std::string_view::npos ||
-        address.substr(0, colon).find(':') != std::string_view::npos) {
-      return false;
-    }
-  }
-  std::string_view port_text = address.substr(colon + 1);
-  if (port_text.empty() || port_text.size() > 5) return false;
-  int p = 0;
-  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
-  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || p < 0 || p > 65535) {
-    return false;
-  }
-  *host = address.substr(0, colon);
-  *port = p;
-  return true;
+// A listen address: "host:port" / "[v6]:port" / ":port"; port 0 = any.
+Result<HostPort> ListenHostPort(std::string_view address) {
+  return SplitHostPort(address, {.allow_zero_port = true, .allow_empty_host = true});
 }
 
 // A byte count: a non-negative integer, or a string such as "512", "100mb",
@@ -160,13 +137,11 @@ Status ValidateListener(const ListenerConfig& l, std::string_view where) {
     return InvalidArgument(std::string(where) + ": listener type \"" + l.type +
                            "\" is not supported (only \"tcp\")");
   }
-  std::string_view host;
-  int port = 0;
-  if (!SplitHostPort(l.address, &host, &port)) {
+  if (!ListenHostPort(l.address).ok()) {
     return InvalidArgument(std::string(where) + ": invalid address \"" + l.address +
                            "\" (want host:port)");
   }
-  if (!l.cluster_address.empty() && !SplitHostPort(l.cluster_address, &host, &port)) {
+  if (!l.cluster_address.empty() && !ListenHostPort(l.cluster_address).ok()) {
     return InvalidArgument(std::string(where) + ": invalid cluster_address \"" + l.cluster_address +
                            "\" (want host:port)");
   }
@@ -343,10 +318,9 @@ Result<std::vector<std::string>> ExpandPaths(const std::vector<std::string>& pat
 }  // namespace
 
 std::string DefaultClusterAddress(const std::string& address) {
-  std::string_view host;
-  int port = 0;
-  if (!SplitHostPort(address, &host, &port) || port == 65535) return "";
-  return std::string(host) + ":" + std::to_string(port == 0 ? 0 : port + 1);
+  Result<HostPort> hp = ListenHostPort(address);
+  if (!hp.ok() || hp->port == 65535) return "";
+  return hp->host + ":" + std::to_string(hp->port == 0 ? 0 : hp->port + 1);
 }
 
 Status ValidateServerConfig(const ServerConfig& c, std::string_view source,

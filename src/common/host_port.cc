@@ -1,8 +1,8 @@
-#include "cluster/host_port.h"
+#include "common/host_port.h"
 
 #include <cctype>
 
-namespace coffer::cluster {
+namespace coffer {
 namespace {
 
 bool IsHostNameChar(char c) {
@@ -15,7 +15,7 @@ bool IsV6Char(char c) {
 
 }  // namespace
 
-Result<HostPort> SplitHostPort(std::string_view text, bool allow_zero) {
+Result<HostPort> SplitHostPort(std::string_view text, HostPortRules rules) {
   const std::string quoted = "\"" + std::string(text.substr(0, 200)) + "\"";
   std::string_view host;
   std::string_view port;
@@ -40,7 +40,9 @@ Result<HostPort> SplitHostPort(std::string_view text, bool allow_zero) {
     }
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
-    if (host.empty()) return InvalidArgument("address " + quoted + " has an empty host");
+    if (host.empty() && !rules.allow_empty_host) {
+      return InvalidArgument("address " + quoted + " has an empty host");
+    }
     if (host.find(':') != std::string_view::npos) {
       return InvalidArgument("address " + quoted + ": write an IPv6 host in brackets, [::1]:8201");
     }
@@ -58,10 +60,10 @@ Result<HostPort> SplitHostPort(std::string_view text, bool allow_zero) {
     }
     value = value * 10 + (c - '0');
   }
-  if (value > 65535 || (value == 0 && !allow_zero)) {
+  if (value > 65535 || (value == 0 && !rules.allow_zero_port)) {
     return InvalidArgument("address " + quoted + " has a port out of range");
   }
   return HostPort{std::string(host), value};
 }
 
-}  // namespace coffer::cluster
+}  // namespace coffer
