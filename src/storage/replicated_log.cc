@@ -25,8 +25,10 @@ constexpr size_t kBuildChunk = 1024;
 constexpr StorageClass kTreeClasses[2] = {StorageClass::kReplicated, StorageClass::kLocal};
 
 // Everything the log itself maintains: the WAL records and state, the index.
+// Upstream positions are written only with the data they describe.
 bool IsReserved(std::string_view key) {
-  return key.starts_with("node/wal/") || key.starts_with(kMerklePrefix);
+  return key.starts_with("node/wal/") || key.starts_with(kMerklePrefix) ||
+         key.starts_with(kUpstreamPrefix);
 }
 
 uint64_t NowMs() { return static_cast<uint64_t>(UnixMillis()); }
@@ -62,6 +64,9 @@ struct ReplicatedLog::Writer {
   const Batch* batch = nullptr;
   std::vector<StorageClass> classes;     // per op, from the classifier
   std::vector<std::string> value_hashes;  // per op; SHA-256 of a put's value
+  // WipeData's last step: drop every index entry and zero both trees. Such a
+  // writer has an empty batch and always forms a group of its own.
+  bool reset_index = false;
   Status status;
   bool done = false;  // GUARDED_BY(queue_mu_)
   std::condition_variable cv;
@@ -76,6 +81,8 @@ struct ReplicatedLog::GroupState {
   // (tree, bucket) -> bucket hash after the ops so far.
   std::map<std::pair<int, uint32_t>, std::string> buckets;
   std::unordered_map<uint64_t, uint64_t> new_entry_sizes;
+  // Upstream positions written by the group, by name; nullopt = deleted.
+  std::map<std::string, std::optional<UpstreamPosition>> upstream;
 };
 
 ReplicatedLog::ReplicatedLog(Backend* physical, ReplicatedLogOptions options)
@@ -114,13 +121,36 @@ Status ReplicatedLog::LoadLocked() {
       trees[t].buckets[bucket] = std::move(*value);
     }
   }
-  std::unique_lock lock(state_mu_);
-  state_ = std::move(state);
-  trees_[0] = std::move(trees[0]);
-  trees_[1] = std::move(trees[1]);
-  loaded_.store(true, std::memory_order_release);
-  LogOpened();
+  ASSIGN_OR_RETURN(auto upstream, LoadUpstreamPositions());
+  {
+    std::unique_lock lock(state_mu_);
+    state_ = std::move(state);
+    trees_[0] = std::move(trees[0]);
+    trees_[1] = std::move(trees[1]);
+    upstream_ = std::move(upstream);
+    last_index_.store(state_.last_index);
+    loaded_.store(true, std::memory_order_release);
+    LogOpened();
+  }
+  WakeWaiters();
   return Status::Ok();
+}
+
+Result<std::map<std::string, UpstreamPosition, std::less<>>>
+ReplicatedLog::LoadUpstreamPositions() {
+  std::map<std::string, UpstreamPosition, std::less<>> out;
+  ASSIGN_OR_RETURN(std::vector<std::string> keys, physical_->ListAll(kUpstreamPrefix));
+  for (const std::string& key : keys) {
+    ASSIGN_OR_RETURN(auto value, physical_->Get(key));
+    if (!value.has_value()) continue;
+    auto position = DecodeUpstreamPosition(*value);
+    if (!position.ok()) {
+      COFFER_LOG(kWarn, "replication") << key << ": " << position.status().ToString();
+      continue;
+    }
+    out[key.substr(kUpstreamPrefix.size())] = std::move(*position);
+  }
+  return out;
 }
 
 // A store written before the replicated log existed (or one whose index build
@@ -163,16 +193,22 @@ Status ReplicatedLog::BuildIndexLocked() {
   WalState state;
   batch.push_back(Op::Put(std::string(kWalStateKey), EncodeWalState(state)));
   RETURN_IF_ERROR(physical_->Write(batch));
-  std::unique_lock lock(state_mu_);
-  state_ = std::move(state);
-  trees_[0] = std::move(trees[0]);
-  trees_[1] = std::move(trees[1]);
-  loaded_.store(true, std::memory_order_release);
-  if (indexed > 0) {
-    COFFER_LOG(kInfo, "replication") << "built the merkle index of " << indexed
-                                     << " existing keys; the wal starts at index 1";
+  ASSIGN_OR_RETURN(auto upstream, LoadUpstreamPositions());
+  {
+    std::unique_lock lock(state_mu_);
+    state_ = std::move(state);
+    trees_[0] = std::move(trees[0]);
+    trees_[1] = std::move(trees[1]);
+    upstream_ = std::move(upstream);
+    last_index_.store(state_.last_index);
+    loaded_.store(true, std::memory_order_release);
+    if (indexed > 0) {
+      COFFER_LOG(kInfo, "replication") << "built the merkle index of " << indexed
+                                       << " existing keys; the wal starts at index 1";
+    }
+    LogOpened();
   }
-  LogOpened();
+  WakeWaiters();
   return Status::Ok();
 }
 
@@ -189,17 +225,22 @@ Status ReplicatedLog::Write(const Batch& batch) {
   Writer w;
   w.batch = &batch;
   MountClassesPtr mounts = mounts_.load();
+  const bool read_only = read_only_.load(std::memory_order_relaxed);
   w.classes.reserve(batch.size());
   w.value_hashes.reserve(batch.size());
   for (const Op& op : batch) {
     if (IsReserved(op.key)) return PermissionDenied("replicated log: reserved key");
     w.classes.push_back(Classify(op.key, *mounts).storage_class);
+    if (read_only && w.classes.back() == StorageClass::kReplicated) return ReadOnly();
     // Hashing here, on the caller's thread, keeps the leader's turn short.
     w.value_hashes.push_back(op.kind == Op::Kind::kPut && w.classes.back() != StorageClass::kNode
                                  ? crypto::Sha256(op.value)
                                  : std::string());
   }
+  return Submit(w);
+}
 
+Status ReplicatedLog::Submit(Writer& w) {
   std::unique_lock<std::mutex> lock(queue_mu_);
   queue_.push_back(&w);
   while (!w.done && queue_.front() != &w) w.cv.wait(lock);
@@ -213,6 +254,7 @@ Status ReplicatedLog::Write(const Batch& batch) {
     size_t added = 0;
     for (size_t i = group.size(); i < queue_.size(); ++i) {
       Writer* next = queue_[i];
+      if (!group.empty() && (group.back()->reset_index || next->reset_index)) break;
       size_t b = BatchBytes(*next->batch);
       if (!group.empty() && (group.size() >= kMaxGroupWriters || bytes + b > kMaxGroupBytes)) break;
       group.push_back(next);
@@ -250,6 +292,14 @@ Status ReplicatedLog::AddOp(GroupState& g, const Op& op, StorageClass cls,
                             const std::string& value_hash, WalEntry& entry) {
   g.out.push_back(op);
   if (cls == StorageClass::kNode) return Status::Ok();
+  if (op.key.starts_with(kUpstreamPrefix)) {
+    std::optional<UpstreamPosition> position;
+    if (op.kind == Op::Kind::kPut) {
+      auto decoded = DecodeUpstreamPosition(op.value);
+      if (decoded.ok()) position = std::move(*decoded);
+    }
+    g.upstream[op.key.substr(kUpstreamPrefix.size())] = std::move(position);
+  }
 
   // Where the key is indexed now: normally its own class; a key whose mount
   // changed class (or that was indexed before its mount was known) is found
@@ -295,7 +345,9 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
                                  const std::function<size_t()>& take_more) {
   RETURN_IF_ERROR(EnsureLoaded());
   GroupState g;
-  {
+  if (group.size() == 1 && group[0]->reset_index) {
+    RETURN_IF_ERROR(ResetIndex(g));
+  } else {
     std::shared_lock<std::shared_mutex> read(state_mu_);
     g.wal = state_;
     const uint64_t now = NowMs();
@@ -341,17 +393,74 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
     g.out.push_back(hash == zero ? Op::Delete(std::move(key)) : Op::Put(std::move(key), hash));
   }
 
-  Status st = physical_->Write(g.out);
-  std::unique_lock<std::shared_mutex> publish(state_mu_);
-  if (!st.ok()) {
-    // Storage may or may not hold the batch: reread it before the next write.
-    loaded_.store(false, std::memory_order_release);
-    return st;
+  Status st = g.out.empty() ? Status::Ok() : physical_->Write(g.out);
+  {
+    std::unique_lock<std::shared_mutex> publish(state_mu_);
+    if (!st.ok()) {
+      // Storage may or may not hold the batch: reread it before the next write.
+      loaded_.store(false, std::memory_order_release);
+      return st;
+    }
+    groups_.fetch_add(1, std::memory_order_relaxed);
+    batches_.fetch_add(group.size(), std::memory_order_relaxed);
+    state_ = std::move(g.wal);
+    for (auto& [where, hash] : g.buckets) trees_[where.first].buckets[where.second] = std::move(hash);
+    for (auto& [name, position] : g.upstream) {
+      if (position.has_value()) {
+        upstream_.insert_or_assign(name, std::move(*position));
+      } else if (auto it = upstream_.find(name); it != upstream_.end()) {
+        upstream_.erase(it);
+      }
+    }
+    last_index_.store(state_.last_index);
   }
-  groups_.fetch_add(1, std::memory_order_relaxed);
-  batches_.fetch_add(group.size(), std::memory_order_relaxed);
-  state_ = std::move(g.wal);
-  for (auto& [where, hash] : g.buckets) trees_[where.first].buckets[where.second] = std::move(hash);
+  WakeWaiters();
+  return Status::Ok();
+}
+
+void ReplicatedLog::WakeWaiters() {
+  { std::lock_guard<std::mutex> lock(commit_mu_); }
+  commit_cv_.notify_all();
+}
+
+// Drops the leaves whose key is gone and recomputes every bucket from the
+// leaves that remain. After a wipe of a consistent store there are none left
+// and both trees are already empty, so this finds nothing to do; it repairs an
+// index that was out of step with the data. The WAL is untouched.
+Status ReplicatedLog::ResetIndex(GroupState& g) {
+  MerkleTree rebuilt[2];
+  size_t dropped = 0;
+  for (int t = 0; t < 2; ++t) {
+    const std::string prefix = MerkleClassPrefix(kTreeClasses[t]) + "leaf/";
+    ASSIGN_OR_RETURN(std::vector<std::string> leaves, physical_->ListAll(prefix));
+    for (std::string& leaf : leaves) {
+      // <prefix><bbb>/<key>
+      std::string key = leaf.size() > prefix.size() + 4 ? leaf.substr(prefix.size() + 4) : "";
+      std::optional<std::string> data;
+      if (!key.empty()) {
+        ASSIGN_OR_RETURN(data, physical_->Get(key));
+      }
+      ASSIGN_OR_RETURN(auto value_hash, physical_->Get(leaf));
+      if (!data.has_value() || !value_hash.has_value()) {
+        g.out.push_back(Op::Delete(std::move(leaf)));
+        ++dropped;
+        continue;
+      }
+      XorInto(rebuilt[t].buckets[MerkleBucketOf(key)], MerkleLeafHash(key, *value_hash));
+    }
+  }
+  std::shared_lock<std::shared_mutex> read(state_mu_);
+  g.wal = state_;
+  for (int t = 0; t < 2; ++t) {
+    for (uint32_t b = 0; b < kMerkleBuckets; ++b) {
+      if (trees_[t].buckets[b] != rebuilt[t].buckets[b]) g.buckets[{t, b}] = rebuilt[t].buckets[b];
+    }
+  }
+  if (dropped > 0 || !g.buckets.empty()) {
+    COFFER_LOG(kWarn, "replication") << "wipe: the merkle index was out of step with the data; "
+                                     << "dropped " << dropped << " leaves, rehashed "
+                                     << g.buckets.size() << " buckets";
+  }
   return Status::Ok();
 }
 
@@ -439,6 +548,196 @@ Result<std::vector<std::pair<std::string, std::string>>> ReplicatedLog::MerkleBu
     out.emplace_back(k.substr(prefix.size()), std::move(*hash));
   }
   return out;
+}
+
+Result<MerkleSnapshot> ReplicatedLog::Snapshot(StorageClass c) {
+  if (c == StorageClass::kNode) return InvalidArgument("node-class keys have no merkle tree");
+  RETURN_IF_ERROR(EnsureLoaded());
+  MerkleSnapshot out;
+  {
+    std::shared_lock<std::shared_mutex> read(state_mu_);
+    out.buckets = trees_[TreeOf(c)].buckets;
+    out.position = WalPosition{state_.last_index, state_.last_hash};
+  }
+  MerkleTree tree;
+  tree.buckets = out.buckets;
+  out.root = tree.Root();
+  return out;
+}
+
+// --- Replication ---
+
+namespace {
+
+Status CheckUpstreamName(std::string_view name) {
+  if (name.empty() || name.find('/') != std::string_view::npos) {
+    return InvalidArgument("replication: invalid upstream name");
+  }
+  return Status::Ok();
+}
+
+Status CheckPosition(const UpstreamPosition& position) {
+  if (position.hash.size() != kWalHashSize) {
+    return InvalidArgument("replication: upstream position hash must be 32 bytes");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ReplicatedLog::ApplyUpstream(std::string_view name, const std::vector<WalEntry>& entries,
+                                    const UpstreamPosition& position) {
+  RETURN_IF_ERROR(CheckUpstreamName(name));
+  RETURN_IF_ERROR(CheckPosition(position));
+  Batch batch;
+  std::vector<StorageClass> hints;
+  for (const WalEntry& e : entries) {
+    for (const WalOp& op : e.ops) {
+      batch.push_back(op.kind == WalOp::Kind::kPut ? Op::Put(op.key, op.value) : Op::Delete(op.key));
+      hints.push_back(op.storage_class);
+    }
+  }
+  const size_t data_ops = batch.size();
+  batch.push_back(Op::Put(UpstreamPositionKey(name), EncodeUpstreamPosition(position)));
+  hints.push_back(StorageClass::kLocal);
+  RETURN_IF_ERROR(ApplyBatch(batch, hints));
+  NotifyApplied(batch, data_ops);
+  return Status::Ok();
+}
+
+Status ReplicatedLog::ApplySync(std::string_view name, const std::vector<Op>& ops,
+                                const std::optional<UpstreamPosition>& position,
+                                StorageClass from_class) {
+  RETURN_IF_ERROR(CheckUpstreamName(name));
+  if (position.has_value()) RETURN_IF_ERROR(CheckPosition(*position));
+  if (from_class == StorageClass::kNode) return InvalidArgument("replication: node-class sync");
+  Batch batch = ops;
+  std::vector<StorageClass> hints(batch.size(), from_class);
+  const size_t data_ops = batch.size();
+  if (position.has_value()) {
+    batch.push_back(Op::Put(UpstreamPositionKey(name), EncodeUpstreamPosition(*position)));
+    hints.push_back(StorageClass::kLocal);
+  }
+  if (batch.empty()) return Status::Ok();
+  RETURN_IF_ERROR(ApplyBatch(batch, hints));
+  NotifyApplied(batch, data_ops);
+  return Status::Ok();
+}
+
+Status ReplicatedLog::ApplyBatch(const Batch& batch, const std::vector<StorageClass>& hints) {
+  RETURN_IF_ERROR(ValidateBatch(batch));
+  Writer w;
+  w.batch = &batch;
+  MountClassesPtr mounts = mounts_.load();
+  w.classes.reserve(batch.size());
+  w.value_hashes.reserve(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Op& op = batch[i];
+    Classification c = Classify(op.key, *mounts);
+    if (c.storage_class == StorageClass::kNode) {
+      return InvalidArgument("replication: upstream data holds the node-class key " + op.key);
+    }
+    // A key no rule or known mount places (data of a mount whose table entry
+    // this node has not loaded yet) keeps the class its upstream gave it.
+    StorageClass cls = c.rule == "default" ? hints[i] : c.storage_class;
+    if (cls == StorageClass::kNode) cls = kDefaultClass;
+    w.classes.push_back(cls);
+    w.value_hashes.push_back(op.kind == Op::Kind::kPut ? crypto::Sha256(op.value) : std::string());
+  }
+  if (batch.empty()) return Status::Ok();
+  return Submit(w);
+}
+
+void ReplicatedLog::NotifyApplied(const Batch& batch, size_t data_ops) {
+  std::function<void(const std::vector<std::string>&)> observer;
+  {
+    std::lock_guard<std::mutex> lock(observer_mu_);
+    observer = observer_;
+  }
+  if (!observer || data_ops == 0) return;
+  std::vector<std::string> keys;
+  keys.reserve(data_ops);
+  for (size_t i = 0; i < data_ops && i < batch.size(); ++i) keys.push_back(batch[i].key);
+  observer(keys);
+}
+
+void ReplicatedLog::SetApplyObserver(
+    std::function<void(const std::vector<std::string>& keys)> observer) {
+  std::lock_guard<std::mutex> lock(observer_mu_);
+  observer_ = std::move(observer);
+}
+
+Result<std::optional<UpstreamPosition>> ReplicatedLog::LoadUpstream(std::string_view name) {
+  RETURN_IF_ERROR(CheckUpstreamName(name));
+  ASSIGN_OR_RETURN(auto raw, physical_->Get(UpstreamPositionKey(name)));
+  if (!raw.has_value()) return std::optional<UpstreamPosition>();
+  ASSIGN_OR_RETURN(UpstreamPosition position, DecodeUpstreamPosition(*raw));
+  return std::optional<UpstreamPosition>(std::move(position));
+}
+
+Status ReplicatedLog::WipeData() {
+  RETURN_IF_ERROR(EnsureLoaded());
+  ASSIGN_OR_RETURN(std::vector<std::string> all, physical_->ListAll(""));
+  MountClassesPtr mounts = mounts_.load();
+  Batch doomed;
+  for (std::string& key : all) {
+    if (Classify(key, *mounts).storage_class != StorageClass::kNode) {
+      doomed.push_back(Op::Delete(std::move(key)));
+    }
+  }
+  all.clear();
+  size_t wiped = 0;
+  Status st = Status::Ok();
+  for (size_t i = 0; i < doomed.size() && st.ok(); i += kBuildChunk) {
+    const size_t end = std::min(doomed.size(), i + kBuildChunk);
+    Batch chunk(std::make_move_iterator(doomed.begin() + static_cast<ptrdiff_t>(i)),
+                std::make_move_iterator(doomed.begin() + static_cast<ptrdiff_t>(end)));
+    Writer w;
+    w.batch = &chunk;
+    for (const Op& op : chunk) {
+      // The class only says which tree to look in first; AddOp finds the leaf
+      // in either.
+      w.classes.push_back(Classify(op.key, *mounts).storage_class);
+      w.value_hashes.emplace_back();
+    }
+    st = Submit(w);
+    if (st.ok()) {
+      for (size_t j = 0; j < chunk.size(); ++j) doomed[i + j].key = std::move(chunk[j].key);
+      wiped = end;
+    }
+  }
+  if (st.ok()) {
+    Writer reset;
+    Batch none;
+    reset.batch = &none;
+    reset.reset_index = true;
+    st = Submit(reset);
+  }
+  if (wiped > 0) {
+    doomed.resize(wiped);
+    NotifyApplied(doomed, wiped);
+    COFFER_LOG(kInfo, "replication") << "wiped " << wiped << " replicated and local keys";
+  }
+  return st;
+}
+
+uint64_t ReplicatedLog::WaitForCommitAfter(uint64_t index, std::chrono::milliseconds timeout) {
+  (void)EnsureLoaded();  // a failure shows as the last index known
+  std::unique_lock<std::mutex> lock(commit_mu_);
+  commit_cv_.wait_for(lock, timeout, [&] { return last_index_.load() > index; });
+  return last_index_.load();
+}
+
+bool ReplicatedLog::WaitForUpstream(std::string_view name, uint64_t index,
+                                    std::chrono::milliseconds timeout) {
+  if (!EnsureLoaded().ok()) return false;
+  auto reached = [&] {
+    std::shared_lock<std::shared_mutex> read(state_mu_);
+    auto it = upstream_.find(name);
+    return index == 0 || (it != upstream_.end() && it->second.index >= index);
+  };
+  std::unique_lock<std::mutex> lock(commit_mu_);
+  return commit_cv_.wait_for(lock, timeout, reached);
 }
 
 Result<std::optional<std::string>> ReplicatedLog::Get(std::string_view key) {

@@ -30,16 +30,31 @@
 //    is always retained.
 //  - The Merkle trees cover exactly the replicated- and local-class keys in
 //    the backend (node-class keys have none).
+//  - Keys under replication/upstream/ (upstream positions) are written only by
+//    ApplyUpstream/ApplySync/WipeData, in the same physical batch as the data
+//    they describe; a caller's write to them is PermissionDenied.
+//
+// Replication (docs/formats/wal.md "Applying upstream entries"): a secondary
+// applies what its primary sent with ApplyUpstream (WAL entries) or ApplySync
+// (Merkle-sync fetches). Both go through the same group commit as Write, so
+// they take an index of this log too (this cluster's own DR secondaries see
+// them) and are atomic with the upstream position. A performance secondary
+// sets SetReplicatedReadOnly(true): its callers cannot write the replicated
+// class, only the apply paths can.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -65,6 +80,12 @@ struct ReplicatedLogOptions {
 struct WalPosition {
   uint64_t index = 0;
   std::string hash;  // 32 bytes
+};
+
+struct MerkleSnapshot {
+  std::string root;
+  std::vector<std::string> buckets;  // kMerkleBuckets hashes
+  WalPosition position;              // the WAL position these buckets are consistent with
 };
 
 struct WalRead {
@@ -112,6 +133,59 @@ class ReplicatedLog final : public Backend {
   Result<std::vector<std::pair<std::string, std::string>>> MerkleBucketKeys(StorageClass c,
                                                                            uint32_t bucket);
 
+  // Buckets of class c and the WAL position they are consistent with, read
+  // under one lock. class must not be kNode.
+  Result<MerkleSnapshot> Snapshot(StorageClass c);
+
+  // --- Replication ---
+
+  // Performance-secondary mode: a caller's Write() containing any
+  // replicated-class op fails with ReadOnly() and writes nothing. Local and
+  // node ops still work; ApplyUpstream/ApplySync/WipeData bypass it.
+  void SetReplicatedReadOnly(bool on) { read_only_.store(on, std::memory_order_relaxed); }
+  bool ReplicatedReadOnly() const { return read_only_.load(std::memory_order_relaxed); }
+
+  // Applies entries received from upstream (the caller verified their chain
+  // and hashes) in ONE physical batch: every op as given (key + stored bytes),
+  // recorded as one new entry of this log, the Merkle index updated, and
+  // `position` written at UpstreamPositionKey(name), all atomically. The class
+  // of each op is re-derived locally with Classify; a key no local rule or
+  // mount places (data of a mount this node does not know yet, e.g. during
+  // bootstrap) takes the class the upstream logged. A node-class op is
+  // kInvalidArgument and nothing is written.
+  Status ApplyUpstream(std::string_view name, const std::vector<WalEntry>& entries,
+                       const UpstreamPosition& position);
+  // Merkle-sync: puts and deletes (value = stored bytes) applied like
+  // ApplyUpstream, plus the position when given. `from_class` is the class of
+  // the upstream tree the keys were diffed from; it places keys no local rule
+  // or mount knows. Large inputs may be split by the caller. (An empty `ops`
+  // with Op::Delete(UpstreamPositionKey(name)) forgets a position.)
+  Status ApplySync(std::string_view name, const std::vector<Op>& ops,
+                   const std::optional<UpstreamPosition>& position,
+                   StorageClass from_class = StorageClass::kReplicated);
+  // The position stored at UpstreamPositionKey(name), nullopt when none.
+  Result<std::optional<UpstreamPosition>> LoadUpstream(std::string_view name);
+
+  // Secondary enable: deletes every replicated- and local-class key (node keys
+  // stay, upstream positions go) and leaves both Merkle trees empty. The
+  // deletions are logged like any write, in batches of ~1000 keys each with
+  // its own WAL entry (so a DR secondary of this cluster follows), and a last
+  // step drops any index entry left over. Crash-safe: every batch is atomic
+  // and consistent, and a repeated wipe finishes an interrupted one.
+  Status WipeData();
+
+  // Called (outside every lock of this class) after ApplyUpstream, ApplySync
+  // or WipeData committed, with the data keys they touched (not the position
+  // key), so the core can invalidate its caches. Set before serving.
+  void SetApplyObserver(std::function<void(const std::vector<std::string>& keys)> observer);
+
+  // Blocks until the log's last index > index or the timeout passes; returns
+  // the last index. Woken by every commit.
+  uint64_t WaitForCommitAfter(uint64_t index, std::chrono::milliseconds timeout);
+  // Blocks until the position of `name` reaches `index` (read-your-writes on a
+  // secondary) or the timeout passes; returns whether it got there.
+  bool WaitForUpstream(std::string_view name, uint64_t index, std::chrono::milliseconds timeout);
+
   // Backend:
   Result<std::optional<std::string>> Get(std::string_view key) override;
   Status Write(const Batch& batch) override;
@@ -124,6 +198,19 @@ class ReplicatedLog final : public Backend {
   struct GroupState;
 
   Status EnsureLoaded();
+  // Queues w and waits until its group committed (or leads the group).
+  Status Submit(Writer& w);
+  // The apply paths: classifies `batch` (hints: the upstream class of each op)
+  // and submits it, bypassing read-only mode.
+  Status ApplyBatch(const Batch& batch, const std::vector<StorageClass>& hints);
+  void NotifyApplied(const Batch& batch, size_t data_ops);
+  // Publishes a committed (or reloaded) state to waiters.
+  void WakeWaiters();
+  // Reads every upstream position in storage (malformed ones are skipped:
+  // LoadUpstream reports them). REQUIRES: load_mu_ held.
+  Result<std::map<std::string, UpstreamPosition, std::less<>>> LoadUpstreamPositions();
+  // The index-reset step of WipeData; runs as a group of its own.
+  Status ResetIndex(GroupState& g);
   Status LoadLocked();        // REQUIRES: load_mu_ held
   Status BuildIndexLocked();  // REQUIRES: load_mu_ held
   void LogOpened();           // REQUIRES: state_mu_ held
@@ -150,6 +237,20 @@ class ReplicatedLog final : public Backend {
   std::atomic<bool> loaded_{false};
   WalState state_;       // GUARDED_BY(state_mu_)
   MerkleTree trees_[2];  // GUARDED_BY(state_mu_); [0] replicated, [1] local
+  // What is stored under replication/upstream/, by name.
+  std::map<std::string, UpstreamPosition, std::less<>> upstream_;  // GUARDED_BY(state_mu_)
+
+  std::atomic<bool> read_only_{false};
+
+  // Waiters on commits: a committer publishes under state_mu_, then takes
+  // commit_mu_ before notifying, so a waiter that checked under commit_mu_
+  // cannot miss it.
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;
+  std::atomic<uint64_t> last_index_{0};
+
+  std::mutex observer_mu_;
+  std::function<void(const std::vector<std::string>&)> observer_;  // GUARDED_BY(observer_mu_)
 };
 
 }  // namespace coffer::storage

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "crypto/hash.h"
+#include "storage/faulty_backend_for_test.h"
 #include "storage/inmem_backend.h"
 #include "storage/rocksdb_backend.h"
 #include "storage/temp_dir_for_test.h"
@@ -27,25 +28,7 @@ using ::testing::ElementsAre;
 constexpr StorageClass R = StorageClass::kReplicated;
 constexpr StorageClass L = StorageClass::kLocal;
 
-// Forwards to a backend; fails every Write while `fail` is set.
-class FaultyBackend final : public Backend {
- public:
-  explicit FaultyBackend(Backend* inner) : inner_(inner) {}
-  Result<std::optional<std::string>> Get(std::string_view key) override { return inner_->Get(key); }
-  Status Write(const Batch& batch) override {
-    if (fail) return IOError("injected write failure");
-    return inner_->Write(batch);
-  }
-  Result<std::vector<std::string>> List(std::string_view p) override { return inner_->List(p); }
-  Result<std::vector<std::string>> ListAll(std::string_view p) override {
-    return inner_->ListAll(p);
-  }
-  std::string_view Type() const override { return inner_->Type(); }
-  std::atomic<bool> fail{false};
-
- private:
-  Backend* inner_;
-};
+using testing::FaultyBackend;
 
 // A replicated mount whose data lives under "logical/u/".
 MountClassesPtr SharedMountU() {

@@ -29,6 +29,14 @@ constexpr Rule kRules[] = {
     {"core/cluster-info", kL},
     // Response-wrapping key material of this cluster.
     {"core/wrapping/", kL},
+    // Replication state through the barrier: each cluster's own (set CAs,
+    // secondaries, its role), except the primary's lag canary and the key
+    // that signs X-Vault-Index states, which secondaries must see.
+    {"core/replication/", kL},
+    {"core/replication/canary", kR},
+    {"core/replication/index-key", kR},
+    // Replication metadata below the barrier (upstream positions).
+    {"replication/", kL},
     // Policies and token roles are configuration.
     {"sys/policy/", kR},
     {"sys/token/roles/", kR},

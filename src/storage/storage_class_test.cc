@@ -46,6 +46,12 @@ TEST_F(ClassifyTest, EveryKnownPrefix) {
       {"core/local-audit", L},
       {"core/cluster-info", L},
       {"core/wrapping/jwtkey", L},
+      {"core/replication/canary", R},
+      {"core/replication/index-key", R},
+      {"core/replication/primary/ca", L},
+      {"core/replication/state", L},
+      {"replication/upstream/performance", L},
+      {"replication/upstream/dr", L},
       {"sys/policy/default", R},
       {"sys/policy/a/b", R},
       {"sys/token/roles/ops", R},
@@ -74,6 +80,8 @@ TEST_F(ClassifyTest, ExactRulesDoNotMatchLongerKeys) {
   EXPECT_EQ(Rule("core/mounts-extra"), "default");
   EXPECT_EQ(Rule("core/authx"), "default");
   EXPECT_EQ(Rule("sys/token/saltier"), "default");
+  EXPECT_EQ(Rule("core/replication/canary-old"), "core/replication/");
+  EXPECT_EQ(C("core/replication/canary-old"), L);
 }
 
 TEST_F(ClassifyTest, UnknownKeysAreLocal) {

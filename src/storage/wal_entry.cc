@@ -9,6 +9,7 @@ namespace {
 
 constexpr uint8_t kWalVersion = 1;
 constexpr uint8_t kStateVersion = 1;
+constexpr uint8_t kUpstreamVersion = 1;
 
 void PutU32(std::string& out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
@@ -174,6 +175,33 @@ Result<WalState> DecodeWalState(std::string_view bytes) {
     return Corruption("wal: state indexes out of order");
   }
   return s;
+}
+
+std::string UpstreamPositionKey(std::string_view name) {
+  return std::string(kUpstreamPrefix) + std::string(name);
+}
+
+std::string EncodeUpstreamPosition(const UpstreamPosition& position) {
+  std::string out;
+  out.push_back(static_cast<char>(kUpstreamVersion));
+  PutU64(out, position.index);
+  out += position.hash;
+  PutU64(out, position.commit_time_ms);
+  return out;
+}
+
+Result<UpstreamPosition> DecodeUpstreamPosition(std::string_view bytes) {
+  Reader r(bytes);
+  UpstreamPosition p;
+  uint8_t version = 0;
+  if (!r.U8(&version) || version != kUpstreamVersion) {
+    return Corruption("replication: bad upstream position version");
+  }
+  if (!r.U64(&p.index) || !r.Bytes(kWalHashSize, &p.hash) || !r.U64(&p.commit_time_ms) ||
+      !r.Empty()) {
+    return Corruption("replication: malformed upstream position");
+  }
+  return p;
 }
 
 }  // namespace coffer::storage

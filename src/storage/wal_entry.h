@@ -4,6 +4,7 @@
 //
 //   node/wal/entry/<index: 16 lower-case hex digits>  one record per index
 //   node/wal/state                                    first/last index, last hash, bytes
+//   replication/upstream/<name>                       last upstream entry applied here
 //
 // Record: prev_hash(32) || body || hash(32), hash = SHA-256(prev_hash || body).
 // Body: version(1)=1, index(u64), commit_time_ms(u64), op_count(u32), then per
@@ -77,5 +78,24 @@ struct WalState {
 
 std::string EncodeWalState(const WalState& state);
 Result<WalState> DecodeWalState(std::string_view bytes);
+
+// Where this cluster stands in an upstream (primary) cluster's WAL: the last
+// upstream entry applied here. Stored in the same physical batch as the data it
+// describes, as plaintext metadata of the local class (a DR replica of this
+// cluster has it too), never through the barrier.
+struct UpstreamPosition {
+  uint64_t index = 0;           // last upstream WAL index applied (0 = none)
+  std::string hash;             // its chain hash (32 bytes; WalGenesisHash() at 0)
+  uint64_t commit_time_ms = 0;  // the upstream entry's commit time
+  bool operator==(const UpstreamPosition&) const = default;
+};
+
+inline constexpr std::string_view kUpstreamPrefix = "replication/upstream/";
+// "replication/upstream/<name>"; name: "performance" | "dr".
+std::string UpstreamPositionKey(std::string_view name);
+// version(1)=1 || index(u64) || hash(32) || commit_time_ms(u64).
+// REQUIRES: position.hash is 32 bytes.
+std::string EncodeUpstreamPosition(const UpstreamPosition& position);
+Result<UpstreamPosition> DecodeUpstreamPosition(std::string_view bytes);
 
 }  // namespace coffer::storage

@@ -70,5 +70,21 @@ TEST(WalState, RoundTripAndValidation) {
   EXPECT_FALSE(DecodeWalState(EncodeWalState(bad)).ok());
 }
 
+TEST(UpstreamPosition, KeyRoundTripAndValidation) {
+  EXPECT_EQ(UpstreamPositionKey("performance"), "replication/upstream/performance");
+  UpstreamPosition p{42, std::string(32, '\x09'), 1700000000123};
+  std::string bytes = EncodeUpstreamPosition(p);
+  EXPECT_EQ(bytes.size(), 1u + 8 + 32 + 8);
+  auto back = DecodeUpstreamPosition(bytes);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, p);
+  EXPECT_EQ(DecodeUpstreamPosition("").status().code(), Code::kCorruption);
+  EXPECT_FALSE(DecodeUpstreamPosition(bytes.substr(0, bytes.size() - 1)).ok());
+  EXPECT_FALSE(DecodeUpstreamPosition(bytes + "x").ok());
+  std::string wrong_version = bytes;
+  wrong_version[0] = 2;
+  EXPECT_FALSE(DecodeUpstreamPosition(wrong_version).ok());
+}
+
 }  // namespace
 }  // namespace coffer::storage
