@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "coffer/json.h"
@@ -93,6 +94,11 @@ class Engine {
   // Paths relative to the mount that need no token (login). A trailing '*'
   // matches any suffix.
   virtual std::vector<std::string> UnauthenticatedPaths() const { return {}; }
+
+  // Storage under this mount changed behind the engine (replication applied
+  // upstream data): `key` is relative to the mount's view. An engine that
+  // caches something it read from storage drops it here.
+  virtual void Invalidate(std::string_view key) { (void)key; }
 
   // Lease callbacks (Vault's revoke/renew operations), called by the
   // expiration manager for leases registered from this engine's responses

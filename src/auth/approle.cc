@@ -1,5 +1,7 @@
 #include "auth/approle.h"
 
+#include <openssl/crypto.h>
+
 #include <chrono>
 
 #include "auth/approle_engine.h"
@@ -77,6 +79,13 @@ std::vector<framework::Path> AppRoleEngine::BuildPaths() {
 int64_t AppRoleEngine::Now() const {
   if (options_.clock) return options_.clock();
   return UnixSeconds();
+}
+
+void AppRoleEngine::Invalidate(std::string_view key) {
+  if (key != kSaltKey) return;
+  std::lock_guard<std::mutex> lock(salt_mu_);
+  OPENSSL_cleanse(salt_.data(), salt_.size());
+  salt_.clear();
 }
 
 Result<std::string> AppRoleEngine::Salt(storage::Backend* s) {

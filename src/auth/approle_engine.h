@@ -30,6 +30,8 @@ class AppRoleEngine : public Engine {
   std::vector<std::string> UnauthenticatedPaths() const override {
     return paths_.UnauthenticatedPaths();
   }
+  // The salt replicated from the primary replaces a cached one.
+  void Invalidate(std::string_view key) override;
 
  private:
   using RoleHandler = Result<Response> (AppRoleEngine::*)(const EngineRequest&, const std::string&);

@@ -1,5 +1,7 @@
 #include "core/audit_table.h"
 
+#include <set>
+
 #include "common/log.h"
 #include "crypto/encoding.h"
 #include "crypto/random.h"
@@ -54,6 +56,36 @@ Status AuditTable::Setup() {
     return Internal("failed to setup audit table: no audit device could be opened");
   }
   return Status::Ok();
+}
+
+Status AuditTable::Reload() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::set<std::string> stored;
+  Status result = Status::Ok();
+  for (bool local : {false, true}) {
+    ASSIGN_OR_RETURN(Json entries, Read(local));
+    for (const Json& e : entries) {
+      const std::string path = e.value("path", "");
+      stored.insert(path);
+      if (broker_->List().contains(path)) continue;  // open already: kept as it is
+      Status st = broker_->Enable(path, e.value("type", ""), e.value("description", ""),
+                                  e.value("options", Json::object()), e.value("local", false),
+                                  e.value("salt", ""));
+      if (!st.ok()) {
+        COFFER_LOG(kError, "audit") << "could not open audit device " << path << ": "
+                                    << st.message();
+        result = st;
+      }
+    }
+  }
+  // Devices go only after the new ones are open, so requests stay audited.
+  const Json listed = broker_->List();
+  for (auto it = listed.begin(); it != listed.end(); ++it) {
+    if (stored.count(it.key()) != 0) continue;
+    Status st = broker_->Disable(it.key());
+    (void)st;  // Disable of a listed path cannot fail
+  }
+  return result;
 }
 
 void AuditTable::Reset() {

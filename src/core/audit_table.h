@@ -36,6 +36,9 @@ class AuditTable {
   Status Setup();
   // On seal: closes every device.
   void Reset();
+  // The table changed below the barrier (replication): opens the devices
+  // that are new and closes the ones that went; open ones stay as they are.
+  Status Reload();
 
   // PUT sys/audit/:path. The device is opened before it is persisted; if
   // persisting fails it is closed again.

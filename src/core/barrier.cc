@@ -212,6 +212,26 @@ Status Barrier::Unseal(std::string_view root_key) {
     if (crypto::ConstantTimeEqual(root_key, keyring_.root_key)) return Status::Ok();
     return InvalidArgument("invalid key");
   }
+  RETURN_IF_ERROR(LoadKeyringLocked(root_key));
+  COFFER_LOG(kInfo, "barrier") << "unsealed, active term " << keyring_.active_term << ", "
+                               << keyring_.terms.size() << " term(s)";
+  return Status::Ok();
+}
+
+Status Barrier::ReloadKeyring() {
+  std::unique_lock lock(mu_);
+  if (sealed_.load()) return ::coffer::Sealed();
+  std::string root_key = keyring_.root_key;
+  ScopedCleanse wipe_root(root_key);
+  // A keyring that does not open with the held root key leaves the old one
+  // in place (the barrier keeps serving what it could before).
+  RETURN_IF_ERROR(LoadKeyringLocked(root_key));
+  COFFER_LOG(kInfo, "barrier") << "keyring reloaded, active term " << keyring_.active_term
+                               << ", " << keyring_.terms.size() << " term(s)";
+  return Status::Ok();
+}
+
+Status Barrier::LoadKeyringLocked(std::string_view root_key) {
   ASSIGN_OR_RETURN(auto raw, physical_->Get(kKeyringPath));
   if (!raw.has_value()) return InvalidArgument("barrier is not initialized");
   ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(*raw));
@@ -266,8 +286,6 @@ Status Barrier::Unseal(std::string_view root_key) {
   std::swap(keyring_, ring);
   encryptions_.store(0);
   sealed_.store(false);
-  COFFER_LOG(kInfo, "barrier") << "unsealed, active term " << keyring_.active_term << ", "
-                               << keyring_.terms.size() << " term(s)";
   return Status::Ok();
 }
 

@@ -71,6 +71,11 @@ class Barrier final : public storage::Backend {
   // barrier with its own root key is a no-op.
   Status Unseal(std::string_view root_key);
 
+  // Re-reads the keyring from physical storage and opens it with the root
+  // key held in memory (the keyring changed below the barrier: a replicated
+  // rotation). On failure the loaded keyring stays. REQUIRES: unsealed.
+  Status ReloadKeyring();
+
   // Wipes every key from memory. Idempotent.
   void Seal();
   bool Sealed() const;
@@ -110,6 +115,9 @@ class Barrier final : public storage::Backend {
     void Wipe();
   };
 
+  // Reads, opens and installs the stored keyring, and marks the barrier
+  // unsealed. REQUIRES: mu_ held exclusively.
+  Status LoadKeyringLocked(std::string_view root_key);
   // Callers hold mu_ (shared or exclusive) and have checked the seal state.
   Result<std::string> EncryptLocked(std::string_view path, std::string_view plaintext);
   Result<std::string> DecryptLocked(std::string_view path, std::string_view ciphertext);

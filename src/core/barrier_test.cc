@@ -374,3 +374,26 @@ TEST_F(BarrierTest, ConcurrentReadersWritersAndRotate) {
 
 }  // namespace
 }  // namespace coffer::core
+
+namespace coffer::core {
+namespace {
+
+// Replication rotates the keyring below a running barrier: values written
+// under the new term are unreadable until ReloadKeyring.
+TEST_F(BarrierTest, ReloadKeyringPicksUpATermRotatedBelow) {
+  Barrier other(&physical_);
+  ASSERT_TRUE(other.Unseal(root_key_).ok());
+  ASSERT_TRUE(other.Rotate().ok());
+  ASSERT_TRUE(other.Put("k", "v2").ok());
+  EXPECT_EQ(barrier_.Get("k").status().code(), Code::kCorruption);
+  ASSERT_TRUE(barrier_.ReloadKeyring().ok());
+  auto got = barrier_.Get("k");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(**got, "v2");
+  EXPECT_EQ(barrier_.GetKeyStatus()->term, 2u);
+  barrier_.Seal();
+  EXPECT_EQ(barrier_.ReloadKeyring().code(), Code::kSealed);
+}
+
+}  // namespace
+}  // namespace coffer::core

@@ -10,7 +10,9 @@
 #include "core/sys_audit.h"
 #include "core/sys_mounts.h"
 #include "core/sys_leases.h"
+#include "core/sys_metrics.h"
 #include "core/sys_policy.h"
+#include "core/sys_replication.h"
 #include "core/sys_routes.h"
 #include "core/sys_wrapping.h"
 #include "core/token_engine.h"
@@ -22,8 +24,6 @@
 
 namespace coffer::core {
 namespace {
-constexpr char kClusterInfoKey[] = "core/cluster-info";
-
 MountEntry Builtin(std::string path, std::string type, std::string description, bool is_auth,
                    bool local) {
   MountEntry e;
@@ -60,6 +60,8 @@ Core::Core(CoreOptions options)
   for (auto& p : SysWrappingPaths(*this)) sys_paths.push_back(std::move(p));
   for (auto& p : SysAuditPaths(*this)) sys_paths.push_back(std::move(p));
   for (auto& p : SysLeasePaths(expiration_)) sys_paths.push_back(std::move(p));
+  for (auto& p : SysReplicationPaths(*this)) sys_paths.push_back(std::move(p));
+  for (auto& p : SysMetricsPaths(*this)) sys_paths.push_back(std::move(p));
   sys_engine_ = std::make_shared<framework::PathEngine>(std::move(sys_paths));
   token_engine_ = std::make_shared<framework::PathEngine>(TokenPaths(tokens_));
   tokens_.SetRevokeHook([this](const TokenEntry& e) { OnTokenRevoked(e); });
@@ -219,30 +221,32 @@ Result<UnsealProgress> Core::Unseal(const std::string& key) {
     Status st = PostUnseal();
     if (!st.ok()) {
       COFFER_LOG(kError, "core") << "post-unseal setup failed: " << st.ToString();
-      expiration_.Stop();
-      router_.Reset();
-      audit_table_.Reset();
+      TearDown();
       barrier_.Seal();
       return st;
     }
+    if (hooks_.unsealed) hooks_.unsealed();
   }
   return progress;
 }
 
-Status Core::SealNode() {
-  std::unique_lock<std::shared_mutex> lock(state_mu_);
+void Core::TearDown() {
   expiration_.Stop();
   router_.Reset();
   audit_table_.Reset();
   policies_.Reset();
   tokens_.Reset();
+  std::lock_guard<std::mutex> info_lock(info_mu_);
+  cluster_info_ = ClusterInfo{};
+}
+
+Status Core::SealNode() {
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  if (!barrier_.Sealed() && hooks_.sealing) hooks_.sealing();
+  TearDown();
   generate_root_.Cancel();
   seal_.ResetUnseal();
   barrier_.Seal();
-  {
-    std::lock_guard<std::mutex> info_lock(info_mu_);
-    cluster_info_ = ClusterInfo{};
-  }
   COFFER_LOG(kInfo, "core") << "sealed";
   return Status::Ok();
 }
@@ -252,6 +256,10 @@ Result<Response> Core::Handle(const Request& req) {
   if (const SysRoute* route = FindUnauthenticatedSysRoute(req.path)) {
     return route->handler(*this, req, nullptr);
   }
+  // A client that wrote through another node of the set waits here until
+  // this node has caught up (bounded by the hook); outside the state lock so
+  // the wait never holds off a seal.
+  if (hooks_.check_index) RETURN_IF_ERROR(hooks_.check_index(req));
   std::shared_lock<std::shared_mutex> lock(state_mu_);
   if (barrier_.Sealed()) return coffer::Sealed();
   ASSIGN_OR_RETURN(Router::Match match, router_.Find(req.path));
@@ -263,21 +271,27 @@ Result<Response> Core::Handle(const Request& req) {
     lock.unlock();
   }
   RequestAudit audit(&audit_broker_, req);
-  return audit.Finish(HandleRouted(req, match, &audit));
+  Result<Response> result = audit.Finish(HandleRouted(req, match, &audit));
+  AddIndexHeader(req, result);
+  return result;
+}
+
+void Core::AddIndexHeader(const Request& req, Result<Response>& result) const {
+  if (!result.ok() || !hooks_.index_header) return;
+  const Operation op = req.operation;
+  if (op != Operation::kCreate && op != Operation::kUpdate && op != Operation::kDelete &&
+      op != Operation::kPatch) {
+    return;
+  }
+  // A forwarded write already carries the primary's index.
+  if (result->headers.count("X-Vault-Index") != 0) return;
+  std::string index = hooks_.index_header();
+  if (!index.empty()) result->headers["X-Vault-Index"] = std::move(index);
 }
 
 Result<Response> Core::HandleRouted(const Request& req, const Router::Match& match,
                                     RequestAudit* audit) {
   const Router::Route& route = *match.route;
-  EngineRequest ereq;
-  ereq.operation = req.operation;
-  ereq.path = match.relative;
-  ereq.data = req.data;
-  ereq.storage = route.view.get();
-  ereq.mount = &route.entry;
-  ereq.system = SystemViewFor(route.entry);
-  ereq.original = &req;
-
   if (route.entry.type == "system") {
     RETURN_IF_ERROR(ValidateWrappingRequest(tokens_, req, match.relative));
   }
@@ -292,9 +306,37 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
     // spent and an unknown token is simply ignored.
     ASSIGN_OR_RETURN(token, tokens_.Lookup(req.client_token));
   }
-  if (token.has_value()) audit->SetCaller(*token);
+  if (!token.has_value()) {
+    return Dispatch(req, match, audit, nullptr, token, unauthenticated, /*forwarded=*/false);
+  }
+  audit->SetCaller(*token);
+  Caller caller;
+  caller.accessor = token->accessor;
+  caller.policies = token->policies;
+  caller.display_name = token->display_name;
+  caller.entity_id = token->entity_id;
+  caller.meta = Json(token->meta);
+  caller.root = token->IsRoot();
+  caller.token_id = token->id;
+  return Dispatch(req, match, audit, &caller, token, unauthenticated, /*forwarded=*/false);
+}
 
-  // Each token has its own cubbyhole, keyed by an id only the token entry knows.
+Result<Response> Core::Dispatch(const Request& req, const Router::Match& match,
+                                RequestAudit* audit, Caller* caller,
+                                const std::optional<TokenEntry>& token, bool unauthenticated,
+                                bool forwarded) {
+  const Router::Route& route = *match.route;
+  EngineRequest ereq;
+  ereq.operation = req.operation;
+  ereq.path = match.relative;
+  ereq.data = req.data;
+  ereq.storage = route.view.get();
+  ereq.mount = &route.entry;
+  ereq.system = SystemViewFor(route.entry);
+  ereq.original = &req;
+
+  // Each token has its own cubbyhole, keyed by an id only the token entry
+  // knows (so a forwarded request, which has no token entry, has none).
   std::unique_ptr<StorageView> cubbyhole;
   if (route.entry.type == "cubbyhole") {
     if (!token.has_value()) return PermissionDenied();
@@ -312,48 +354,50 @@ Result<Response> Core::HandleRouted(const Request& req, const Router::Match& mat
     if (exists.has_value() && !*exists) ereq.operation = Operation::kCreate;
   }
 
-  Caller caller;
-  if (token.has_value()) {
-    caller.accessor = token->accessor;
-    caller.policies = token->policies;
-    caller.display_name = token->display_name;
-    caller.entity_id = token->entity_id;
-    caller.meta = Json(token->meta);
-    caller.root = token->IsRoot();
-    caller.token_id = token->id;
+  if (caller != nullptr) {
     if (unauthenticated || req.is_help) {
       // Help is open to any valid token (Vault's rule); open paths skip the ACL.
-      caller.sudo = caller.root;
-    } else if (!caller.root) {
-      ASSIGN_OR_RETURN(std::shared_ptr<const Acl> acl, policies_.AclFor(token->policies));
+      caller->sudo = caller->root;
+    } else if (!caller->root) {
+      ASSIGN_OR_RETURN(std::shared_ptr<const Acl> acl, policies_.AclFor(caller->policies));
       AclDecision decision = acl->Check(ereq.operation, req.path, req.data);
       if (!decision.allowed || !WrapTtlAllowed(decision, req.wrap_ttl_seconds)) {
         return PermissionDenied();
       }
       if (IsSudoPath(req.path) && !decision.sudo) return PermissionDenied();
-      caller.sudo = decision.sudo;
+      caller->sudo = decision.sudo;
     } else {
-      caller.sudo = true;
+      caller->sudo = true;
     }
-    ereq.caller = &caller;
+    ereq.caller = caller;
+  } else if (!unauthenticated) {
+    return PermissionDenied();
   }
 
   RETURN_IF_ERROR(audit->LogRequest());
   Result<Response> handled = route.engine->Handle(ereq);
-  if (handled.ok()) {
+  // The engine wrote the replicated class on a performance secondary: the
+  // primary runs the whole request and its answer is the client's. Its
+  // leases, wrapping and index are the primary's; only the token use stays.
+  const bool read_only = !handled.ok() && handled.status().code() == Code::kReadOnly;
+  if (read_only && !forwarded) {
+    handled = hooks_.forward ? hooks_.forward(req, caller)
+                             : Result<Response>(ReadOnly("cannot write to readonly storage"));
+  } else if (handled.ok()) {
     // Before a spent token goes, so its revocation takes the new lease along.
     Status leased =
         expiration_.RegisterFromResponse(ereq, *route.engine, req.path, token, *handled);
     if (!leased.ok()) handled = leased;
   }
   // The request that spent a token's last use still succeeds; the token goes now.
-  if (token.has_value() && !unauthenticated) {
+  if (token.has_value() && !unauthenticated && !forwarded) {
     Status spent = tokens_.RevokeIfSpent(*token);
     if (!spent.ok()) {
       COFFER_LOG(kWarn, "core") << "could not revoke a used-up token (accessor "
                                 << token->accessor << "): " << spent.ToString();
     }
   }
+  if (read_only && !forwarded) return handled;
   if (!handled.ok()) return handled.status();
   Response resp = std::move(handled).value();
   // A login through an auth method: the method said what the token should

@@ -17,11 +17,13 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "coffer/engine.h"
 #include "coffer/logical.h"
@@ -33,6 +35,7 @@
 #include "core/expiration.h"
 #include "core/generate_root.h"
 #include "core/policy_store.h"
+#include "core/replication_hooks.h"
 #include "core/request_audit.h"
 #include "core/router.h"
 #include "core/seal.h"
@@ -40,6 +43,9 @@
 #include "storage/replicated_log.h"
 
 namespace coffer::core {
+
+// The cluster identity (local class): {"name", "id"}.
+inline constexpr char kClusterInfoKey[] = "core/cluster-info";
 
 inline constexpr char kVersion[] = "1.15.0+coffer." COFFER_VERSION;
 
@@ -79,6 +85,28 @@ class Core {
 
   Result<Response> Handle(const Request& req);
 
+  // Installed once before serving (server_command.cc); see replication_hooks.h.
+  void SetReplicationHooks(ReplicationHooks hooks) { hooks_ = std::move(hooks); }
+  const ReplicationHooks& replication_hooks() const { return hooks_; }
+
+  // Primary side of a request a performance secondary forwarded (it already
+  // checked the token): route, existence check, ACL with caller.policies
+  // (root: everything), audit, engine, login token minting, wrapping. No
+  // token lookup or use, and leases are not tied to the secondary's token.
+  Result<Response> HandleForwarded(const Request& req, const Caller& caller);
+
+  // After the replication module applied upstream data below the barrier:
+  // drops what memory holds of these physical keys (mount and audit tables,
+  // policies, keyring, engine caches). Keys nothing caches are ignored.
+  void InvalidateKeys(const std::vector<std::string>& keys);
+
+  // Secondary enable: with requests held off, tears the unsealed state down,
+  // runs `replace` (which rewrites storage below the barrier and returns the
+  // new root key), opens the barrier with that key, writes a fresh
+  // core/cluster-info (new id, same name) and sets the node up again. On
+  // error the node ends sealed. Works from a sealed node too.
+  Status ReplaceStorage(const std::function<Result<std::string>()>& replace);
+
   // Initialises the seal and creates the first root token (root_token_id
   // overrides the generated id, for dev mode). The node stays sealed.
   Result<InitOutput> Initialize(int shares, int threshold, const std::string& root_token_id = "");
@@ -106,11 +134,21 @@ class Core {
 
  private:
   Status PostUnseal();  // REQUIRES: state_mu_ held exclusively
+  // Stops what PostUnseal started. REQUIRES: state_mu_ held exclusively.
+  void TearDown();
   Result<std::shared_ptr<Engine>> NewEngine(const MountEntry& entry);
   std::vector<MountEntry> DefaultMounts() const;
   // The request after routing: token, existence check, ACL, audit, engine.
   Result<Response> HandleRouted(const Request& req, const Router::Match& match,
                                 RequestAudit* audit);
+  // The shared tail of HandleRouted and HandleForwarded: existence check,
+  // ACL, engine, leases, token minting, wrapping. `caller` null: no token;
+  // `token` set only for a locally looked-up token (use counting, leases).
+  Result<Response> Dispatch(const Request& req, const Router::Match& match, RequestAudit* audit,
+                            Caller* caller, const std::optional<TokenEntry>& token,
+                            bool unauthenticated, bool forwarded);
+  // Sets X-Vault-Index on a successful write when the hook gives one.
+  void AddIndexHeader(const Request& req, Result<Response>& result) const;
   // Every token revocation wipes that token's cubbyhole and revokes its leases.
   void OnTokenRevoked(const TokenEntry& entry);
   // The engine, view and relative path serving a lease's path.
@@ -129,6 +167,7 @@ class Core {
   AuditBroker audit_broker_;
   AuditTable audit_table_;
   ExpirationManager expiration_;  // started after unseal, stopped before seal
+  ReplicationHooks hooks_;  // set before serving, then read-only
   std::shared_ptr<Engine> sys_engine_;
   std::shared_ptr<Engine> token_engine_;
 

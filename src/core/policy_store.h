@@ -46,6 +46,9 @@ class PolicyStore {
   Status Setup();
   // On seal: drops every cached Acl.
   void Reset();
+  // A policy changed below the barrier (replication): drops every cached
+  // Acl, so the change applies from the next request.
+  void Invalidate();
 
   // nullopt when there is no such policy. "root" and "response-wrapping"
   // always exist.
@@ -65,8 +68,6 @@ class PolicyStore {
   static const std::string& DefaultPolicyText();
 
  private:
-  void Invalidate();
-
   storage::Backend* barrier_;
   std::mutex mu_;
   uint64_t generation_ = 0;  // GUARDED_BY(mu_); bumped by every change

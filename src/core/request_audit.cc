@@ -24,6 +24,16 @@ void RequestAudit::SetCaller(const TokenEntry& token) {
   auth_.metadata = token.meta.empty() ? Json(nullptr) : Json(token.meta);
 }
 
+void RequestAudit::SetCaller(const Caller& caller) {
+  auth_.accessor = caller.accessor;
+  auth_.display_name = caller.display_name;
+  auth_.entity_id = caller.entity_id;
+  auth_.token_type = "service";
+  auth_.policies = caller.policies;
+  auth_.token_policies = caller.policies;
+  auth_.metadata = caller.meta.is_object() && !caller.meta.empty() ? caller.meta : Json(nullptr);
+}
+
 Status RequestAudit::LogRequest() {
   request_logged_ = true;
   Status st = broker_->LogRequest(req_, auth_, req_.request_id);

@@ -17,6 +17,7 @@
 // Thread-safety: one per request, on one thread.
 #pragma once
 
+#include "coffer/engine.h"
 #include "coffer/logical.h"
 #include "coffer/status.h"
 #include "core/audit_broker.h"
@@ -30,6 +31,8 @@ class RequestAudit {
   RequestAudit(AuditBroker* broker, const Request& req);
 
   void SetCaller(const TokenEntry& token);
+  // A forwarded request's caller, as the secondary resolved its token.
+  void SetCaller(const Caller& caller);
   Status LogRequest();
   Result<Response> Finish(Result<Response> result);
 

@@ -73,45 +73,80 @@ void Router::Publish(std::vector<RoutePtr> routes) {
   table_.store(std::move(table));
 }
 
-Status Router::Persist(const std::vector<MountEntry>& entries) {
-  Json tables[2][2];
-  for (auto& row : tables) {
-    for (auto& t : row) t = Json{{"entries", Json::array()}};
-  }
+std::string Router::TableText(const std::vector<MountEntry>& entries, bool is_auth, bool local) {
+  std::vector<const MountEntry*> rows;
   for (const auto& e : entries) {
-    tables[e.is_auth ? 1 : 0][e.local ? 1 : 0]["entries"].push_back(e.ToJson());
+    if (e.is_auth == is_auth && e.local == local) rows.push_back(&e);
   }
-  storage::Batch batch;
-  for (int a = 0; a < 2; ++a) {
-    for (int l = 0; l < 2; ++l) batch.push_back(storage::Op::Put(kTableKeys[a][l], tables[a][l].dump()));
-  }
-  return barrier_->Write(batch);
+  // Sorted, so the same mounts always give the same text.
+  std::sort(rows.begin(), rows.end(),
+            [](const MountEntry* a, const MountEntry* b) { return a->path < b->path; });
+  Json table = {{"entries", Json::array()}};
+  for (const MountEntry* e : rows) table["entries"].push_back(e->ToJson());
+  return table.dump();
 }
 
-Status Router::Load(const std::vector<MountEntry>& defaults) {
-  std::lock_guard<std::mutex> lock(write_mu_);
+Status Router::Persist(const std::vector<MountEntry>& entries) {
+  // Only the tables that changed are written: a performance secondary may
+  // change its local tables, never the replicated ones.
+  std::string texts[2][2];
+  storage::Batch batch;
+  for (int a = 0; a < 2; ++a) {
+    for (int l = 0; l < 2; ++l) {
+      texts[a][l] = TableText(entries, a == 1, l == 1);
+      if (texts[a][l] != persisted_[a][l]) {
+        batch.push_back(storage::Op::Put(kTableKeys[a][l], texts[a][l]));
+      }
+    }
+  }
+  if (batch.empty()) return Status::Ok();
+  RETURN_IF_ERROR(barrier_->Write(batch));
+  for (int a = 0; a < 2; ++a) {
+    for (int l = 0; l < 2; ++l) persisted_[a][l] = std::move(texts[a][l]);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<MountEntry>> Router::ReadTables(bool* found_any) {
   std::vector<MountEntry> entries;
-  bool found_any = false;
+  std::string texts[2][2];
+  *found_any = false;
   for (int a = 0; a < 2; ++a) {
     for (int l = 0; l < 2; ++l) {
       ASSIGN_OR_RETURN(auto raw, barrier_->Get(kTableKeys[a][l]));
       if (!raw.has_value()) continue;
-      found_any = true;
+      *found_any = true;
       Json j = Json::parse(*raw, nullptr, false);
       if (j.is_discarded() || !j.contains("entries") || !j["entries"].is_array()) {
         return Corruption(std::string("mount table ") + kTableKeys[a][l] + " is unreadable");
       }
+      std::vector<MountEntry> table;
       for (const auto& row : j["entries"]) {
         ASSIGN_OR_RETURN(MountEntry e, MountEntry::FromJson(row));
-        entries.push_back(std::move(e));
+        table.push_back(std::move(e));
       }
+      // What Persist would write for the table as read: a table is
+      // rewritten only when its mounts change.
+      texts[a][l] = TableText(table, a == 1, l == 1);
+      for (auto& e : table) entries.push_back(std::move(e));
     }
   }
+  for (int a = 0; a < 2; ++a) {
+    for (int l = 0; l < 2; ++l) persisted_[a][l] = std::move(texts[a][l]);
+  }
+  return entries;
+}
+
+Status Router::Load(const std::vector<MountEntry>& defaults) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  bool found_any = false;
+  ASSIGN_OR_RETURN(std::vector<MountEntry> entries, ReadTables(&found_any));
   if (!found_any) {
     entries = defaults;
     RETURN_IF_ERROR(Persist(entries));
   } else {
-    // Built-in mounts added by a newer version appear on upgrade.
+    // Built-in mounts added by a newer version (or a local table not there
+    // yet, as on a new performance secondary) appear now.
     bool added = false;
     for (const auto& d : defaults) {
       bool present = std::any_of(entries.begin(), entries.end(),
@@ -136,6 +171,48 @@ Status Router::Load(const std::vector<MountEntry>& defaults) {
   }
   Publish(std::move(routes));
   return Status::Ok();
+}
+
+Status Router::Reload() {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  bool found_any = false;
+  ASSIGN_OR_RETURN(std::vector<MountEntry> entries, ReadTables(&found_any));
+  if (!found_any) return Status::Ok();  // nothing stored: keep what is mounted
+  TablePtr table = Snapshot();
+  std::vector<RoutePtr> routes;
+  for (const auto& e : entries) {
+    RoutePtr current;
+    for (const auto& r : table->routes) {
+      if (r->entry.uuid == e.uuid) current = r;
+    }
+    if (current && current->entry.type == e.type && current->entry.options == e.options) {
+      // Same mount, same engine: keep the engine (and what it caches);
+      // path, TTLs and other tune fields come from the new entry.
+      auto r = std::make_shared<Route>(*current);
+      r->entry = e;
+      routes.push_back(std::move(r));
+      continue;
+    }
+    auto route = MakeRoute(e);
+    if (!route.ok()) {
+      COFFER_LOG(kError, "router") << "cannot start engine for mount " << e.path << " (type "
+                                   << e.type << "): " << route.status().ToString();
+      continue;
+    }
+    routes.push_back(std::move(route).value());
+  }
+  Publish(std::move(routes));
+  return Status::Ok();
+}
+
+std::optional<Router::Match> Router::FindByStorageKey(std::string_view key) const {
+  for (const auto& r : Snapshot()->routes) {
+    const std::string& prefix = r->view->prefix();
+    if (!prefix.empty() && key.substr(0, prefix.size()) == prefix) {
+      return Match{r, std::string(key.substr(prefix.size()))};
+    }
+  }
+  return std::nullopt;
 }
 
 void Router::Reset() { table_.store(std::make_shared<const Table>()); }

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "coffer/engine.h"
@@ -58,11 +59,17 @@ class Router {
   // After unseal: loads the tables, or creates them with `defaults` on first
   // use. Engines are instantiated here.
   Status Load(const std::vector<MountEntry>& defaults);
+  // The tables changed below the barrier (replication): re-reads them. New
+  // mounts get engines, removed ones go, unchanged ones keep their engine.
+  Status Reload();
   // On seal: drops every route.
   void Reset();
 
   // NotFound when no mount matches.
   Result<Match> Find(const std::string& path) const;
+  // The mount whose data holds the physical (barrier) key, and the key
+  // relative to its view; nullopt for a key of no mount.
+  std::optional<Match> FindByStorageKey(std::string_view key) const;
   // All mounts (auth ones when `auth`), sorted by path.
   std::vector<MountEntry> Entries(bool auth) const;
   std::optional<MountEntry> Entry(const std::string& mount_path) const;
@@ -88,7 +95,12 @@ class Router {
   using TablePtr = std::shared_ptr<const Table>;
 
   Result<RoutePtr> MakeRoute(const MountEntry& entry) const;
+  // The stored text of one table: the entries of that kind, sorted by path.
+  static std::string TableText(const std::vector<MountEntry>& entries, bool is_auth, bool local);
+  // Writes the tables whose text changed. REQUIRES: write_mu_ held.
   Status Persist(const std::vector<MountEntry>& entries);
+  // Every stored entry; remembers the tables as read. REQUIRES: write_mu_ held.
+  Result<std::vector<MountEntry>> ReadTables(bool* found_any);
   TablePtr Snapshot() const { return table_.load(); }
   void Publish(std::vector<RoutePtr> routes);
 
@@ -96,6 +108,9 @@ class Router {
   Factory factory_;
   PublishHook publish_hook_;
   std::mutex write_mu_;  // serialises mutations
+  // TableText of each table as last read or written ("" when absent);
+  // [is_auth][local]. GUARDED_BY(write_mu_).
+  std::string persisted_[2][2];
   std::atomic<TablePtr> table_;
 };
 

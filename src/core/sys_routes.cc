@@ -10,6 +10,7 @@
 #include "common/json_util.h"
 #include "common/log.h"
 #include "core/core.h"
+#include "core/sys_replication.h"
 #include "crypto/encoding.h"
 
 namespace coffer::core {
@@ -168,6 +169,14 @@ Result<Response> HandleHealth(Core& core, const Request& req, const TokenEntry*)
     body["cluster_name"] = info.name;
     body["cluster_id"] = info.id;
   }
+  // The replicated log's position is plain metadata, readable sealed too.
+  auto wal = core.replicated_log().State();
+  body["last_wal"] = wal.ok() ? wal->last_index : 0;
+  // The replication module knows the node's modes and their details.
+  if (const ReplicationHooks& hooks = core.replication_hooks(); hooks.health) {
+    Json extra = hooks.health();
+    if (extra.is_object()) body.update(extra);
+  }
   Response r = Response::RawJson(body, code);
   r.head_only = req.operation == Operation::kHead;
   return r;
@@ -270,6 +279,9 @@ constexpr SysRoute kUnauthenticated[] = {
     {"sys/leader", HandleLeader},
     {"sys/generate-root/attempt", HandleGenerateRootAttempt},
     {"sys/generate-root/update", HandleGenerateRootUpdate},
+    {"sys/replication/status", HandleReplicationStatus},
+    {"sys/replication/performance/status", HandleReplicationStatus},
+    {"sys/replication/dr/status", HandleReplicationStatus},
 };
 
 template <size_t N>

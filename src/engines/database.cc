@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "engines/database_backend.h"
+#include "engines/database_model.h"
 #include "engines/database_paths.h"
 #include "engines/framework.h"
 
@@ -22,6 +23,15 @@ class DatabaseEngine : public framework::PathEngine {
  public:
   explicit DatabaseEngine(std::shared_ptr<database::DatabaseBackend> b)
       : PathEngine(AllPaths(b)), backend_(std::move(b)) {}
+
+  // A config changed by replication: its client goes (the next use makes a
+  // fresh one from the new record).
+  void Invalidate(std::string_view key) override {
+    if (key.substr(0, std::string_view(database::kConfigPrefix).size()) ==
+        database::kConfigPrefix) {
+      backend_->Drop(std::string(key.substr(std::string_view(database::kConfigPrefix).size())));
+    }
+  }
 
   // Engine lease callbacks:
   Status RevokeSecret(const EngineRequest& req, const Json& internal_data) override {

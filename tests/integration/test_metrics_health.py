@@ -1,0 +1,63 @@
+"""sys/health replication fields, sys/metrics (JSON and Prometheus text) and
+sys/replication status on a standalone server (no replication configured)."""
+
+
+def test_health_has_replication_fields_and_last_wal(dev_api):
+    r = dev_api.server.get("/v1/sys/health")
+    assert r.status_code == 200, r.text
+    b = r.json()
+    assert b["replication_performance_mode"] == "disabled"
+    assert b["replication_dr_mode"] == "disabled"
+    first = b["last_wal"]
+    assert isinstance(first, int) and first > 0
+    dev_api.ok(dev_api.put("secret/data/metrics-health", {"data": {"a": "b"}}), 200)
+    assert dev_api.server.get("/v1/sys/health").json()["last_wal"] > first
+
+
+def test_metrics_prometheus_needs_a_token(dev_api):
+    r = dev_api.get("sys/metrics", params={"format": "prometheus"})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("text/plain")
+    lines = {}
+    for line in r.text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            lines[name] = float(value)
+    assert lines["coffer_core_unsealed"] == 1
+    assert lines["coffer_wal_last_index"] >= lines["coffer_wal_first_index"] >= 1
+    assert "coffer_wal_retained_bytes" in lines
+    assert lines["coffer_wal_commit_groups_total"] >= 1
+    denied = dev_api.get("sys/metrics", params={"format": "prometheus"}, token=None)
+    assert denied.status_code == 403, denied.text
+    assert denied.json() == {"errors": ["permission denied"]}
+
+
+def test_metrics_json_shape(dev_api):
+    r = dev_api.get("sys/metrics")
+    assert r.status_code == 200, r.text
+    b = r.json()
+    for key in ("Timestamp", "Gauges", "Counters", "Samples"):
+        assert key in b
+    names = {g["Name"] for g in b["Gauges"]}
+    assert "coffer.wal.last_index" in names
+
+
+def test_metrics_policy_read_on_sys_metrics(dev_api):
+    dev_api.write_policy("metrics-reader", 'path "sys/metrics" { capabilities = ["read"] }')
+    reader = dev_api.create_token(policies=["metrics-reader"])["client_token"]
+    other = dev_api.create_token(policies=["default"])["client_token"]
+    assert dev_api.as_token(reader).get("sys/metrics").status_code == 200
+    assert dev_api.as_token(other).get("sys/metrics").status_code == 403
+
+
+def test_replication_status_disabled_without_token(dev_api):
+    r = dev_api.get("sys/replication/status", token=None)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"] == {"dr": {"mode": "disabled"}, "performance": {"mode": "disabled"}}
+    for kind in ("performance", "dr"):
+        r = dev_api.get("sys/replication/%s/status" % kind, token=None)
+        assert r.status_code == 200, r.text
+        assert r.json()["data"] == {"mode": "disabled"}
+    # Everything else under sys/replication/ needs the module.
+    r = dev_api.post("sys/replication/performance/primary/enable", {})
+    assert r.status_code == 404, r.text
