@@ -59,6 +59,15 @@ TEST(RenderErrorTest, ErrorsArrayAndExactContentType) {
   r = RenderError(Status::Ok());
   EXPECT_EQ(r.status, 500);
 
+  // Replication: an X-Vault-Index this node has not reached; a write on a
+  // read-only node that could not be forwarded.
+  r = RenderError(Status(Code::kPreconditionFailed, "required index state not present"));
+  EXPECT_EQ(r.status, 412);
+  EXPECT_EQ(r.body, R"({"errors":["required index state not present"]})");
+  r = RenderError(ReadOnly());
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, R"({"errors":["cannot write to readonly storage"]})");
+
   r = RenderError(Sealed(), /*head_only=*/true);
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.body, "");
