@@ -271,9 +271,7 @@ Result<Response> Core::Handle(const Request& req) {
     lock.unlock();
   }
   RequestAudit audit(&audit_broker_, req);
-  Result<Response> result = audit.Finish(HandleRouted(req, match, &audit));
-  AddIndexHeader(req, result);
-  return result;
+  return audit.Finish(HandleRouted(req, match, &audit));
 }
 
 void Core::AddIndexHeader(const Request& req, Result<Response>& result) const {
@@ -283,8 +281,6 @@ void Core::AddIndexHeader(const Request& req, Result<Response>& result) const {
       op != Operation::kPatch) {
     return;
   }
-  // A forwarded write already carries the primary's index.
-  if (result->headers.count("X-Vault-Index") != 0) return;
   std::string index = hooks_.index_header();
   if (!index.empty()) result->headers["X-Vault-Index"] = std::move(index);
 }
@@ -418,7 +414,11 @@ Result<Response> Core::Dispatch(const Request& req, const Router::Match& match,
     }
   }
   resp.mount_type = route.entry.type;
-  return MaybeWrap(tokens_, router_, req, std::move(resp));
+  Result<Response> out = MaybeWrap(tokens_, router_, req, std::move(resp));
+  // The index of this node's write (a request forwarded above returned the
+  // primary's answer, headers included, as it was).
+  AddIndexHeader(req, out);
+  return out;
 }
 
 }  // namespace coffer::core

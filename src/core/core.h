@@ -147,7 +147,8 @@ class Core {
   Result<Response> Dispatch(const Request& req, const Router::Match& match, RequestAudit* audit,
                             Caller* caller, const std::optional<TokenEntry>& token,
                             bool unauthenticated, bool forwarded);
-  // Sets X-Vault-Index on a successful write when the hook gives one.
+  // Sets X-Vault-Index on a successful write (req.operation a write) when
+  // the hook gives one.
   void AddIndexHeader(const Request& req, Result<Response>& result) const;
   // Every token revocation wipes that token's cubbyhole and revokes its leases.
   void OnTokenRevoked(const TokenEntry& entry);

@@ -41,11 +41,8 @@ Result<Response> Core::HandleForwarded(const Request& req, const Caller& caller)
   const bool anonymous = c.accessor.empty() && c.policies.empty() && !c.root;
   RequestAudit audit(&audit_broker_, req);
   if (!anonymous) audit.SetCaller(c);
-  Result<Response> result = audit.Finish(Dispatch(req, match, &audit, anonymous ? nullptr : &c,
-                                                  std::nullopt, unauthenticated,
-                                                  /*forwarded=*/true));
-  AddIndexHeader(req, result);
-  return result;
+  return audit.Finish(Dispatch(req, match, &audit, anonymous ? nullptr : &c, std::nullopt,
+                               unauthenticated, /*forwarded=*/true));
 }
 
 void Core::InvalidateKeys(const std::vector<std::string>& keys) {

@@ -409,6 +409,28 @@ TEST(CoreReplicationTest, IndexHeaderOnWritesOnlyAndCheckIndexGuardsRequests) {
   EXPECT_EQ(checks.load(), before);
 }
 
+TEST(CoreReplicationTest, IndexHeaderIsThePrimarysOnForwardedWrites) {
+  Node n = NewNode();
+  ForwardLog log;
+  ReplicationHooks hooks = ForwardingHooks(&log);
+  hooks.index_header = [] { return std::string("local-index"); };
+  n.core->SetReplicationHooks(hooks);
+  n.physical->SetReadOnly({"sys/policy/"});
+  const Json body = {{"policy", "path \"a\" { capabilities = [\"read\"] }"}};
+  // Forwarded: the primary's answer as it came (this one has no index).
+  auto forwarded = n.core->Handle(Req(Operation::kUpdate, "sys/policy/p", body, n.root));
+  ASSERT_TRUE(forwarded.ok());
+  EXPECT_EQ(forwarded->data["forwarded"], true);
+  EXPECT_EQ(forwarded->headers.count("X-Vault-Index"), 0u);
+  // The primary's side of a forwarded write gives its own index.
+  n.physical->SetReadOnly({});
+  Caller root;
+  root.policies = {"root"};
+  auto primary = n.core->HandleForwarded(Req(Operation::kUpdate, "sys/policy/p", body), root);
+  ASSERT_TRUE(primary.ok()) << primary.status().ToString();
+  EXPECT_EQ(primary->headers["X-Vault-Index"], "local-index");
+}
+
 // --- sys/health, sys/metrics, sys/replication -------------------------------
 
 TEST(CoreReplicationTest, HealthHasReplicationFieldsAndHookOverrides) {
