@@ -177,6 +177,31 @@ TEST(CoreReplicationTest, UnsealOnReadOnlyNodeWritesOnlyLocalTables) {
   EXPECT_TRUE(cubby.ok()) << cubby.status().ToString();
 }
 
+// The same with the replicated log's own read-only mode (a performance
+// secondary): unseal sets up, replicated writes forward, local ones stay.
+TEST(CoreReplicationTest, ReplicatedReadOnlyLogForwardsReplicatedWritesOnly) {
+  Node n = NewNode();
+  MountKv(*n.core, n.root, "secret");
+  ASSERT_TRUE(n.core->SealNode().ok());
+  n.core->replicated_log().SetReplicatedReadOnly(true);
+  auto unsealed = n.core->Unseal(n.unseal_key);
+  ASSERT_TRUE(unsealed.ok()) << unsealed.status().ToString();
+  ForwardLog log;
+  n.core->SetReplicationHooks(ForwardingHooks(&log));
+  auto write = n.core->Handle(Req(Operation::kUpdate, "secret/x", {{"v", "1"}}, n.root));
+  ASSERT_TRUE(write.ok()) << write.status().ToString();
+  EXPECT_EQ(write->data["forwarded"], true);
+  // Tokens and the cubbyhole are local: served here.
+  auto token = n.core->Handle(Req(Operation::kUpdate, "auth/token/create", {}, n.root));
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  EXPECT_FALSE(token->auth->client_token.empty());
+  EXPECT_TRUE(n.core->Handle(Req(Operation::kUpdate, "cubbyhole/c", {{"a", "b"}}, n.root)).ok());
+  MountKv(*n.core, n.root, "mine", /*local=*/true);
+  EXPECT_TRUE(n.core->Handle(Req(Operation::kUpdate, "mine/x", {{"v", "1"}}, n.root)).ok());
+  std::lock_guard<std::mutex> lock(log.mu);
+  EXPECT_EQ(log.paths, std::vector<std::string>{"secret/x"});
+}
+
 // --- HandleForwarded --------------------------------------------------------
 
 TEST(CoreReplicationTest, HandleForwardedEnforcesTheCallersPolicies) {
