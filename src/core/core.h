@@ -86,6 +86,9 @@ class Core {
   Result<Response> Handle(const Request& req);
 
   // Installed once before serving (server_command.cc); see replication_hooks.h.
+  // hooks.sealing and hooks.unsealed run with the state lock held
+  // exclusively: they must not call Handle, HandleForwarded, InvalidateKeys,
+  // SealNode or ReplaceStorage (those take it too).
   void SetReplicationHooks(ReplicationHooks hooks) { hooks_ = std::move(hooks); }
   const ReplicationHooks& replication_hooks() const { return hooks_; }
 
@@ -98,6 +101,8 @@ class Core {
   // After the replication module applied upstream data below the barrier:
   // drops what memory holds of these physical keys (mount and audit tables,
   // policies, keyring, engine caches). Keys nothing caches are ignored.
+  // Takes the state lock shared; a no-op while sealed. Never call it from
+  // inside ReplaceStorage's `replace` (the node is sealed then anyway).
   void InvalidateKeys(const std::vector<std::string>& keys);
 
   // Secondary enable: with requests held off, tears the unsealed state down,
