@@ -7,7 +7,8 @@
 //                                                         │ kReadOnly
 //                                                         ▼
 //                                                  forward(req, caller)
-//   sys/replication/*, sys/metrics ─► token ─► ACL ─► handle_sys(req, caller)
+//   sys/replication/* ─► token ─► ACL ─► handle_sys(req, caller)
+//   sys/metrics ─► token ─► ACL ─► core gauges + metrics()
 //   sys/replication{,/performance,/dr}/status ─► handle_sys(req, nullptr)
 //   successful write ─► index_header() ─► X-Vault-Index response header
 //
@@ -30,11 +31,13 @@ struct ReplicationHooks {
   // class on a performance secondary): send it to the primary and return what
   // it answered. `caller` is null for an unauthenticated request.
   std::function<Result<Response>(const Request& req, const Caller* caller)> forward;
-  // sys/replication/... and sys/metrics, after the token and ACL checks
-  // (caller null for the unauthenticated status endpoints).
+  // sys/replication/..., after the token and ACL checks. The three status
+  // endpoints come with a null caller, in any seal state and without the
+  // core's state lock. (sys/metrics is the core's; it appends `metrics`.)
   std::function<Result<Response>(const Request& req, const Caller* caller)> handle_sys;
-  // Fields added to the sys/health body (replication_performance_mode,
-  // replication_dr_mode, last_wal, ...).
+  // Fields added to (or replacing) the sys/health body's
+  // (replication_performance_mode, replication_dr_mode, last_wal, ...);
+  // called in any seal state, without the state lock.
   std::function<Json()> health;
   // Before routing: kPreconditionFailed "required index state not present"
   // when the request carries an X-Vault-Index this node has not reached
