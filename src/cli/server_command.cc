@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "core/core.h"
+#include "replication/manager.h"
 #include "crypto/encoding.h"
 #include "http/render.h"
 #include "http/server.h"
@@ -159,6 +160,19 @@ int RunServer(const std::vector<std::string>& args) {
   core_options.wal_max_entries = static_cast<uint64_t>(cfg.replication.logshipper_buffer_length);
   core_options.wal_max_bytes = static_cast<uint64_t>(cfg.replication.logshipper_buffer_size);
   auto core = std::make_unique<core::Core>(std::move(core_options));
+  // Replication roles hook into the core before it can be unsealed.
+  replication::ManagerOptions repl_options;
+  repl_options.api_addr = cfg.api_addr;
+  repl_options.cluster_addr = cfg.cluster_addr;
+  if (!cfg.listeners.empty()) repl_options.cluster_listen = cfg.listeners.front().cluster_address;
+  repl_options.wal_wait = std::chrono::milliseconds(cfg.replication.best_effort_wal_wait_ms);
+  repl_options.canary_interval_s = static_cast<int>(cfg.replication.canary_write_interval_s);
+  auto repl = std::make_unique<replication::Manager>(*core, repl_options);
+  if (Status st = repl->Open(); !st.ok()) {
+    std::fprintf(stderr, "Error reading the replication state: %s\n", st.message().c_str());
+    return 1;
+  }
+  core->SetReplicationHooks(repl->Hooks());
 
   std::string dev_unseal_key, dev_root_token;
   if (flags->dev) {
@@ -215,6 +229,7 @@ int RunServer(const std::vector<std::string>& args) {
     std::string scheme = l.tls_disable ? "http" : "https";
     COFFER_LOG(kInfo, "server") << "API listener ready on " << scheme << "://"
                                 << (*server)->BoundAddress();
+    if (servers.empty()) repl->SetApiAddr(scheme + "://" + (*server)->BoundAddress());
     servers.push_back(std::move(server).value());
   }
 
@@ -241,6 +256,7 @@ int RunServer(const std::vector<std::string>& args) {
   COFFER_LOG(kInfo, "server") << "shutdown signal received, stopping";
   for (auto& s : servers) s->Stop();
   servers.clear();
+  repl.reset();
   core.reset();
   return 0;
 }

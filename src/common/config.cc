@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/duration.h"
 #include "common/hcl.h"
 #include "common/host_port.h"
 #include "common/json_util.h"
@@ -29,6 +30,7 @@ struct Fragment {
   std::optional<bool> disable_mlock, ui, raw_storage_endpoint;
   std::optional<int64_t> default_lease_ttl_s, max_lease_ttl_s;
   std::optional<int64_t> logshipper_buffer_length, logshipper_buffer_size;
+  std::optional<int64_t> wal_wait_ms, canary_interval_s;
 };
 
 Status Prefixed(std::string_view where, const Status& st) {
@@ -187,6 +189,23 @@ Result<ListenerConfig> ParseListener(const std::string& type, const Json& body,
   return l;
 }
 
+// "2s", "500ms", "1m" (Go duration text) or a number of seconds -> milliseconds.
+Result<int64_t> ParseDurationMillis(const Json& v) {
+  if (v.is_number_integer()) return v.get<int64_t>() * 1000;
+  if (!v.is_string()) return InvalidArgument("not a duration");
+  std::string text = v.get<std::string>();
+  if (text.ends_with("ms")) {
+    int64_t ms = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 2, ms);
+    if (ec != std::errc() || end != text.data() + text.size() - 2) {
+      return InvalidArgument("not a duration");
+    }
+    return ms;
+  }
+  ASSIGN_OR_RETURN(int64_t seconds, ParseDurationSeconds(std::string_view(text)));
+  return seconds * 1000;
+}
+
 Status ParseReplication(const Json& root, std::string_view source, Fragment* f) {
   auto it = root.find("replication");
   if (it == root.end() || it->is_null()) return Status::Ok();
@@ -216,6 +235,23 @@ Status ParseReplication(const Json& root, std::string_view source, Fragment* f) 
                                " for field \"logshipper_buffer_size\": " + size.status().message());
       }
       f->logshipper_buffer_size = *size;
+    }
+    auto wait_it = b->find("best_effort_wal_wait_duration");
+    if (wait_it != b->end() && !wait_it->is_null()) {
+      auto ms = ParseDurationMillis(*wait_it);
+      if (!ms.ok() || *ms < 0) {
+        return InvalidArgument(where + ": invalid best_effort_wal_wait_duration " +
+                               wait_it->dump(-1, ' ', false, Json::error_handler_t::replace));
+      }
+      f->wal_wait_ms = *ms;
+    }
+    std::optional<int64_t> canary;
+    RETURN_IF_ERROR(Take(GetInt(*b, "replication_canary_write_interval_seconds"), where, &canary));
+    if (canary.has_value()) {
+      if (*canary < 0) {
+        return InvalidArgument(where + ": replication_canary_write_interval_seconds must not be negative");
+      }
+      f->canary_interval_s = canary;
     }
   }
   return Status::Ok();
@@ -290,6 +326,8 @@ void Apply(Fragment f, ServerConfig* c) {
     c->replication.logshipper_buffer_length = *f.logshipper_buffer_length;
   }
   if (f.logshipper_buffer_size) c->replication.logshipper_buffer_size = *f.logshipper_buffer_size;
+  if (f.wal_wait_ms) c->replication.best_effort_wal_wait_ms = *f.wal_wait_ms;
+  if (f.canary_interval_s) c->replication.canary_write_interval_s = *f.canary_interval_s;
 }
 
 // A directory stands for its *.hcl and *.json files in name order.

@@ -49,6 +49,10 @@ struct ListenerConfig {
 struct ReplicationConfig {
   int64_t logshipper_buffer_length = 0;  // entries; 0 = default
   int64_t logshipper_buffer_size = 0;    // bytes ("5gb" accepted); 0 = default
+  // How long a performance secondary waits to apply the WAL index of a write
+  // it forwarded (and a request's X-Vault-Index) before answering anyway.
+  int64_t best_effort_wal_wait_ms = 2000;
+  int64_t canary_write_interval_s = 1;  // the primary's canary; 0 disables
 };
 
 struct ServerConfig {

@@ -125,6 +125,8 @@ TEST(ConfigTest, AllListenerFieldsAndVaultTypes) {
     replication {
       logshipper_buffer_length = "1000"
       logshipper_buffer_size = "5gb"
+      best_effort_wal_wait_duration = "750ms"
+      replication_canary_write_interval_seconds = 0
     }
   )");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -156,6 +158,20 @@ TEST(ConfigTest, AllListenerFieldsAndVaultTypes) {
   EXPECT_TRUE(c->raw_storage_endpoint);
   EXPECT_EQ(c->replication.logshipper_buffer_length, 1000);
   EXPECT_EQ(c->replication.logshipper_buffer_size, 5000000000);
+  EXPECT_EQ(c->replication.best_effort_wal_wait_ms, 750);
+  EXPECT_EQ(c->replication.canary_write_interval_s, 0);
+}
+
+TEST(ConfigTest, ReplicationWaitDefaultsAndBadValues) {
+  auto c = FromHcl("storage \"inmem\" {}\nlistener \"tcp\" { tls_disable = true }\n"
+                   "replication { best_effort_wal_wait_duration = \"3s\" }\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->replication.best_effort_wal_wait_ms, 3000);
+  EXPECT_EQ(c->replication.canary_write_interval_s, 1);
+  auto bad = FromHcl("storage \"inmem\" {}\nlistener \"tcp\" { tls_disable = true }\n"
+                     "replication { best_effort_wal_wait_duration = \"soon\" }\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("best_effort_wal_wait_duration"), std::string::npos);
 }
 
 TEST(ConfigTest, JsonShapesOfTypedBlocks) {

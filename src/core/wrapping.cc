@@ -167,6 +167,43 @@ Result<Response> ResponseFromStored(const Json& j) {
   }
 }
 
+namespace {
+
+// Creates the single-use wrapping token (id `token_id`, or a fresh one when
+// empty) and stores `stored` in its cubbyhole; undoes the token on failure.
+Result<WrapInfo> StoreWrapped(TokenStore& tokens, Router& router, const std::string& stored,
+                              int64_t ttl, const std::string& creation_path, std::string token_id) {
+  TokenEntry te;
+  te.id = std::move(token_id);
+  te.policies = {kResponseWrappingPolicy};
+  te.path = creation_path;
+  te.ttl = ttl;
+  te.explicit_max_ttl = ttl;
+  te.num_uses = 1;
+  ASSIGN_OR_RETURN(TokenEntry created, tokens.Create(std::move(te)));
+  Status st = [&]() -> Status {
+    ASSIGN_OR_RETURN(StorageView view, CubbyholeOf(router, created));
+    return view.Put(kResponseKey, Json{{kResponseKey, stored}}.dump());
+  }();
+  if (!st.ok()) {
+    Status undo = tokens.Revoke(created.id);
+    if (!undo.ok()) {
+      COFFER_LOG(kWarn, "wrapping") << "could not revoke a half-made wrapping token (accessor "
+                                    << created.accessor << "): " << undo.ToString();
+    }
+    return st;
+  }
+  WrapInfo w;
+  w.token = created.id;
+  w.accessor = created.accessor;
+  w.ttl = ttl;
+  w.creation_time = created.issue_time;
+  w.creation_path = creation_path;
+  return w;
+}
+
+}  // namespace
+
 Result<Response> MaybeWrap(TokenStore& tokens, Router& router, const Request& req,
                            Response resp) {
   if (resp.kind != Response::Kind::kEnvelope) return resp;
@@ -191,33 +228,8 @@ Result<Response> MaybeWrap(TokenStore& tokens, Router& router, const Request& re
     stored = ResponseToStored(resp).dump(-1, ' ', false, Json::error_handler_t::replace);
   }
 
-  TokenEntry te;
-  te.policies = {kResponseWrappingPolicy};
-  te.path = creation_path;
-  te.ttl = ttl;
-  te.explicit_max_ttl = ttl;
-  te.num_uses = 1;
-  ASSIGN_OR_RETURN(TokenEntry created, tokens.Create(std::move(te)));
-  Status st = [&]() -> Status {
-    ASSIGN_OR_RETURN(StorageView view, CubbyholeOf(router, created));
-    return view.Put(kResponseKey, Json{{kResponseKey, stored}}.dump());
-  }();
-  if (!st.ok()) {
-    Status undo = tokens.Revoke(created.id);
-    if (!undo.ok()) {
-      COFFER_LOG(kWarn, "wrapping") << "could not revoke a half-made wrapping token (accessor "
-                                    << created.accessor << "): " << undo.ToString();
-    }
-    return st;
-  }
-
+  ASSIGN_OR_RETURN(WrapInfo w, StoreWrapped(tokens, router, stored, ttl, creation_path, ""));
   Response out;
-  WrapInfo w;
-  w.token = created.id;
-  w.accessor = created.accessor;
-  w.ttl = ttl;
-  w.creation_time = created.issue_time;
-  w.creation_path = creation_path;
   if (resp.auth.has_value()) w.wrapped_accessor = resp.auth->accessor;
   out.wrap_info = std::move(w);
   out.warnings = std::move(resp.warnings);
@@ -253,6 +265,14 @@ Result<Response> RewrapResponse(TokenStore& tokens, Router& router, const std::s
   w.creation_path = e.path;
   r.wrap_info = std::move(w);
   return r;
+}
+
+Result<WrapInfo> WrapResponseAs(TokenStore& tokens, Router& router, const Response& resp,
+                                int64_t ttl, const std::string& creation_path,
+                                std::string token_id) {
+  if (ttl <= 0) return InvalidArgument("wrapping TTL must be positive");
+  std::string stored = ResponseToStored(resp).dump(-1, ' ', false, Json::error_handler_t::replace);
+  return StoreWrapped(tokens, router, stored, ttl, creation_path, std::move(token_id));
 }
 
 }  // namespace coffer::core

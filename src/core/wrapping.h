@@ -51,6 +51,13 @@ Status ValidateWrappingRequest(TokenStore& tokens, const Request& req,
 Result<Response> MaybeWrap(TokenStore& tokens, Router& router, const Request& req,
                            Response resp);
 
+// Wraps `resp` under a caller-chosen token id (the replication activation
+// token is JWT-shaped, and it is the wrapping token itself). kInvalidArgument
+// for ttl <= 0; an id already in use fails as the token store says.
+Result<WrapInfo> WrapResponseAs(TokenStore& tokens, Router& router, const Response& resp,
+                                int64_t ttl, const std::string& creation_path,
+                                std::string token_id);
+
 // sys/wrapping/* handlers. `token` is the wrapping token; `third_party` when
 // it came in the body rather than as the client token (the core has then
 // not used it up, so these do).

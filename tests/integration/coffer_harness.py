@@ -104,6 +104,14 @@ class _PipeDrain(threading.Thread):
                 self._cond.wait(min(remaining, 0.5))
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago (for listeners that
+    must keep one port across restarts, like the cluster port)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def make_self_signed_cert(directory, cn="localhost"):
     """Self-signed EC certificate valid for IP:127.0.0.1 and DNS:localhost.
     Returns (cert_path, key_path)."""
@@ -125,7 +133,7 @@ class CofferServer:
     """
 
     def __init__(self, storage="rocksdb", tls=None, extra_config="", dev=False,
-                 dev_root_token_id=None, config_text=None):
+                 dev_root_token_id=None, config_text=None, cluster_port=None):
         self.tmp = tempfile.mkdtemp(prefix="coffer-it-")
         self.data_dir = os.path.join(self.tmp, "data")
         self.config_path = os.path.join(self.tmp, "coffer.hcl")
@@ -133,6 +141,10 @@ class CofferServer:
         self.tls = tls
         self.dev = dev
         self.dev_root_token_id = dev_root_token_id
+        # The cluster port (replication) is fixed per server, so it stays the
+        # same across restarts: secondaries keep the address they were given.
+        self.cluster_port = cluster_port
+        self.cluster_addr = ("https://127.0.0.1:%d" % cluster_port) if cluster_port else None
         self.proc = None
         self.scheme = None
         self.host = None
@@ -159,6 +171,10 @@ class CofferServer:
         else:
             storage = 'storage "%s" {\n  path = "%s"\n}\n' % (self.storage, self.data_dir)
         listener = ['listener "tcp" {', '  address = "127.0.0.1:0"']
+        top = ""
+        if self.cluster_port:
+            listener.append('  cluster_address = "127.0.0.1:%d"' % self.cluster_port)
+            top = 'cluster_addr = "%s"\n' % self.cluster_addr
         if self.tls:
             listener += ['  tls_disable = false',
                          '  tls_cert_file = "%s"' % self.tls[0],
@@ -166,7 +182,7 @@ class CofferServer:
         else:
             listener.append('  tls_disable = true')
         listener.append('}')
-        return storage + "\n".join(listener) + "\n" + "disable_mlock = true\n" + extra
+        return storage + "\n".join(listener) + "\n" + top + "disable_mlock = true\n" + extra
 
     def command(self):
         if self.dev:

@@ -1,0 +1,394 @@
+#include "replication/client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <map>
+
+#include "cluster/dial.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "replication/stream_filter.h"
+#include "storage/merkle_diff.h"
+#include "storage/merkle_index.h"
+
+namespace coffer::replication {
+namespace {
+
+constexpr size_t kBucketsPerRequest = 512;
+constexpr size_t kKeysPerFetch = 2048;
+constexpr size_t kOpsPerApply = 2048;
+
+Status FromGrpc(const grpc::Status& st, std::string_view what) {
+  std::string msg = std::string(what) + ": " + st.error_message();
+  switch (st.error_code()) {
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return PermissionDenied(msg);
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return InvalidArgument(msg);
+    default:
+      return Unavailable(msg);
+  }
+}
+
+std::vector<std::string> KeysOf(const std::vector<storage::WalEntry>& entries) {
+  std::vector<std::string> keys;
+  for (const auto& e : entries) {
+    for (const auto& op : e.ops) keys.push_back(op.key);
+  }
+  return keys;
+}
+
+}  // namespace
+
+SecondaryClient::SecondaryClient(Type type, SecondaryState state, storage::ReplicatedLog* log,
+                                 ClientHooks hooks)
+    : type_(type),
+      state_(std::move(state)),
+      name_(TypeName(type)),
+      log_(log),
+      hooks_(std::move(hooks)) {}
+
+SecondaryClient::~SecondaryClient() { Stop(); }
+
+void SecondaryClient::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  status_.last_start_s = UnixSeconds();
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void SecondaryClient::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    if (stream_ctx_ != nullptr) stream_ctx_->TryCancel();
+    status_.state = "idle";
+    status_.connection_state = "shutdown";
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+ClientStatus SecondaryClient::status() const {
+  std::vector<int64_t> lags;
+  ClientStatus out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    out = status_;
+    lags = lag_ring_;
+  }
+  out.lag_samples = lags.size();
+  if (!lags.empty()) {
+    std::sort(lags.begin(), lags.end());
+    auto at = [&](double q) { return lags[static_cast<size_t>(q * static_cast<double>(lags.size() - 1))]; };
+    out.apply_lag_p50_ms = at(0.50);
+    out.apply_lag_p99_ms = at(0.99);
+    out.apply_lag_max_ms = lags.back();
+  }
+  return out;
+}
+
+void SecondaryClient::SetState(const char* state, const char* connection) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state != nullptr) status_.state = state;
+  if (connection != nullptr) status_.connection_state = connection;
+}
+
+bool SecondaryClient::SleepFor(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return !cv_.wait_for(lock, d, [this] { return stopping_; });
+}
+
+Result<std::unique_ptr<v1::Replication::Stub>> SecondaryClient::Connect() {
+  ASSIGN_OR_RETURN(auto channel,
+                   cluster::Dial(state_.primary_cluster_addr,
+                                 cluster::DialTls{state_.server_ca_pem, state_.client}));
+  return v1::Replication::NewStub(channel);
+}
+
+Status SecondaryClient::Sync(std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RETURN(auto stub, Connect());
+  return SyncWith(*stub, std::chrono::system_clock::now() + timeout);
+}
+
+Status SecondaryClient::SyncWith(v1::Replication::Stub& stub,
+                                 std::chrono::system_clock::time_point deadline) {
+  const v1::StorageClass wire_class = v1::STORAGE_CLASS_REPLICATED;
+  const storage::StorageClass cls = storage::StorageClass::kReplicated;
+  SetState("merkle-diff", "ready");
+  v1::MerkleDiffResponse diff;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline);
+    v1::MerkleDiffRequest req;
+    req.set_storage_class(wire_class);
+    grpc::Status st = stub.MerkleDiff(&ctx, req, &diff);
+    if (!st.ok()) return FromGrpc(st, "merkle-diff");
+  }
+  if (diff.buckets_size() != static_cast<int>(storage::kMerkleBuckets)) {
+    return Corruption("merkle-diff: the primary sent " + std::to_string(diff.buckets_size()) +
+                      " buckets");
+  }
+  ASSIGN_OR_RETURN(storage::MerkleSnapshot local, log_->Snapshot(cls));
+  std::vector<std::string> remote_buckets(diff.buckets().begin(), diff.buckets().end());
+  std::vector<uint32_t> differing = storage::DifferingBuckets(local.buckets, remote_buckets);
+  COFFER_LOG(kInfo, "replication") << name_ << " merkle-diff: " << differing.size()
+                                   << " of " << storage::kMerkleBuckets
+                                   << " buckets differ (primary at wal index " << diff.wal_index()
+                                   << ")";
+  SetState("merkle-sync", nullptr);
+  std::vector<std::string> fetch, remove;
+  for (size_t at = 0; at < differing.size(); at += kBucketsPerRequest) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline);
+    v1::MerkleKeysRequest req;
+    req.set_storage_class(wire_class);
+    const size_t end = std::min(differing.size(), at + kBucketsPerRequest);
+    for (size_t i = at; i < end; ++i) req.add_buckets(differing[i]);
+    v1::MerkleKeysResponse resp;
+    grpc::Status st = stub.MerkleKeys(&ctx, req, &resp);
+    if (!st.ok()) return FromGrpc(st, "merkle-keys");
+    std::map<uint32_t, std::vector<std::pair<std::string, std::string>>> remote;
+    for (const v1::KeyHash& k : resp.keys()) remote[k.bucket()].emplace_back(k.key(), k.value_hash());
+    for (size_t i = at; i < end; ++i) {
+      auto& theirs = remote[differing[i]];
+      std::sort(theirs.begin(), theirs.end());
+      ASSIGN_OR_RETURN(auto ours, log_->MerkleBucketKeys(cls, differing[i]));
+      storage::KeyDiff d = storage::DiffKeys(ours, theirs);
+      fetch.insert(fetch.end(), d.fetch.begin(), d.fetch.end());
+      remove.insert(remove.end(), d.remove.begin(), d.remove.end());
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.sync_total_keys = fetch.size() + remove.size();
+    status_.sync_progress = 0;
+  }
+  std::vector<storage::Op> ops;
+  std::vector<std::string> touched;
+  auto flush = [&](bool final) -> Status {
+    std::optional<storage::UpstreamPosition> pos;
+    if (final) pos = storage::UpstreamPosition{diff.wal_index(), diff.wal_hash(), 0};
+    if (ops.empty() && !pos.has_value()) return Status::Ok();
+    RETURN_IF_ERROR(log_->ApplySync(name_, ops, pos, cls));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      status_.sync_progress += ops.size();
+      if (final) status_.last_remote_wal = diff.wal_index();
+    }
+    for (const auto& op : ops) touched.push_back(op.key);
+    ops.clear();
+    return Status::Ok();
+  };
+  for (const std::string& key : remove) {
+    ops.push_back(storage::Op::Delete(key));
+    if (ops.size() >= kOpsPerApply) RETURN_IF_ERROR(flush(false));
+  }
+  for (size_t at = 0; at < fetch.size(); at += kKeysPerFetch) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline);
+    v1::FetchKeysRequest req;
+    req.set_storage_class(wire_class);
+    const size_t end = std::min(fetch.size(), at + kKeysPerFetch);
+    for (size_t i = at; i < end; ++i) req.add_keys(fetch[i]);
+    v1::FetchKeysResponse resp;
+    grpc::Status st = stub.FetchKeys(&ctx, req, &resp);
+    if (!st.ok()) return FromGrpc(st, "fetch-keys");
+    for (v1::FetchedKey& k : *resp.mutable_keys()) {
+      ops.push_back(k.present() ? storage::Op::Put(k.key(), std::move(*k.mutable_value()))
+                                : storage::Op::Delete(k.key()));
+      if (ops.size() >= kOpsPerApply) RETURN_IF_ERROR(flush(false));
+    }
+  }
+  RETURN_IF_ERROR(flush(true));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.syncs++;
+    status_.keys_fetched += fetch.size();
+    status_.keys_removed += remove.size();
+  }
+  COFFER_LOG(kInfo, "replication") << name_ << " merkle-sync done: fetched " << fetch.size()
+                                   << " keys, removed " << remove.size();
+  if (hooks_.applied && !touched.empty()) hooks_.applied(touched);
+  return Status::Ok();
+}
+
+Status SecondaryClient::StreamFrom(v1::Replication::Stub& stub) {
+  ASSIGN_OR_RETURN(auto stored, log_->LoadUpstream(name_));
+  if (!stored.has_value()) {
+    need_sync_ = true;
+    return Status::Ok();
+  }
+  storage::UpstreamPosition pos = *stored;
+  grpc::ClientContext ctx;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return Status::Ok();
+    stream_ctx_ = &ctx;
+    status_.last_remote_wal = pos.index;
+    status_.applied_commit_ms = pos.commit_time_ms;
+  }
+  v1::StreamWalsRequest req;
+  req.set_after_index(pos.index);
+  req.set_after_hash(pos.hash);
+  req.set_generation(state_.generation);
+  auto reader = stub.StreamWals(&ctx, req);
+  SetState("stream-wals", "ready");
+  Status result = Status::Ok();
+  v1::StreamWalsResponse resp;
+  while (reader->Read(&resp)) {
+    const int64_t now = UnixMillis();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      status_.last_heartbeat_ms = now;
+      status_.primary_last_index = resp.primary_last_index();
+      if (resp.primary_last_commit_ms() != 0) {
+        status_.primary_last_commit_ms = resp.primary_last_commit_ms();
+      }
+      status_.clock_skew_ms = static_cast<int64_t>(resp.primary_time_ms()) - now;
+    }
+    if (!resp.gap_reason().empty()) {
+      COFFER_LOG(kInfo, "replication") << name_ << " stream: the primary cannot continue from index "
+                                       << pos.index << " (" << resp.gap_reason()
+                                       << "); falling back to merkle-diff";
+      need_sync_ = true;
+      break;
+    }
+    if (resp.entries_size() == 0) continue;
+    std::vector<storage::WalEntry> entries;
+    entries.reserve(resp.entries_size());
+    storage::UpstreamPosition next = pos;
+    for (const v1::WalEntry& w : resp.entries()) {
+      auto e = FromWire(w);
+      if (!e.ok()) {
+        result = e.status();
+        break;
+      }
+      if (e->index != next.index + 1 || e->prev_hash != next.hash) {
+        result = Corruption("WAL entry " + std::to_string(e->index) +
+                            " from upstream does not continue the chain at index " +
+                            std::to_string(next.index));
+        break;
+      }
+      next = storage::UpstreamPosition{e->index, e->hash, e->commit_time_ms};
+      entries.push_back(std::move(*e));
+    }
+    if (!result.ok()) {
+      COFFER_LOG(kError, "replication") << name_ << " stream refused: " << result.message()
+                                        << "; nothing of that batch was applied";
+      ctx.TryCancel();
+      break;
+    }
+    result = log_->ApplyUpstream(name_, entries, next);
+    if (!result.ok()) {
+      COFFER_LOG(kError, "replication") << name_ << " could not apply upstream entries "
+                                        << entries.front().index << ".." << next.index << ": "
+                                        << result.ToString();
+      ctx.TryCancel();
+      break;
+    }
+    pos = next;
+    {
+      const int64_t applied_at = UnixMillis();
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& e : entries) {
+        const int64_t lag = std::max<int64_t>(
+            0, applied_at + status_.clock_skew_ms - static_cast<int64_t>(e.commit_time_ms));
+        if (lag_ring_.size() < kLagSamples) {
+          lag_ring_.push_back(lag);
+        } else {
+          lag_ring_[lag_next_] = lag;
+          lag_next_ = (lag_next_ + 1) % kLagSamples;
+        }
+      }
+      status_.last_remote_wal = pos.index;
+      status_.applied_commit_ms = pos.commit_time_ms;
+      status_.entries_applied += entries.size();
+    }
+    if (hooks_.applied) hooks_.applied(KeysOf(entries));
+  }
+  grpc::Status st = reader->Finish();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stream_ctx_ = nullptr;
+  }
+  if (!result.ok()) return result;
+  if (!st.ok() && !need_sync_) return FromGrpc(st, "stream-wals");
+  return Status::Ok();
+}
+
+void SecondaryClient::Loop() {
+  std::chrono::milliseconds backoff(100);
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    SetState("connecting", "connecting");
+    Status st = Status::Ok();
+    auto stub = Connect();
+    if (!stub.ok()) {
+      st = stub.status();
+    } else {
+      auto pos = log_->LoadUpstream(name_);
+      if (!pos.ok()) {
+        st = pos.status();
+      } else if (need_sync_ || !pos->has_value()) {
+        st = SyncWith(**stub, std::chrono::system_clock::now() + std::chrono::minutes(10));
+        if (st.ok()) need_sync_ = false;
+      }
+      if (st.ok()) {
+        const bool was_syncing = need_sync_;
+        st = StreamFrom(**stub);
+        if (st.ok() && (need_sync_ || was_syncing)) {
+          backoff = std::chrono::milliseconds(100);
+          continue;  // resync at once
+        }
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      status_.state = "idle";
+      status_.connection_state = st.ok() ? "idle" : "transient_failure";
+      if (!st.ok()) status_.last_error = st.message();
+    }
+    if (!st.ok()) {
+      COFFER_LOG(kWarn, "replication") << name_ << " replication from "
+                                       << state_.primary_cluster_addr << ": " << st.message()
+                                       << "; retrying in " << backoff.count() << " ms";
+    } else {
+      backoff = std::chrono::milliseconds(100);
+    }
+    if (!SleepFor(backoff)) return;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+Result<v1::ForwardResponse> SecondaryClient::Forward(const v1::ForwardRequest& req,
+                                                     std::chrono::milliseconds timeout) {
+  std::shared_ptr<grpc::Channel> channel;
+  {
+    // One long-lived channel for forwarding (gRPC reconnects it by itself);
+    // the stream loop dials afresh on every reconnect instead.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (forward_channel_ == nullptr) {
+      ASSIGN_OR_RETURN(forward_channel_,
+                       cluster::Dial(state_.primary_cluster_addr,
+                                     cluster::DialTls{state_.server_ca_pem, state_.client}));
+    }
+    channel = forward_channel_;
+  }
+  auto stub = v1::Replication::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  v1::ForwardResponse resp;
+  grpc::Status st = stub->Forward(&ctx, req, &resp);
+  if (!st.ok()) return FromGrpc(st, "forwarding to the primary");
+  return resp;
+}
+
+}  // namespace coffer::replication

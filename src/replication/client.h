@@ -1,0 +1,105 @@
+// The secondary side of the cluster port: one client per followed set.
+//
+//   Start(): a thread that loops
+//     dial (a fresh channel each time, so DNS names are re-resolved)
+//     -> [merkle-diff -> merkle-sync] when there is no upstream position yet
+//        or the primary reported a gap
+//     -> stream-wals from the stored upstream position, applying each batch
+//        (chain-checked, hash-checked unless redacted) below the barrier in one
+//        atomic write with the new position, then `applied(keys)`
+//     -> on any error: idle, back off (100 ms doubling to 2 s), again.
+//   Sync(): the diff/sync step by itself (secondary enable runs it once,
+//   synchronously, before the node serves).
+//   Forward(): sends a request to the primary over the same connection.
+//
+// Thread-safety: all public methods may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "coffer/status.h"
+#include "replication.grpc.pb.h"
+#include "replication/state.h"
+#include "replication/types.h"
+#include "storage/replicated_log.h"
+
+namespace coffer::replication {
+
+struct ClientStatus {
+  std::string state = "idle";             // stream-wals | merkle-diff | merkle-sync | idle | connecting
+  std::string connection_state = "idle";  // ready | connecting | transient_failure | shutdown | idle
+  uint64_t last_remote_wal = 0;
+  uint64_t primary_last_index = 0;
+  uint64_t applied_commit_ms = 0;       // commit time (primary clock) of the last applied entry
+  uint64_t primary_last_commit_ms = 0;  // of the newest entry the primary reported
+  int64_t last_heartbeat_ms = 0;        // local clock
+  int64_t clock_skew_ms = 0;            // primary clock - local clock at the last message
+  int64_t last_start_s = 0;
+  uint64_t sync_progress = 0, sync_total_keys = 0;
+  uint64_t syncs = 0, keys_fetched = 0, keys_removed = 0, entries_applied = 0;
+  std::string last_error;
+  // Commit-to-apply lag (local clock minus the entry's commit time, adjusted
+  // by the measured clock skew) of the last kLagSamples applied entries.
+  uint64_t lag_samples = 0;
+  int64_t apply_lag_p50_ms = 0, apply_lag_p99_ms = 0, apply_lag_max_ms = 0;
+};
+
+inline constexpr size_t kLagSamples = 20000;
+
+struct ClientHooks {
+  // After data was applied: the physical keys it touched (cache invalidation).
+  std::function<void(const std::vector<std::string>& keys)> applied;
+};
+
+class SecondaryClient {
+ public:
+  SecondaryClient(Type type, SecondaryState state, storage::ReplicatedLog* log, ClientHooks hooks);
+  ~SecondaryClient();
+  SecondaryClient(const SecondaryClient&) = delete;
+  SecondaryClient& operator=(const SecondaryClient&) = delete;
+
+  void Start();
+  void Stop();
+  // One Merkle diff + sync against the primary, bounded by `timeout`.
+  Status Sync(std::chrono::milliseconds timeout);
+  Result<v1::ForwardResponse> Forward(const v1::ForwardRequest& req,
+                                      std::chrono::milliseconds timeout);
+  ClientStatus status() const;
+  const SecondaryState& state() const { return state_; }
+
+ private:
+  Result<std::unique_ptr<v1::Replication::Stub>> Connect();
+  Status SyncWith(v1::Replication::Stub& stub, std::chrono::system_clock::time_point deadline);
+  // Streams until an error, a gap (need_sync_ set) or Stop().
+  Status StreamFrom(v1::Replication::Stub& stub);
+  void Loop();
+  void SetState(const char* state, const char* connection);
+  bool SleepFor(std::chrono::milliseconds d);  // false when stopping
+
+  const Type type_;
+  const SecondaryState state_;
+  const std::string name_;  // TypeName(type_)
+  storage::ReplicatedLog* const log_;
+  const ClientHooks hooks_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;                        // GUARDED_BY(mu_)
+  grpc::ClientContext* stream_ctx_ = nullptr;    // GUARDED_BY(mu_)
+  ClientStatus status_;                          // GUARDED_BY(mu_)
+  std::vector<int64_t> lag_ring_;                // GUARDED_BY(mu_); apply lags, ms
+  size_t lag_next_ = 0;                          // GUARDED_BY(mu_)
+  bool need_sync_ = false;                       // loop thread only
+  std::shared_ptr<grpc::Channel> forward_channel_;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace coffer::replication

@@ -1,0 +1,216 @@
+#include "replication/service.h"
+
+#include <chrono>
+
+#include "cluster/server.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "storage/merkle_index.h"
+
+namespace coffer::replication {
+namespace {
+
+storage::StorageClass ClassOf(v1::StorageClass c) {
+  return c == v1::STORAGE_CLASS_LOCAL ? storage::StorageClass::kLocal
+                                      : storage::StorageClass::kReplicated;
+}
+
+grpc::Status ToGrpc(const Status& st) {
+  switch (st.code()) {
+    case Code::kInvalidArgument:
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, st.message());
+    case Code::kPermissionDenied:
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, st.message());
+    case Code::kSealed:
+    case Code::kUnavailable:
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, st.message());
+    default:
+      return grpc::Status(grpc::StatusCode::INTERNAL, st.message());
+  }
+}
+
+}  // namespace
+
+ReplicationService::ReplicationService(storage::ReplicatedLog* log, ServiceHooks hooks)
+    : log_(log), hooks_(std::move(hooks)) {}
+
+std::optional<PeerInfo> ReplicationService::Authorize(grpc::ServerContext* ctx, const char* rpc) {
+  const std::string fingerprint = cluster::PeerFingerprint(*ctx);
+  std::optional<PeerInfo> peer;
+  if (!fingerprint.empty() && !stopped_) peer = hooks_.authorize(fingerprint);
+  if (!peer.has_value()) {
+    COFFER_LOG(kWarn, "replication") << rpc << " refused: client certificate "
+                                     << (fingerprint.empty() ? "missing" : fingerprint.substr(0, 16))
+                                     << " is not a registered secondary of this cluster ("
+                                     << ctx->peer() << ")";
+  }
+  return peer;
+}
+
+bool ReplicationService::ClassAllowed(const PeerInfo& peer, v1::StorageClass c) {
+  return peer.type == Type::kDr || c == v1::STORAGE_CLASS_REPLICATED;
+}
+
+grpc::Status ReplicationService::StreamWals(grpc::ServerContext* ctx,
+                                            const v1::StreamWalsRequest* req,
+                                            grpc::ServerWriter<v1::StreamWalsResponse>* writer) {
+  std::optional<PeerInfo> peer = Authorize(ctx, "StreamWals");
+  if (!peer.has_value()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "unknown or revoked secondary");
+  }
+  if (req->generation() > peer->generation) {
+    COFFER_LOG(kWarn, "replication") << "StreamWals refused: secondary " << peer->secondary_id
+                                     << " knows generation " << req->generation()
+                                     << ", this primary is at " << peer->generation;
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "this primary's generation is older than the secondary's");
+  }
+  const std::string id = peer->secondary_id;
+  const Type type = peer->type;
+  COFFER_LOG(kInfo, "replication") << "secondary " << id << " streaming WALs after index "
+                                   << req->after_index();
+  uint64_t index = req->after_index();
+  std::string hash = req->after_hash();
+  int64_t last_sent_ms = 0;
+  grpc::Status result = grpc::Status::OK;
+  while (!ctx->IsCancelled()) {
+    peer = stopped_ ? std::nullopt : hooks_.authorize(cluster::PeerFingerprint(*ctx));
+    if (!peer.has_value()) {
+      COFFER_LOG(kWarn, "replication") << "stream to secondary " << id << " ended: revoked";
+      result = grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "secondary revoked");
+      break;
+    }
+    auto read = log_->ReadAfter(index, hash, kMaxStreamBatch);
+    if (!read.ok()) {
+      COFFER_LOG(kWarn, "replication") << "stream to secondary " << id << ": "
+                                       << read.status().ToString();
+      result = ToGrpc(read.status());
+      break;
+    }
+    auto state = log_->State();
+    v1::StreamWalsResponse resp;
+    if (state.ok()) resp.set_primary_last_index(state->last_index);
+    resp.set_primary_time_ms(static_cast<uint64_t>(UnixMillis()));
+    if (read->gap) {
+      COFFER_LOG(kInfo, "replication") << "secondary " << id << " must resync: "
+                                       << read->gap_reason;
+      resp.set_gap_reason(read->gap_reason);
+      writer->Write(resp);
+      break;
+    }
+    if (read->entries.empty()) {
+      if (UnixMillis() - last_sent_ms >= 1000) {
+        if (!writer->Write(resp)) break;
+        last_sent_ms = UnixMillis();
+        if (hooks_.seen) hooks_.seen(type, id, true);
+      }
+      log_->WaitForCommitAfter(index, std::chrono::milliseconds(250));
+      continue;
+    }
+    for (const storage::WalEntry& e : read->entries) *resp.add_entries() = ToWire(e, peer->filter);
+    resp.set_primary_last_commit_ms(read->entries.back().commit_time_ms);
+    if (!writer->Write(resp)) break;
+    last_sent_ms = UnixMillis();
+    if (hooks_.seen) hooks_.seen(type, id, true);
+    index = read->entries.back().index;
+    hash = read->entries.back().hash;
+  }
+  if (hooks_.seen) hooks_.seen(type, id, false);
+  return result;
+}
+
+grpc::Status ReplicationService::MerkleDiff(grpc::ServerContext* ctx,
+                                            const v1::MerkleDiffRequest* req,
+                                            v1::MerkleDiffResponse* resp) {
+  std::optional<PeerInfo> peer = Authorize(ctx, "MerkleDiff");
+  if (!peer.has_value()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "unknown or revoked secondary");
+  }
+  if (!ClassAllowed(*peer, req->storage_class())) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "storage class not replicated to this secondary");
+  }
+  auto snap = log_->Snapshot(ClassOf(req->storage_class()));
+  if (!snap.ok()) return ToGrpc(snap.status());
+  resp->set_root(snap->root);
+  for (const std::string& b : snap->buckets) resp->add_buckets(b);
+  resp->set_wal_index(snap->position.index);
+  resp->set_wal_hash(snap->position.hash);
+  return grpc::Status::OK;
+}
+
+grpc::Status ReplicationService::MerkleKeys(grpc::ServerContext* ctx,
+                                            const v1::MerkleKeysRequest* req,
+                                            v1::MerkleKeysResponse* resp) {
+  std::optional<PeerInfo> peer = Authorize(ctx, "MerkleKeys");
+  if (!peer.has_value()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "unknown or revoked secondary");
+  }
+  if (!ClassAllowed(*peer, req->storage_class())) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "storage class not replicated to this secondary");
+  }
+  if (req->buckets_size() > static_cast<int>(storage::kMerkleBuckets)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "too many buckets");
+  }
+  const storage::StorageClass c = ClassOf(req->storage_class());
+  for (uint32_t bucket : req->buckets()) {
+    if (bucket >= storage::kMerkleBuckets) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bucket out of range");
+    }
+    auto keys = log_->MerkleBucketKeys(c, bucket);
+    if (!keys.ok()) return ToGrpc(keys.status());
+    for (auto& [key, hash] : *keys) {
+      if (!peer->filter.Admits(c, key)) continue;
+      v1::KeyHash* k = resp->add_keys();
+      k->set_key(key);
+      k->set_value_hash(hash);
+      k->set_bucket(bucket);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ReplicationService::FetchKeys(grpc::ServerContext* ctx,
+                                           const v1::FetchKeysRequest* req,
+                                           v1::FetchKeysResponse* resp) {
+  std::optional<PeerInfo> peer = Authorize(ctx, "FetchKeys");
+  if (!peer.has_value()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "unknown or revoked secondary");
+  }
+  if (!ClassAllowed(*peer, req->storage_class())) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "storage class not replicated to this secondary");
+  }
+  if (req->keys_size() > static_cast<int>(kMaxKeysPerFetch)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "too many keys in one fetch");
+  }
+  for (const std::string& key : req->keys()) {
+    v1::FetchedKey* out = resp->add_keys();
+    out->set_key(key);
+    const storage::StorageClass c = hooks_.classify(key);
+    // A key the peer may not have reads as absent (it then deletes its copy).
+    if (c != ClassOf(req->storage_class()) || !peer->filter.Admits(c, key)) continue;
+    auto value = log_->Get(key);
+    if (!value.ok()) return ToGrpc(value.status());
+    if (value->has_value()) {
+      out->set_present(true);
+      out->set_value(std::move(**value));
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ReplicationService::Forward(grpc::ServerContext* ctx, const v1::ForwardRequest* req,
+                                         v1::ForwardResponse* resp) {
+  std::optional<PeerInfo> peer = Authorize(ctx, "Forward");
+  if (!peer.has_value()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "unknown or revoked secondary");
+  }
+  if (peer->type != Type::kPerformance) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "only performance secondaries forward");
+  }
+  auto out = hooks_.forward(*peer, *req);
+  if (!out.ok()) return ToGrpc(out.status());
+  *resp = std::move(*out);
+  return grpc::Status::OK;
+}
+
+}  // namespace coffer::replication
