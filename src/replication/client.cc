@@ -212,7 +212,7 @@ Status SecondaryClient::SyncWith(v1::Replication::Stub& stub,
   }
   COFFER_LOG(kInfo, "replication") << name_ << " merkle-sync done: fetched " << fetch.size()
                                    << " keys, removed " << remove.size();
-  if (hooks_.applied && !touched.empty()) hooks_.applied(touched);
+  if (hooks_.applied) hooks_.applied(std::move(touched), diff.wal_index());
   return Status::Ok();
 }
 
@@ -308,7 +308,7 @@ Status SecondaryClient::StreamFrom(v1::Replication::Stub& stub) {
       status_.applied_commit_ms = pos.commit_time_ms;
       status_.entries_applied += entries.size();
     }
-    if (hooks_.applied) hooks_.applied(KeysOf(entries));
+    if (hooks_.applied) hooks_.applied(KeysOf(entries), pos.index);
   }
   grpc::Status st = reader->Finish();
   {

@@ -6,7 +6,7 @@
 //        or the primary reported a gap
 //     -> stream-wals from the stored upstream position, applying each batch
 //        (chain-checked, hash-checked unless redacted) below the barrier in one
-//        atomic write with the new position, then `applied(keys)`
+//        atomic write with the new position, then `applied(keys, index)`
 //     -> on any error: idle, back off (100 ms doubling to 2 s), again.
 //   Sync(): the diff/sync step by itself (secondary enable runs it once,
 //   synchronously, before the node serves).
@@ -55,8 +55,11 @@ struct ClientStatus {
 inline constexpr size_t kLagSamples = 20000;
 
 struct ClientHooks {
-  // After data was applied: the physical keys it touched (cache invalidation).
-  std::function<void(const std::vector<std::string>& keys)> applied;
+  // After data was applied: the physical keys it touched (cache invalidation)
+  // and the upstream WAL index the node has now reached. Called on the
+  // client's thread; must not block on the core (the core may be sealing and
+  // waiting for this thread).
+  std::function<void(std::vector<std::string> keys, uint64_t upstream_index)> applied;
 };
 
 class SecondaryClient {

@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "common/clock.h"
@@ -12,6 +11,7 @@
 #include "core/token_ttl.h"
 #include "core/wrapping.h"
 #include "crypto/encoding.h"
+#include "crypto/hash.h"
 #include "crypto/random.h"
 #include "http/client.h"
 #include "http/render.h"
@@ -46,14 +46,6 @@ Response WithWarning(std::string warning) {
   return r;
 }
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return InvalidArgument("could not read ca_file " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string TimeText(int64_t unix_ms) {
   return unix_ms <= 0 ? "" : core::FormatRfc3339(unix_ms / 1000);
 }
@@ -70,18 +62,28 @@ std::string WithScheme(const std::string& addr) {
 Manager::Manager(core::Core& core, ManagerOptions options)
     : core_(core), options_(std::move(options)) {
   api_addr_ = options_.api_addr;
+  invalidator_ = std::thread([this] { InvalidationLoop(); });
 }
 
 Manager::~Manager() {
   if (bootstrap_.joinable()) bootstrap_.join();
+  {
+    std::lock_guard<std::mutex> lock(inv_mu_);
+    inv_stop_ = true;
+  }
+  inv_cv_.notify_all();
+  if (invalidator_.joinable()) invalidator_.join();
   StopCanary();
   std::unique_ptr<SecondaryClient> client;
+  std::vector<std::thread> retired;
   {
     std::lock_guard<std::mutex> lock(mu_);
     client = std::move(client_);
     StopServer();
+    retired = std::move(retired_);
   }
   if (client) client->Stop();
+  for (std::thread& t : retired) t.join();
 }
 
 void Manager::SetApiAddr(std::string addr) {
@@ -157,11 +159,13 @@ void Manager::Unsealed() {
     }
     if (secondary_.has_value()) {
       core_.replicated_log().SetReplicatedReadOnly(true);
+      auto pos = core_.replicated_log().LoadUpstream(kPerf);
+      if (pos.ok() && pos->has_value()) NoteAppliedUpTo((*pos)->index);
       if (secondary_->connect && !client_) {
         client_ = std::make_unique<SecondaryClient>(
             Type::kPerformance, *secondary_, &core_.replicated_log(),
-            ClientHooks{.applied = [this](const std::vector<std::string>& keys) {
-              core_.InvalidateKeys(keys);
+            ClientHooks{.applied = [this](std::vector<std::string> keys, uint64_t index) {
+              EnqueueInvalidation(std::move(keys), index);
             }});
         client_->Start();
       }
@@ -176,7 +180,7 @@ void Manager::Sealing() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     client = std::move(client_);
-    StopServer();
+    StopServer(/*async=*/true);
     index_key_.clear();
   }
   if (client) client->Stop();
@@ -220,12 +224,27 @@ Status Manager::StartServer() {
   return Status::Ok();
 }
 
-void Manager::StopServer() {
+void Manager::StopServer(bool async) {
   if (service_) service_->Stop();
-  if (server_) server_->Shutdown(std::chrono::milliseconds(1000));
-  server_.reset();
-  service_.reset();
   for (auto& [id, link] : links_) link.connected = false;
+  if (!server_) {
+    service_.reset();
+    return;
+  }
+  if (!async) {
+    server_->Shutdown(std::chrono::milliseconds(1000));
+    server_.reset();
+    service_.reset();
+    return;
+  }
+  // While the core is sealing it holds its state lock, and a forwarded
+  // request in a handler may be waiting for that lock: the server is shut
+  // down beside, and finishes once the handler has seen the node sealed.
+  retired_.emplace_back([server = std::move(server_), service = std::move(service_)]() mutable {
+    server->Shutdown(std::chrono::milliseconds(1000));
+    server.reset();
+    service.reset();
+  });
 }
 
 std::string Manager::AdvertisedClusterAddr() {
@@ -293,6 +312,40 @@ std::optional<PeerInfo> Manager::Authorize(const std::string& fingerprint) {
     return peer;
   }
   return std::nullopt;
+}
+
+void Manager::NoteAppliedUpTo(uint64_t upstream_index) {
+  std::lock_guard<std::mutex> lock(inv_mu_);
+  inv_done_ = std::max(inv_done_, upstream_index);
+}
+
+void Manager::EnqueueInvalidation(std::vector<std::string> keys, uint64_t upstream_index) {
+  {
+    std::lock_guard<std::mutex> lock(inv_mu_);
+    inv_queue_.emplace_back(upstream_index, std::move(keys));
+  }
+  inv_cv_.notify_all();
+}
+
+void Manager::InvalidationLoop() {
+  std::unique_lock<std::mutex> lock(inv_mu_);
+  while (true) {
+    inv_cv_.wait(lock, [this] { return inv_stop_ || !inv_queue_.empty(); });
+    if (inv_stop_) return;
+    auto [index, keys] = std::move(inv_queue_.front());
+    inv_queue_.pop_front();
+    lock.unlock();
+    if (!keys.empty()) core_.InvalidateKeys(keys);
+    lock.lock();
+    inv_done_ = std::max(inv_done_, index);
+    inv_cv_.notify_all();
+  }
+}
+
+bool Manager::WaitInvalidated(uint64_t index, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(inv_mu_);
+  return inv_cv_.wait_until(lock, deadline, [&] { return inv_stop_ || inv_done_ >= index; }) &&
+         inv_done_ >= index;
 }
 
 // ---------------------------------------------------------------- endpoints
@@ -724,7 +777,9 @@ Result<Response> Manager::SecondaryPromote(const Request& req) {
     primary_ = std::move(p);
     StopServer();
     Status st = StartServer();
-    if (!st.ok()) COFFER_LOG(kError, "replication") << "cluster port: " << st.ToString();
+    if (!st.ok()) {
+      COFFER_LOG(kError, "replication") << "cluster port: " << st.ToString();
+    }
   }
   StartCanary();
   COFFER_LOG(kInfo, "replication") << "performance secondary promoted to primary";
@@ -797,11 +852,13 @@ Result<Response> Manager::UpdatePrimary(const Request& req) {
   }
   if (old) old->Stop();
   if (s.connect) {
+    auto pos = core_.replicated_log().LoadUpstream(kPerf);
+    if (pos.ok() && pos->has_value()) NoteAppliedUpTo((*pos)->index);
     std::lock_guard<std::mutex> lock(mu_);
     client_ = std::make_unique<SecondaryClient>(
         Type::kPerformance, s, &core_.replicated_log(),
-        ClientHooks{.applied = [this](const std::vector<std::string>& keys) {
-          core_.InvalidateKeys(keys);
+        ClientHooks{.applied = [this](std::vector<std::string> keys, uint64_t index) {
+          EnqueueInvalidation(std::move(keys), index);
         }});
     client_->Start();
   }
@@ -1023,8 +1080,14 @@ Result<Response> Manager::Forward(const Request& req, const Caller* caller) {
   out.raw_body = resp->body();
   out.raw_content_type = resp->content_type().empty() ? "application/json" : resp->content_type();
   for (const auto& [k, v] : resp->headers()) out.headers[k] = v;
-  const bool reached = core_.replicated_log().WaitForUpstream(kPerf, resp->wal_index(),
-                                                              options_.wal_wait);
+  // Read-your-writes: the data is applied and what memory holds of it (mount
+  // tables, policies) is refreshed before the client hears back.
+  // A refused request wrote nothing: no need to wait.
+  const auto deadline = std::chrono::steady_clock::now() + options_.wal_wait;
+  const bool reached =
+      out.status >= 400 ||
+      (core_.replicated_log().WaitForUpstream(kPerf, resp->wal_index(), options_.wal_wait) &&
+       WaitInvalidated(resp->wal_index(), deadline));
   if (!reached) {
     COFFER_LOG(kWarn, "replication") << "forwarded write to " << req.path << " not yet replicated "
                                      << "here after " << options_.wal_wait.count() << " ms (wal index "

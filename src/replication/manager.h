@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -98,7 +99,7 @@ class Manager {
   Result<ActivationPackage> Unwrap(const Request& req, const std::string& token);
   Status EnsureClusterTls();
   Status StartServer();   // REQUIRES: mu_ held
-  void StopServer();      // REQUIRES: mu_ held
+  void StopServer(bool async = false);  // REQUIRES: mu_ held
   void StartCanary();
   void StopCanary();
   void CanaryLoop();
@@ -109,6 +110,12 @@ class Manager {
   uint64_t ReplicatedIndex();
   std::string SetClusterId();
   void BeginBootstrap(SecondaryState state, std::string root_key);
+  // Cache invalidation runs on its own thread, so the client thread never
+  // waits for the core (which may be sealing and waiting for the client).
+  void EnqueueInvalidation(std::vector<std::string> keys, uint64_t upstream_index);
+  void NoteAppliedUpTo(uint64_t upstream_index);
+  void InvalidationLoop();
+  bool WaitInvalidated(uint64_t index, std::chrono::steady_clock::time_point deadline);
 
   core::Core& core_;
   ManagerOptions options_;
@@ -131,12 +138,20 @@ class Manager {
   std::map<std::string, SecondaryLink> links_;     // GUARDED_BY(mu_)
   std::string index_key_;                          // GUARDED_BY(mu_)
   std::string api_addr_;                           // GUARDED_BY(mu_)
+  std::vector<std::thread> retired_;               // GUARDED_BY(mu_); servers shutting down
 
   std::mutex canary_mu_;
   std::condition_variable canary_cv_;
   bool canary_stop_ = true;  // GUARDED_BY(canary_mu_)
   std::thread canary_;
   std::thread bootstrap_;
+
+  std::mutex inv_mu_;
+  std::condition_variable inv_cv_;
+  std::deque<std::pair<uint64_t, std::vector<std::string>>> inv_queue_;  // GUARDED_BY(inv_mu_)
+  uint64_t inv_done_ = 0;  // GUARDED_BY(inv_mu_); upstream index invalidated up to
+  bool inv_stop_ = false;  // GUARDED_BY(inv_mu_)
+  std::thread invalidator_;  // last: started once everything above exists
 };
 
 }  // namespace coffer::replication

@@ -244,9 +244,10 @@ class ServiceTest : public ::testing::Test {
   }
 
   Set set_;
-  storage::InmemBackend primary_physical_, secondary_physical_;
-  storage::ReplicatedLog primary_log_{&primary_physical_, {}};
-  storage::ReplicatedLog secondary_log_{&secondary_physical_, {}};
+  storage::BackendPtr primary_physical_ = storage::NewInmemBackend();
+  storage::BackendPtr secondary_physical_ = storage::NewInmemBackend();
+  storage::ReplicatedLog primary_log_{primary_physical_.get(), {}};
+  storage::ReplicatedLog secondary_log_{secondary_physical_.get(), {}};
   std::unique_ptr<ReplicationService> service_;
   std::unique_ptr<cluster::Server> server_;
   std::atomic<bool> revoked_{false};
@@ -269,7 +270,7 @@ TEST_F(ServiceTest, SecondaryBootstrapsStreamsAndConvergesOnlyOnTheReplicatedCla
   ASSERT_TRUE(client.Sync(std::chrono::seconds(10)).ok());
   EXPECT_EQ(*secondary_log_.MerkleRoot(StorageClass::kReplicated),
             *primary_log_.MerkleRoot(StorageClass::kReplicated));
-  EXPECT_FALSE(secondary_physical_.Get("sys/token/id/abc")->has_value());
+  EXPECT_FALSE(secondary_physical_->Get("sys/token/id/abc")->has_value());
   client.Start();
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(Put("sys/policy/q" + std::to_string(i), "x").ok());
   ASSERT_TRUE(primary_log_.Delete("sys/policy/p").ok());
@@ -279,8 +280,8 @@ TEST_F(ServiceTest, SecondaryBootstrapsStreamsAndConvergesOnlyOnTheReplicatedCla
   EXPECT_EQ(client.status().state, "stream-wals");
   EXPECT_EQ(*secondary_log_.MerkleRoot(StorageClass::kReplicated),
             *primary_log_.MerkleRoot(StorageClass::kReplicated));
-  EXPECT_FALSE(secondary_physical_.Get("sys/policy/p")->has_value());
-  EXPECT_EQ(**secondary_physical_.Get("sys/policy/q49"), "x");
+  EXPECT_FALSE(secondary_physical_->Get("sys/policy/p")->has_value());
+  EXPECT_EQ(**secondary_physical_->Get("sys/policy/q49"), "x");
   auto pos = secondary_log_.LoadUpstream("performance");
   ASSERT_TRUE(pos.ok() && pos->has_value());
   EXPECT_EQ((*pos)->index, last);
@@ -290,7 +291,7 @@ TEST_F(ServiceTest, SecondaryBootstrapsStreamsAndConvergesOnlyOnTheReplicatedCla
                       std::chrono::seconds(5)));
   ASSERT_TRUE(Put("sys/policy/after-revoke", "x").ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_FALSE(secondary_physical_.Get("sys/policy/after-revoke")->has_value());
+  EXPECT_FALSE(secondary_physical_->Get("sys/policy/after-revoke")->has_value());
   client.Stop();
 }
 
@@ -373,7 +374,7 @@ TEST_F(ServiceTest, ForeignHistoryFallsBackToDiffAndConverges) {
                *primary_log_.MerkleRoot(StorageClass::kReplicated);
       },
       std::chrono::seconds(10)));
-  EXPECT_FALSE(secondary_physical_.Get("sys/policy/stale")->has_value());
+  EXPECT_FALSE(secondary_physical_->Get("sys/policy/stale")->has_value());
   EXPECT_GE(client.status().syncs, 1u);
   client.Stop();
 }
