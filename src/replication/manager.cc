@@ -424,7 +424,7 @@ Result<Response> Manager::PrimaryEnable(const Request& req) {
   PrimaryState p;
   p.cluster_id = crypto::RandomUuid();
   p.primary_cluster_addr = addr.value_or("");
-  ASSIGN_OR_RETURN(p.ca, cluster::NewCa("coffer performance replication CA " + p.cluster_id));
+  ASSIGN_OR_RETURN(p.ca, cluster::NewCa("coffer performance CA " + p.cluster_id.substr(0, 8)));
   ASSIGN_OR_RETURN(p.signing_key, crypto::RandomBytes(32));
   RETURN_IF_ERROR(SavePrimary(core_.barrier(), Type::kPerformance, p));
   {
@@ -766,7 +766,7 @@ Result<Response> Manager::SecondaryPromote(const Request& req) {
   p.cluster_id = s.cluster_id;
   p.primary_cluster_addr = addr.value_or("");
   p.generation = s.generation + 1;
-  ASSIGN_OR_RETURN(p.ca, cluster::NewCa("coffer performance replication CA " + p.cluster_id));
+  ASSIGN_OR_RETURN(p.ca, cluster::NewCa("coffer performance CA " + p.cluster_id.substr(0, 8)));
   ASSIGN_OR_RETURN(p.signing_key, crypto::RandomBytes(32));
   RETURN_IF_ERROR(SetSecondaryMarker(false));
   RETURN_IF_ERROR(SavePrimary(core_.barrier(), Type::kPerformance, p));

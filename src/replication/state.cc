@@ -1,6 +1,7 @@
 #include "replication/state.h"
 
 #include "common/json_util.h"
+#include "crypto/encoding.h"
 
 namespace coffer::replication {
 namespace {
@@ -64,7 +65,7 @@ Json ToJson(const PrimaryState& s) {
   return Json{{"cluster_id", s.cluster_id},
               {"primary_cluster_addr", s.primary_cluster_addr},
               {"ca", CertJson(s.ca)},
-              {"signing_key", s.signing_key},
+              {"signing_key", crypto::Base64Encode(s.signing_key)},
               {"generation", s.generation},
               {"secondaries", secondaries},
               {"filters", filters}};
@@ -76,7 +77,9 @@ Result<PrimaryState> PrimaryFromJson(const Json& j) {
   s.cluster_id = Str(j, "cluster_id");
   s.primary_cluster_addr = Str(j, "primary_cluster_addr");
   s.ca = CertFrom(j, "ca");
-  s.signing_key = Str(j, "signing_key");
+  auto key = crypto::Base64Decode(Str(j, "signing_key"));
+  if (!key.ok()) return Corruption("primary replication state has a bad signing key");
+  s.signing_key = std::move(*key);
   s.generation = U64(j, "generation", 1);
   if (auto it = j.find("secondaries"); it != j.end() && it->is_object()) {
     for (const auto& [id, r] : it->items()) {

@@ -315,6 +315,9 @@ class CofferServer:
     def put(self, path, **kw):
         return self.request("PUT", path, **kw)
 
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
     def delete(self, path, **kw):
         return self.request("DELETE", path, **kw)
 
