@@ -586,7 +586,7 @@ Result<Response> Manager::RevokeSecondary(const Request& req) {
   if (!rec.token_accessor.empty()) {
     auto token = core_.tokens().LookupByAccessor(rec.token_accessor);
     if (token.ok() && token->has_value()) {
-      Status st = core_.tokens().Revoke((*token)->id);
+      Status st = core_.tokens().RevokeTreeByHash((*token)->hash);
       if (!st.ok()) {
         COFFER_LOG(kWarn, "replication") << "could not revoke the unused activation token of "
                                          << *id << ": " << st.ToString();

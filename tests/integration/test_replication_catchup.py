@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from coffer_harness import assert_error
-from repl_harness import (activate, enable_primary, kv_get, kv_put, new_cluster, ok, status,
+from repl_harness import (activate, enable_primary, new_cluster, ok, status,
                           wait_caught_up, wait_for, wait_roots_equal, wait_streaming)
 from tcp_proxy import TcpProxy
 
@@ -67,7 +67,8 @@ def test_connection_cut_mid_stream_and_healed_converges(make_server):
         _bulk_put(p, p.root_token, "while-cut", 100)
         wait_for(lambda: status(s)["state"] != "stream-wals", 15, "the secondary to notice the cut")
         # An index the secondary has not reached: 412 after the bounded wait.
-        r = kv_put(p, p.root_token, "marker", {"v": 1}, mount="kv")
+        r = p.put("/v1/kv/marker", token=p.root_token, json={"v": 1})
+        assert r.status_code == 204, r.text
         index = r.headers["X-Vault-Index"]
         assert_error(s.get("/v1/kv/during/1", token=s.root_token,
                            headers={"X-Vault-Index": index}), 412,
