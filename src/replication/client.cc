@@ -110,8 +110,25 @@ Result<std::unique_ptr<v1::Replication::Stub>> SecondaryClient::Connect() {
 }
 
 Status SecondaryClient::Sync(std::chrono::milliseconds timeout) {
-  ASSIGN_OR_RETURN(auto stub, Connect());
-  return SyncWith(*stub, std::chrono::system_clock::now() + timeout);
+  // Retried until the deadline while the primary is unreachable (a refused
+  // or slow handshake, a restarting primary); other errors end it at once.
+  const auto deadline = std::chrono::system_clock::now() + timeout;
+  std::chrono::milliseconds backoff(100);
+  while (true) {
+    Status st = [&]() -> Status {
+      ASSIGN_OR_RETURN(auto stub, Connect());
+      return SyncWith(*stub, deadline);
+    }();
+    if (st.ok() || st.code() != Code::kUnavailable ||
+        std::chrono::system_clock::now() + backoff >= deadline) {
+      return st;
+    }
+    COFFER_LOG(kWarn, "replication") << name_ << " merkle sync with "
+                                     << state_.primary_cluster_addr << ": " << st.message()
+                                     << "; retrying in " << backoff.count() << " ms";
+    if (!SleepFor(backoff)) return st;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
 }
 
 Status SecondaryClient::SyncWith(v1::Replication::Stub& stub,
@@ -123,6 +140,7 @@ Status SecondaryClient::SyncWith(v1::Replication::Stub& stub,
   {
     grpc::ClientContext ctx;
     ctx.set_deadline(deadline);
+    ctx.set_wait_for_ready(true);
     v1::MerkleDiffRequest req;
     req.set_storage_class(wire_class);
     grpc::Status st = stub.MerkleDiff(&ctx, req, &diff);
@@ -144,6 +162,7 @@ Status SecondaryClient::SyncWith(v1::Replication::Stub& stub,
   for (size_t at = 0; at < differing.size(); at += kBucketsPerRequest) {
     grpc::ClientContext ctx;
     ctx.set_deadline(deadline);
+    ctx.set_wait_for_ready(true);
     v1::MerkleKeysRequest req;
     req.set_storage_class(wire_class);
     const size_t end = std::min(differing.size(), at + kBucketsPerRequest);
@@ -190,6 +209,7 @@ Status SecondaryClient::SyncWith(v1::Replication::Stub& stub,
   for (size_t at = 0; at < fetch.size(); at += kKeysPerFetch) {
     grpc::ClientContext ctx;
     ctx.set_deadline(deadline);
+    ctx.set_wait_for_ready(true);
     v1::FetchKeysRequest req;
     req.set_storage_class(wire_class);
     const size_t end = std::min(fetch.size(), at + kKeysPerFetch);
@@ -385,6 +405,7 @@ Result<v1::ForwardResponse> SecondaryClient::Forward(const v1::ForwardRequest& r
   auto stub = v1::Replication::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  ctx.set_wait_for_ready(true);  // a reconnecting channel is waited for, within the deadline
   v1::ForwardResponse resp;
   grpc::Status st = stub->Forward(&ctx, req, &resp);
   if (!st.ok()) return FromGrpc(st, "forwarding to the primary");

@@ -58,6 +58,8 @@ def test_replication_status_disabled_without_token(dev_api):
         r = dev_api.get("sys/replication/%s/status" % kind, token=None)
         assert r.status_code == 200, r.text
         assert r.json()["data"] == {"mode": "disabled"}
-    # Everything else under sys/replication/ needs the module.
-    r = dev_api.post("sys/replication/performance/primary/enable", {})
+    # Paths the replication module does not serve are 404; the others need a token.
+    r = dev_api.post("sys/replication/performance/no-such-thing", {})
     assert r.status_code == 404, r.text
+    r = dev_api.as_token(None).post("sys/replication/performance/primary/enable", {})
+    assert r.status_code == 403, r.text
