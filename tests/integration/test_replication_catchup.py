@@ -34,8 +34,10 @@ def _bulk_put(srv, token, prefix, count, workers=8, mount="kv"):
 def test_secondary_killed_and_restarted_catches_up(make_server):
     p = new_cluster(make_server)
     _kv1(p)
-    enable_primary(p)
+    # A DNS name as the cluster address: resolved again on every reconnect.
+    enable_primary(p, primary_cluster_addr="https://localhost:%d" % p.cluster_port)
     s = activate(p, new_cluster(make_server), "crashy")
+    assert status(s)["primary_cluster_addr"] == "https://localhost:%d" % p.cluster_port
     _bulk_put(p, p.root_token, "before", 50)
     wait_caught_up(p, s)
     s.kill()

@@ -72,6 +72,16 @@ def test_activation_replicates_data_config_and_keeps_tokens_apart(make_server):
     assert_error(kv_get(s, primary_login, "app/config"), 403)
     assert_error(s.get("/v1/auth/token/lookup-self", token=own_root), 403)
 
+    # The lag is exposed as metrics.
+    m = s.get("/v1/sys/metrics", token=s.root_token, params={"format": "prometheus"})
+    assert m.status_code == 200, m.text
+    for gauge in ("coffer_replication_performance_lag_entries",
+                  "coffer_replication_performance_lag_ms",
+                  "coffer_replication_performance_last_remote_wal",
+                  "coffer_replication_performance_connected 1"):
+        assert gauge in m.text, gauge
+    assert 'coffer_replication_performance_mode{mode="secondary"} 1' in m.text
+
     # Health shows the roles.
     h = s.get("/v1/sys/health").json()
     assert h["replication_performance_mode"] == "secondary"
