@@ -46,6 +46,14 @@ Response WithWarning(std::string warning) {
   return r;
 }
 
+// A token pasted from a file or a terminal often ends in a newline.
+std::string Trimmed(std::string s) {
+  const char* ws = " \t\r\n";
+  s.erase(0, s.find_first_not_of(ws) == std::string::npos ? s.size() : s.find_first_not_of(ws));
+  s.erase(s.find_last_not_of(ws) + 1);
+  return s;
+}
+
 std::string TimeText(int64_t unix_ms) {
   return unix_ms <= 0 ? "" : core::FormatRfc3339(unix_ms / 1000);
 }
@@ -693,6 +701,7 @@ Result<Response> Manager::SecondaryEnable(const Request& req) {
     }
   }
   ASSIGN_OR_RETURN(auto token, GetString(req.data, "token"));
+  if (token.has_value()) token = Trimmed(std::move(*token));
   if (!token.has_value() || token->empty()) return InvalidArgument("missing activation token");
   ASSIGN_OR_RETURN(ActivationPackage pkg, Unwrap(req, *token));
   SecondaryState s;
@@ -805,6 +814,7 @@ Result<Response> Manager::SecondaryDisable() {
 
 Result<Response> Manager::UpdatePrimary(const Request& req) {
   ASSIGN_OR_RETURN(auto token, GetString(req.data, "token"));
+  if (token.has_value()) token = Trimmed(std::move(*token));
   ASSIGN_OR_RETURN(auto addrs, GetStringList(req.data, "update_primary_addrs"));
   const bool has_token = req.data.is_object() && req.data.contains("token");
   if (has_token && addrs.has_value() && !addrs->empty()) {
