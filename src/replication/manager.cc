@@ -83,7 +83,7 @@ Manager::~Manager() {
   if (invalidator_.joinable()) invalidator_.join();
   StopCanary();
   std::unique_ptr<SecondaryClient> client;
-  std::vector<std::thread> retired;
+  std::vector<RetiredServer> retired;
   {
     std::lock_guard<std::mutex> lock(mu_);
     client = std::move(client_);
@@ -91,7 +91,7 @@ Manager::~Manager() {
     retired = std::move(retired_);
   }
   if (client) client->Stop();
-  for (std::thread& t : retired) t.join();
+  for (RetiredServer& r : retired) r.thread.join();
 }
 
 void Manager::SetApiAddr(std::string addr) {
@@ -196,6 +196,20 @@ void Manager::Sealing() {
 
 Status Manager::StartServer() {
   if (server_ != nullptr || !tls_.has_value()) return Status::Ok();
+  // A server retired by a seal still holds the port until its shutdown ends
+  // (about a second): wait for that, boundedly, before binding again.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    while (!it->done->load() && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (it->done->load()) {
+      it->thread.join();
+      it = retired_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   std::string client_cas;
   if (primary_.has_value()) client_cas += primary_->ca.cert_pem;
   if (client_cas.empty()) return Status::Ok();
@@ -248,11 +262,14 @@ void Manager::StopServer(bool async) {
   // While the core is sealing it holds its state lock, and a forwarded
   // request in a handler may be waiting for that lock: the server is shut
   // down beside, and finishes once the handler has seen the node sealed.
-  retired_.emplace_back([server = std::move(server_), service = std::move(service_)]() mutable {
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  std::thread t([server = std::move(server_), service = std::move(service_), done]() mutable {
     server->Shutdown(std::chrono::milliseconds(1000));
     server.reset();
     service.reset();
+    done->store(true);
   });
+  retired_.push_back(RetiredServer{std::move(t), std::move(done)});
 }
 
 std::string Manager::AdvertisedClusterAddr() {

@@ -21,6 +21,7 @@
 // never held across a blocking call into the core.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -138,7 +139,11 @@ class Manager {
   std::map<std::string, SecondaryLink> links_;     // GUARDED_BY(mu_)
   std::string index_key_;                          // GUARDED_BY(mu_)
   std::string api_addr_;                           // GUARDED_BY(mu_)
-  std::vector<std::thread> retired_;               // GUARDED_BY(mu_); servers shutting down
+  struct RetiredServer {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<RetiredServer> retired_;             // GUARDED_BY(mu_); servers shutting down
 
   std::mutex canary_mu_;
   std::condition_variable canary_cv_;

@@ -128,3 +128,30 @@ def test_retention_exceeded_resyncs_only_the_differing_keys(make_server):
     assert ok(s.get("/v1/kv/new/79", token=s.root_token), 200)["data"] == {"v": 79}
     assert s.get("/v1/kv/base/905", token=s.root_token).status_code == 404
     assert "must resync" in p.stderr() or "trimmed" in p.stderr()
+
+
+def test_primary_sealed_unsealed_and_killed_the_secondary_resumes(make_server):
+    p = new_cluster(make_server)
+    _kv1(p)
+    enable_primary(p)
+    s = activate(p, new_cluster(make_server), "patient")
+    _bulk_put(p, p.root_token, "one", 20)
+    wait_caught_up(p, s)
+    # Seal and unseal at once: the cluster port comes back on the same address.
+    ok(p.put("/v1/sys/seal", token=p.root_token))
+    p.unseal(p.keys[:2])
+    _bulk_put(p, p.root_token, "two", 20)
+    wait_streaming(s)
+    wait_caught_up(p, s)
+    # A crash of the primary: every acknowledged write is there after restart,
+    # and the secondary picks up where it was.
+    p.kill()
+    wait_for(lambda: status(s)["state"] != "stream-wals", 15, "the secondary to notice")
+    p.start()
+    p.unseal(p.keys[:2])
+    _bulk_put(p, p.root_token, "three", 20)
+    wait_streaming(s)
+    wait_caught_up(p, s)
+    wait_roots_equal(p, s)
+    for prefix in ("one", "two", "three"):
+        assert ok(s.get("/v1/kv/%s/19" % prefix, token=s.root_token), 200)["data"] == {"v": 19}
