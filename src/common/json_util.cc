@@ -240,4 +240,21 @@ Result<std::optional<std::map<std::string, std::string>>> GetStringMap(const Jso
   return ConvertError(*v, key, std::string("expected a map, got ") + v->type_name());
 }
 
+std::string StoredString(const Json& obj, std::string_view key) {
+  if (!obj.is_object()) return {};
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::vector<std::string> StoredStrings(const Json& obj, std::string_view key) {
+  std::vector<std::string> out;
+  if (!obj.is_object()) return out;
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_array()) return out;
+  for (const Json& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 }  // namespace coffer

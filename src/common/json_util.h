@@ -55,4 +55,10 @@ Result<std::optional<std::map<std::string, std::string>>> GetStringMap(const Jso
 // and null.
 bool ScalarToString(const Json& v, std::string* out);
 
+// Readers for records Coffer itself stored (no coercion, no errors): a
+// missing or mistyped field reads as empty; the caller validates what it needs.
+std::string StoredString(const Json& obj, std::string_view key);
+// The string items of an array field (other items skipped).
+std::vector<std::string> StoredStrings(const Json& obj, std::string_view key);
+
 }  // namespace coffer

@@ -11,16 +11,6 @@
 namespace coffer::engines::database {
 namespace {
 
-std::vector<std::string> StringArray(const Json& j, const char* key) {
-  std::vector<std::string> out;
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_array()) return out;
-  for (const Json& v : *it) {
-    if (v.is_string()) out.push_back(v.get<std::string>());
-  }
-  return out;
-}
-
 std::string PercentEncode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -74,8 +64,8 @@ Result<DbConfig> DbConfig::FromStored(const Json& j) {
   DbConfig c;
   c.plugin_name = j.value("plugin_name", "");
   c.plugin_version = j.value("plugin_version", "");
-  c.allowed_roles = StringArray(j, "allowed_roles");
-  c.root_rotation_statements = StringArray(j, "root_credentials_rotate_statements");
+  c.allowed_roles = StoredStrings(j, "allowed_roles");
+  c.root_rotation_statements = StoredStrings(j, "root_credentials_rotate_statements");
   c.password_policy = j.value("password_policy", "");
   c.verify_connection = j.value("verify_connection", true);
   auto it = j.find("connection_details");
@@ -110,10 +100,10 @@ Result<DbRole> DbRole::FromStored(const Json& j) {
   if (!j.is_object()) return Corruption("stored database role is not an object");
   DbRole r;
   r.db_name = j.value("db_name", "");
-  r.creation_statements = StringArray(j, "creation_statements");
-  r.revocation_statements = StringArray(j, "revocation_statements");
-  r.rollback_statements = StringArray(j, "rollback_statements");
-  r.renew_statements = StringArray(j, "renew_statements");
+  r.creation_statements = StoredStrings(j, "creation_statements");
+  r.revocation_statements = StoredStrings(j, "revocation_statements");
+  r.rollback_statements = StoredStrings(j, "rollback_statements");
+  r.renew_statements = StoredStrings(j, "renew_statements");
   r.default_ttl = j.value("default_ttl", int64_t{0});
   r.max_ttl = j.value("max_ttl", int64_t{0});
   return r;

@@ -1,5 +1,6 @@
 #include "replication/activation.h"
 
+#include "common/json_util.h"
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -11,11 +12,6 @@ constexpr char kHeader[] = R"({"alg":"HS256","typ":"JWT"})";
 
 Status Malformed(std::string_view why) {
   return InvalidArgument("invalid activation token: " + std::string(why));
-}
-
-std::string Str(const Json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 int64_t Int(const Json& j, const char* key) {
@@ -47,16 +43,16 @@ Result<ActivationClaims> DecodeActivationToken(std::string_view token) {
   Json payload = Json::parse(*payload_raw, nullptr, false);
   if (payload.is_discarded() || !payload.is_object()) return Malformed("payload is not JSON");
   ActivationClaims c;
-  std::optional<Type> type = ParseType(Str(payload, "type"));
+  std::optional<Type> type = ParseType(StoredString(payload, "type"));
   if (!type.has_value()) return Malformed("unknown replication type");
   c.type = *type;
-  c.addr = Str(payload, "addr");
-  c.cluster_addr = Str(payload, "cluster_addr");
-  c.secondary_id = Str(payload, "id");
-  c.cluster_id = Str(payload, "cluster_id");
+  c.addr = StoredString(payload, "addr");
+  c.cluster_addr = StoredString(payload, "cluster_addr");
+  c.secondary_id = StoredString(payload, "id");
+  c.cluster_id = StoredString(payload, "cluster_id");
   c.issued_at = Int(payload, "iat");
   c.expires_at = Int(payload, "exp");
-  c.nonce = Str(payload, "jti");
+  c.nonce = StoredString(payload, "jti");
   if (c.secondary_id.empty() || c.cluster_id.empty()) return Malformed("missing claims");
   return c;
 }
@@ -90,19 +86,19 @@ Json PackageToJson(const ActivationPackage& p) {
 Result<ActivationPackage> PackageFromJson(const Json& j) {
   if (!j.is_object()) return InvalidArgument("activation package is not an object");
   ActivationPackage p;
-  std::optional<Type> type = ParseType(Str(j, "type"));
+  std::optional<Type> type = ParseType(StoredString(j, "type"));
   if (!type.has_value()) return InvalidArgument("activation package has no replication type");
   p.type = *type;
-  p.cluster_id = Str(j, "cluster_id");
-  p.secondary_id = Str(j, "secondary_id");
-  p.primary_cluster_addr = Str(j, "primary_cluster_addr");
-  p.primary_api_addr = Str(j, "primary_api_addr");
-  p.server_ca_pem = Str(j, "server_ca");
-  p.client_cert_pem = Str(j, "client_cert");
-  p.client_key_pem = Str(j, "client_key");
+  p.cluster_id = StoredString(j, "cluster_id");
+  p.secondary_id = StoredString(j, "secondary_id");
+  p.primary_cluster_addr = StoredString(j, "primary_cluster_addr");
+  p.primary_api_addr = StoredString(j, "primary_api_addr");
+  p.server_ca_pem = StoredString(j, "server_ca");
+  p.client_cert_pem = StoredString(j, "client_cert");
+  p.client_key_pem = StoredString(j, "client_key");
   auto gen = j.find("generation");
   p.generation = gen != j.end() && gen->is_number_unsigned() ? gen->get<uint64_t>() : 1;
-  auto root = crypto::Base64Decode(Str(j, "root_key"));
+  auto root = crypto::Base64Decode(StoredString(j, "root_key"));
   if (!root.ok() || root->size() != 32) {
     return InvalidArgument("activation package has no valid root key");
   }

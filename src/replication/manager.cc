@@ -60,6 +60,19 @@ std::string TimeText(int64_t unix_ms) {
 
 std::string HexOr(const Result<std::string>& r) { return r.ok() ? crypto::HexEncode(*r) : ""; }
 
+// What a secondary keeps of its activation package (not the root key).
+void AdoptPackage(const ActivationPackage& pkg, SecondaryState& s) {
+  s.cluster_id = pkg.cluster_id;
+  s.secondary_id = pkg.secondary_id;
+  s.primary_cluster_addr = pkg.primary_cluster_addr;
+  s.primary_api_addr = pkg.primary_api_addr;
+  s.known_primary_cluster_addrs = {pkg.primary_cluster_addr};
+  s.server_ca_pem = pkg.server_ca_pem;
+  s.client = cluster::CertKey{pkg.client_cert_pem, pkg.client_key_pem};
+  s.generation = pkg.generation;
+  s.connect = true;
+}
+
 // "https://127.0.0.1:8201" for a bound "127.0.0.1:8201".
 std::string WithScheme(const std::string& addr) {
   return addr.find("://") == std::string::npos ? "https://" + addr : addr;
@@ -170,12 +183,7 @@ void Manager::Unsealed() {
       auto pos = core_.replicated_log().LoadUpstream(kPerf);
       if (pos.ok() && pos->has_value()) NoteAppliedUpTo((*pos)->index);
       if (secondary_->connect && !client_) {
-        client_ = std::make_unique<SecondaryClient>(
-            Type::kPerformance, *secondary_, &core_.replicated_log(),
-            ClientHooks{.applied = [this](std::vector<std::string> keys, uint64_t index) {
-              EnqueueInvalidation(std::move(keys), index);
-            }});
-        client_->Start();
+        client_ = StartClient(*secondary_);
       }
     }
   }
@@ -337,6 +345,16 @@ std::optional<PeerInfo> Manager::Authorize(const std::string& fingerprint) {
     return peer;
   }
   return std::nullopt;
+}
+
+std::unique_ptr<SecondaryClient> Manager::StartClient(const SecondaryState& state) {
+  auto client = std::make_unique<SecondaryClient>(
+      Type::kPerformance, state, &core_.replicated_log(),
+      ClientHooks{.applied = [this](std::vector<std::string> keys, uint64_t index) {
+        EnqueueInvalidation(std::move(keys), index);
+      }});
+  client->Start();
+  return client;
 }
 
 void Manager::NoteAppliedUpTo(uint64_t upstream_index) {
@@ -722,14 +740,7 @@ Result<Response> Manager::SecondaryEnable(const Request& req) {
   if (!token.has_value() || token->empty()) return InvalidArgument("missing activation token");
   ASSIGN_OR_RETURN(ActivationPackage pkg, Unwrap(req, *token));
   SecondaryState s;
-  s.cluster_id = pkg.cluster_id;
-  s.secondary_id = pkg.secondary_id;
-  s.primary_cluster_addr = pkg.primary_cluster_addr;
-  s.primary_api_addr = pkg.primary_api_addr;
-  s.known_primary_cluster_addrs = {pkg.primary_cluster_addr};
-  s.server_ca_pem = pkg.server_ca_pem;
-  s.client = cluster::CertKey{pkg.client_cert_pem, pkg.client_key_pem};
-  s.generation = pkg.generation;
+  AdoptPackage(pkg, s);
   BeginBootstrap(std::move(s), std::move(pkg.root_key));
   return WithWarning(
       "Secondary enabled: this cluster's data is being replaced with the primary's. "
@@ -851,14 +862,9 @@ Result<Response> Manager::UpdatePrimary(const Request& req) {
       return InvalidArgument("the activation token belongs to another replication set (cluster id " +
                              pkg.cluster_id + ", this secondary follows " + s.cluster_id + ")");
     }
-    s.secondary_id = pkg.secondary_id;
-    s.primary_cluster_addr = pkg.primary_cluster_addr;
-    s.primary_api_addr = pkg.primary_api_addr;
-    s.known_primary_cluster_addrs = {pkg.primary_cluster_addr};
-    s.server_ca_pem = pkg.server_ca_pem;
-    s.client = cluster::CertKey{pkg.client_cert_pem, pkg.client_key_pem};
-    s.generation = std::max(s.generation, pkg.generation);
-    s.connect = true;
+    const uint64_t known_generation = s.generation;
+    AdoptPackage(pkg, s);
+    s.generation = std::max(known_generation, pkg.generation);
   } else if (addrs.has_value() && !addrs->empty()) {
     if (s.server_ca_pem.empty()) {
       return InvalidArgument("this secondary has no credentials for a primary; use a token");
@@ -882,12 +888,7 @@ Result<Response> Manager::UpdatePrimary(const Request& req) {
     auto pos = core_.replicated_log().LoadUpstream(kPerf);
     if (pos.ok() && pos->has_value()) NoteAppliedUpTo((*pos)->index);
     std::lock_guard<std::mutex> lock(mu_);
-    client_ = std::make_unique<SecondaryClient>(
-        Type::kPerformance, s, &core_.replicated_log(),
-        ClientHooks{.applied = [this](std::vector<std::string> keys, uint64_t index) {
-          EnqueueInvalidation(std::move(keys), index);
-        }});
-    client_->Start();
+    client_ = StartClient(s);
   }
   return Empty();
 }

@@ -115,6 +115,8 @@ class Manager {
   // waits for the core (which may be sealing and waiting for the client).
   void EnqueueInvalidation(std::vector<std::string> keys, uint64_t upstream_index);
   void NoteAppliedUpTo(uint64_t upstream_index);
+  // A client following `state`, started, its applied data invalidated here.
+  std::unique_ptr<SecondaryClient> StartClient(const SecondaryState& state);
   void InvalidationLoop();
   bool WaitInvalidated(uint64_t index, std::chrono::steady_clock::time_point deadline);
 

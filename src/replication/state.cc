@@ -2,14 +2,10 @@
 
 #include "common/json_util.h"
 #include "crypto/encoding.h"
+#include "engines/stored_json.h"
 
 namespace coffer::replication {
 namespace {
-
-std::string Str(const Json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 uint64_t U64(const Json& j, const char* key, uint64_t fallback) {
   auto it = j.find(key);
@@ -21,25 +17,14 @@ Json CertJson(const cluster::CertKey& c) { return Json{{"cert", c.cert_pem}, {"k
 cluster::CertKey CertFrom(const Json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_object()) return {};
-  return cluster::CertKey{Str(*it, "cert"), Str(*it, "key")};
-}
-
-std::vector<std::string> Strings(const Json& j, const char* key) {
-  std::vector<std::string> out;
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_array()) return out;
-  for (const Json& v : *it) {
-    if (v.is_string()) out.push_back(v.get<std::string>());
-  }
-  return out;
+  return cluster::CertKey{StoredString(*it, "cert"), StoredString(*it, "key")};
 }
 
 template <typename T, typename Parse>
 Result<std::optional<T>> LoadJson(storage::Backend& storage, const std::string& key, Parse parse) {
   ASSIGN_OR_RETURN(auto raw, storage.Get(key));
   if (!raw.has_value()) return std::optional<T>();
-  Json j = Json::parse(*raw, nullptr, false);
-  if (j.is_discarded()) return Corruption("replication state at " + key + " is not JSON");
+  ASSIGN_OR_RETURN(Json j, engines::ParseStoredJson(*raw, "replication state"));
   ASSIGN_OR_RETURN(T value, parse(j));
   return std::optional<T>(std::move(value));
 }
@@ -74,10 +59,10 @@ Json ToJson(const PrimaryState& s) {
 Result<PrimaryState> PrimaryFromJson(const Json& j) {
   if (!j.is_object()) return Corruption("primary replication state is not an object");
   PrimaryState s;
-  s.cluster_id = Str(j, "cluster_id");
-  s.primary_cluster_addr = Str(j, "primary_cluster_addr");
+  s.cluster_id = StoredString(j, "cluster_id");
+  s.primary_cluster_addr = StoredString(j, "primary_cluster_addr");
   s.ca = CertFrom(j, "ca");
-  auto key = crypto::Base64Decode(Str(j, "signing_key"));
+  auto key = crypto::Base64Decode(StoredString(j, "signing_key"));
   if (!key.ok()) return Corruption("primary replication state has a bad signing key");
   s.signing_key = std::move(*key);
   s.generation = U64(j, "generation", 1);
@@ -85,15 +70,15 @@ Result<PrimaryState> PrimaryFromJson(const Json& j) {
     for (const auto& [id, r] : it->items()) {
       SecondaryRecord rec;
       rec.id = id;
-      rec.fingerprint = Str(r, "fingerprint");
-      rec.token_accessor = Str(r, "token_accessor");
+      rec.fingerprint = StoredString(r, "fingerprint");
+      rec.token_accessor = StoredString(r, "token_accessor");
       rec.issued_at = r.value("issued_at", int64_t{0});
       s.secondaries[id] = std::move(rec);
     }
   }
   if (auto it = j.find("filters"); it != j.end() && it->is_object()) {
     for (const auto& [id, f] : it->items()) {
-      s.filters[id] = PathsFilter{Str(f, "mode"), Strings(f, "paths")};
+      s.filters[id] = PathsFilter{StoredString(f, "mode"), StoredStrings(f, "paths")};
     }
   }
   if (s.cluster_id.empty() || s.ca.cert_pem.empty()) {
@@ -117,12 +102,12 @@ Json ToJson(const SecondaryState& s) {
 Result<SecondaryState> SecondaryFromJson(const Json& j) {
   if (!j.is_object()) return Corruption("secondary replication state is not an object");
   SecondaryState s;
-  s.cluster_id = Str(j, "cluster_id");
-  s.secondary_id = Str(j, "secondary_id");
-  s.primary_cluster_addr = Str(j, "primary_cluster_addr");
-  s.primary_api_addr = Str(j, "primary_api_addr");
-  s.known_primary_cluster_addrs = Strings(j, "known_primary_cluster_addrs");
-  s.server_ca_pem = Str(j, "server_ca");
+  s.cluster_id = StoredString(j, "cluster_id");
+  s.secondary_id = StoredString(j, "secondary_id");
+  s.primary_cluster_addr = StoredString(j, "primary_cluster_addr");
+  s.primary_api_addr = StoredString(j, "primary_api_addr");
+  s.known_primary_cluster_addrs = StoredStrings(j, "known_primary_cluster_addrs");
+  s.server_ca_pem = StoredString(j, "server_ca");
   s.client = CertFrom(j, "client");
   s.generation = U64(j, "generation", 1);
   s.connect = j.value("connect", true);
@@ -150,13 +135,13 @@ Result<std::optional<ClusterTls>> LoadClusterTls(storage::Backend& storage) {
   return LoadJson<ClusterTls>(storage, kClusterTlsKey, ClusterTlsFromJson);
 }
 Status SavePrimary(storage::Backend& storage, Type t, const PrimaryState& s) {
-  return storage.Put(PrimaryStateKey(t), ToJson(s).dump());
+  return storage.Put(PrimaryStateKey(t), engines::DumpJson(ToJson(s)));
 }
 Status SaveSecondary(storage::Backend& storage, Type t, const SecondaryState& s) {
-  return storage.Put(SecondaryStateKey(t), ToJson(s).dump());
+  return storage.Put(SecondaryStateKey(t), engines::DumpJson(ToJson(s)));
 }
 Status SaveClusterTls(storage::Backend& storage, const ClusterTls& s) {
-  return storage.Put(kClusterTlsKey, ToJson(s).dump());
+  return storage.Put(kClusterTlsKey, engines::DumpJson(ToJson(s)));
 }
 
 }  // namespace coffer::replication
