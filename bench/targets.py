@@ -181,13 +181,19 @@ class CofferTarget(Target):
     name = "coffer"
     health_path = "/v1/sys/health"
 
-    def __init__(self, binary, numkvs, log_level="info", wrap=()):
+    def __init__(self, binary, numkvs, log_level="info", wrap=(), cluster_port=None):
         super().__init__()
         self.numkvs = numkvs
+        self.cluster_port = cluster_port
         config = os.path.join(self.tmp, "coffer.hcl")
         with open(config, "w") as f:
             f.write('storage "rocksdb" {\n  path = "%s"\n}\n' % os.path.join(self.tmp, "data"))
-            f.write('listener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}\n')
+            f.write('listener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n')
+            if cluster_port:  # replication: a fixed cluster port (bench/replication.py)
+                f.write('  cluster_address = "127.0.0.1:%d"\n' % cluster_port)
+            f.write('}\n')
+            if cluster_port:
+                f.write('cluster_addr = "https://127.0.0.1:%d"\n' % cluster_port)
             f.write('disable_mlock = true\nlog_level = "%s"\n' % log_level)
         env = {k: v for k, v in os.environ.items()
                if not k.upper().startswith(("VAULT_", "COFFER_")) and
@@ -216,6 +222,7 @@ class CofferTarget(Target):
         c = Client(self.host, self.port)
         _, init = c.call("PUT", "/v1/sys/init", {"secret_shares": 1, "secret_threshold": 1})
         token = init["root_token"]
+        self.unseal_keys = init["keys"]  # replication: a secondary's generate-root
         _, st = c.call("PUT", "/v1/sys/unseal", {"key": init["keys"][0]})
         if st.get("sealed"):
             raise RuntimeError("coffer did not unseal")
