@@ -14,11 +14,12 @@ DEB_PACKAGES := g++ cmake ninja-build ccache pkg-config libboost-dev libboost-sy
 BENCH_PACKAGES := nginx etcd-server
 BENCH_BUILD_DIR ?= build-release
 BENCH_ARGS ?=
+BENCH_REPL_ARGS ?=
 
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps bench-deps configure build test run bench clean
+.PHONY: all deps bench-deps configure build test run bench bench-build bench-replication clean
 
 all: build
 
@@ -66,13 +67,21 @@ bench-deps: deps
 	$(call install_missing,$(BENCH_PACKAGES))
 
 # Benchmarks (not part of `make test`): a Release build in its own directory,
-# then bench/run.py (Coffer on RocksDB, nginx, etcd, the disk floor; wrk).
-# BENCH_ARGS passes options, e.g. BENCH_ARGS="--duration 5 --only kvv2_read".
-bench: bench-deps
+# then bench/run.py (Coffer on RocksDB, nginx, etcd, the disk floor; wrk) and
+# bench/replication.py (lag, catch-up, throughput with 0/1/3 secondaries).
+# BENCH_ARGS passes options to run.py, e.g. BENCH_ARGS="--duration 5 --only kvv2_read";
+# BENCH_REPL_ARGS to replication.py, e.g. BENCH_REPL_ARGS="--catchup-keys 10000".
+bench-build: bench-deps
 	@test -f $(BENCH_BUILD_DIR)/build.ninja || cmake -S . -B $(BENCH_BUILD_DIR) -G Ninja \
 	  -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 	cmake --build $(BENCH_BUILD_DIR) -j $(JOBS) --target coffer
+
+bench: bench-build
 	/usr/bin/python3 bench/run.py --coffer $(BENCH_BUILD_DIR)/coffer $(BENCH_ARGS)
+	/usr/bin/python3 bench/replication.py --coffer $(BENCH_BUILD_DIR)/coffer $(BENCH_REPL_ARGS)
+
+bench-replication: bench-build
+	/usr/bin/python3 bench/replication.py --coffer $(BENCH_BUILD_DIR)/coffer $(BENCH_REPL_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -42,3 +42,35 @@ def test_every_coffer_scenario_runs_without_errors(tmp_path):
     # The printed table names every scenario.
     for name in want:
         assert name in p.stdout, p.stdout
+
+
+def test_replication_bench_runs_and_reports_every_figure(tmp_path):
+    """bench/replication.py with tiny parameters: one secondary, 100 catch-up
+    keys, a 2 s lag run at 200 writes/s, 1 s throughput runs."""
+    out = tmp_path / "replication.json"
+    p = subprocess.run(
+        ["/usr/bin/python3", os.path.join(BENCH, "replication.py"), "--coffer", coffer_bin(),
+         "--secondaries", "1", "--catchup-keys", "100", "--lag-duration", "2",
+         "--lag-rate", "200", "--lag-writers", "4", "--sample-every", "5", "--duration", "1",
+         "--connections", "4", "--threads", "1", "--numkvs", "20", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout[-4000:]
+    report = json.loads(out.read_text())
+    assert "error" not in report, report["error"]
+    lag = report["lag"]
+    assert lag["writes"] == 400 and lag["write_errors"] == 0, lag
+    assert lag["entries_streamed"] >= 400, lag
+    assert lag["apply_lag_samples"] >= 400, lag
+    for key in ("apply_lag_p50_ms", "apply_lag_p99_ms", "visible_p50_ms", "visible_p99_ms"):
+        assert lag[key] is not None and lag[key] >= 0, (key, lag)
+    assert lag["visible_samples"] == 80 and lag["visible_unseen_30s"] == 0, lag
+    [catchup] = report["catchup"]
+    # The 100 written keys plus the setup's (mounts, auth, the keyring) arrived.
+    assert catchup["keys_fetched"] >= 100 and catchup["keys_per_s"] > 0, catchup
+    assert catchup["end_to_end_s"] > 0, catchup
+    got = {r["label"]: r for r in report["throughput"]}
+    assert sorted(got) == ["0", "1"], got
+    for r in got.values():
+        assert r["requests"] > 0 and r["errors"] == 0, r
+    assert "lag_p99_ms" in report["goals"] and "catchup_keys_per_s" in report["goals"]
+    assert "visible on secondary" in p.stdout, p.stdout
