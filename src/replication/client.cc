@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include "cluster/dial.h"
@@ -259,6 +260,10 @@ Status SecondaryClient::StreamFrom(v1::Replication::Stub& stub) {
   SetState("stream-wals", "ready");
   Status result = Status::Ok();
   v1::StreamWalsResponse resp;
+  // primary_time - receive_time = skew - transit: the largest value seen on
+  // this stream is the best skew estimate (transit >= 0). Taking the last
+  // message's instead would subtract queueing delay from every apply lag.
+  int64_t skew = std::numeric_limits<int64_t>::min();
   while (reader->Read(&resp)) {
     const int64_t now = UnixMillis();
     {
@@ -268,7 +273,8 @@ Status SecondaryClient::StreamFrom(v1::Replication::Stub& stub) {
       if (resp.primary_last_commit_ms() != 0) {
         status_.primary_last_commit_ms = resp.primary_last_commit_ms();
       }
-      status_.clock_skew_ms = static_cast<int64_t>(resp.primary_time_ms()) - now;
+      skew = std::max(skew, static_cast<int64_t>(resp.primary_time_ms()) - now);
+      status_.clock_skew_ms = skew;
     }
     if (!resp.gap_reason().empty()) {
       COFFER_LOG(kInfo, "replication") << name_ << " stream: the primary cannot continue from index "

@@ -41,7 +41,7 @@ struct ClientStatus {
   uint64_t applied_commit_ms = 0;       // commit time (primary clock) of the last applied entry
   uint64_t primary_last_commit_ms = 0;  // of the newest entry the primary reported
   int64_t last_heartbeat_ms = 0;        // local clock
-  int64_t clock_skew_ms = 0;            // primary clock - local clock at the last message
+  int64_t clock_skew_ms = 0;            // primary clock - local clock (least-delayed message)
   int64_t last_start_s = 0;
   uint64_t sync_progress = 0, sync_total_keys = 0;
   uint64_t syncs = 0, keys_fetched = 0, keys_removed = 0, entries_applied = 0;
