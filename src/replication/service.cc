@@ -73,8 +73,11 @@ grpc::Status ReplicationService::StreamWals(grpc::ServerContext* ctx,
   std::string hash = req->after_hash();
   int64_t last_sent_ms = 0;
   grpc::Status result = grpc::Status::OK;
+  // The client certificate is fixed for the call: parse and hash it once; the
+  // registration (revocation, filter) is still checked before every batch.
+  const std::string fingerprint = cluster::PeerFingerprint(*ctx);
   while (!ctx->IsCancelled()) {
-    peer = stopped_ ? std::nullopt : hooks_.authorize(cluster::PeerFingerprint(*ctx));
+    peer = stopped_ ? std::nullopt : hooks_.authorize(fingerprint);
     if (!peer.has_value()) {
       COFFER_LOG(kWarn, "replication") << "stream to secondary " << id << " ended: revoked";
       result = grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "secondary revoked");
