@@ -259,6 +259,12 @@ Status SecondaryClient::StreamFrom(v1::Replication::Stub& stub) {
   auto reader = stub.StreamWals(&ctx, req);
   SetState("stream-wals", "ready");
   Status result = Status::Ok();
+  // Reading and applying run side by side: while one batch is being written
+  // (one synced storage write), the next messages are read and queued, and the
+  // applier then takes everything queued in one write. A secondary that falls
+  // behind thus catches up with bigger batches instead of staying behind.
+  ApplyQueue apply;
+  std::thread applier([&] { ApplyLoop(apply, ctx); });
   v1::StreamWalsResponse resp;
   // primary_time - receive_time = skew - transit: the largest value seen on
   // this stream is the best skew estimate (transit >= 0). Taking the last
@@ -308,18 +314,64 @@ Status SecondaryClient::StreamFrom(v1::Replication::Stub& stub) {
       ctx.TryCancel();
       break;
     }
-    result = log_->ApplyUpstream(name_, entries, next);
-    if (!result.ok()) {
+    // Hand the checked batch to the applier; wait while it is far behind.
+    std::unique_lock<std::mutex> lock(apply.mu);
+    apply.cv.wait(lock, [&] { return apply.queued < kMaxQueuedEntries || !apply.status.ok(); });
+    if (!apply.status.ok()) break;
+    apply.queued += entries.size();
+    apply.queue.push_back(ApplyQueue::Batch{std::move(entries), next});
+    apply.cv.notify_all();
+    pos = next;
+  }
+  {
+    std::lock_guard<std::mutex> lock(apply.mu);
+    apply.reader_done = true;
+  }
+  apply.cv.notify_all();
+  applier.join();
+  if (result.ok()) result = apply.status;
+  grpc::Status st = reader->Finish();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stream_ctx_ = nullptr;
+  }
+  if (!result.ok()) return result;
+  if (!st.ok() && !need_sync_) return FromGrpc(st, "stream-wals");
+  return Status::Ok();
+}
+
+void SecondaryClient::ApplyLoop(ApplyQueue& q, grpc::ClientContext& ctx) {
+  std::unique_lock<std::mutex> lock(q.mu);
+  while (true) {
+    q.cv.wait(lock, [&] { return q.reader_done || !q.queue.empty(); });
+    if (q.queue.empty()) return;  // the reader is done and everything is applied
+    std::vector<storage::WalEntry> entries;
+    storage::UpstreamPosition next;
+    while (!q.queue.empty() && entries.size() < kMaxApplyBatch) {
+      ApplyQueue::Batch& b = q.queue.front();
+      for (auto& e : b.entries) entries.push_back(std::move(e));
+      next = b.next;
+      q.queued -= b.entries.size();
+      q.queue.pop_front();
+    }
+    lock.unlock();
+    q.cv.notify_all();
+    Status st = log_->ApplyUpstream(name_, entries, next);
+    if (!st.ok()) {
       COFFER_LOG(kError, "replication") << name_ << " could not apply upstream entries "
                                         << entries.front().index << ".." << next.index << ": "
-                                        << result.ToString();
+                                        << st.ToString();
       ctx.TryCancel();
-      break;
+      lock.lock();
+      q.status = st;
+      q.queue.clear();
+      q.queued = 0;
+      q.cv.notify_all();
+      return;
     }
-    pos = next;
     {
       const int64_t applied_at = UnixMillis();
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<std::mutex> status_lock(mu_);
       for (const auto& e : entries) {
         const int64_t lag = std::max<int64_t>(
             0, applied_at + status_.clock_skew_ms - static_cast<int64_t>(e.commit_time_ms));
@@ -330,20 +382,14 @@ Status SecondaryClient::StreamFrom(v1::Replication::Stub& stub) {
           lag_next_ = (lag_next_ + 1) % kLagSamples;
         }
       }
-      status_.last_remote_wal = pos.index;
-      status_.applied_commit_ms = pos.commit_time_ms;
+      status_.last_remote_wal = next.index;
+      status_.applied_commit_ms = next.commit_time_ms;
       status_.entries_applied += entries.size();
+      status_.apply_batches++;
     }
-    if (hooks_.applied) hooks_.applied(KeysOf(entries), pos.index);
+    if (hooks_.applied) hooks_.applied(KeysOf(entries), next.index);
+    lock.lock();
   }
-  grpc::Status st = reader->Finish();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stream_ctx_ = nullptr;
-  }
-  if (!result.ok()) return result;
-  if (!st.ok() && !need_sync_) return FromGrpc(st, "stream-wals");
-  return Status::Ok();
 }
 
 void SecondaryClient::Loop() {

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,7 @@ struct ClientStatus {
   int64_t last_start_s = 0;
   uint64_t sync_progress = 0, sync_total_keys = 0;
   uint64_t syncs = 0, keys_fetched = 0, keys_removed = 0, entries_applied = 0;
+  uint64_t apply_batches = 0;  // storage writes the applied entries took
   std::string last_error;
   // Commit-to-apply lag (local clock minus the entry's commit time, adjusted
   // by the measured clock skew) of the last kLagSamples applied entries.
@@ -53,6 +55,10 @@ struct ClientStatus {
 };
 
 inline constexpr size_t kLagSamples = 20000;
+// At most this many entries wait between the stream reader and the applier,
+// and at most this many go into one storage write.
+inline constexpr size_t kMaxQueuedEntries = 16384;
+inline constexpr size_t kMaxApplyBatch = 4096;
 
 struct ClientHooks {
   // After data was applied: the physical keys it touched (cache invalidation)
@@ -83,6 +89,22 @@ class SecondaryClient {
   Status SyncWith(v1::Replication::Stub& stub, std::chrono::system_clock::time_point deadline);
   // Streams until an error, a gap (need_sync_ set) or Stop().
   Status StreamFrom(v1::Replication::Stub& stub);
+  // Checked batches the stream reader hands to the applier (StreamFrom).
+  struct ApplyQueue {
+    struct Batch {
+      std::vector<storage::WalEntry> entries;
+      storage::UpstreamPosition next;
+    };
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<Batch> queue;   // GUARDED_BY(mu)
+    size_t queued = 0;         // GUARDED_BY(mu); entries in queue
+    bool reader_done = false;  // GUARDED_BY(mu)
+    Status status;             // GUARDED_BY(mu); the first apply error
+  };
+  // Applies everything queued in one storage write per round, until the
+  // reader is done and the queue empty, or an apply fails (then cancels ctx).
+  void ApplyLoop(ApplyQueue& q, grpc::ClientContext& ctx);
   void Loop();
   void SetState(const char* state, const char* connection);
   bool SleepFor(std::chrono::milliseconds d);  // false when stopping

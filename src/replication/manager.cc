@@ -981,6 +981,8 @@ Json Manager::PerformanceStatus() {
     j["merkle_sync_stats"] = {{"syncs", cs.syncs},
                               {"keys_fetched", cs.keys_fetched},
                               {"keys_removed", cs.keys_removed}};
+    j["stream_stats"] = {{"entries_applied", cs.entries_applied},
+                         {"apply_batches", cs.apply_batches}};
     j["apply_lag_ms"] = {{"p50", cs.apply_lag_p50_ms},
                          {"p99", cs.apply_lag_p99_ms},
                          {"max", cs.apply_lag_max_ms},
