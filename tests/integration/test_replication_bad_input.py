@@ -129,3 +129,29 @@ def test_certificate_of_another_set_is_refused(make_server):
     assert_error(s.post("/v1/sys/replication/performance/secondary/update-primary",
                         token=s.root_token, json={"token": other_tok}), 400,
                  contains="another replication set")
+
+
+def test_activation_over_a_tls_api_needs_the_right_ca(make_server, tls_cert):
+    """The secondary unwraps at the primary's HTTPS API: `ca_file` names the CA
+    to trust, `primary_api_addr` overrides the token's address."""
+    from coffer_harness import free_port
+    p = make_server(cluster_port=free_port(), tls=tls_cert)
+    p.init_and_unseal(3, 2)
+    enable_primary(p)
+    s = _standalone(make_server, "tls")
+    tok = secondary_token(p, "tls-sec")
+    claims = json.loads(base64.urlsafe_b64decode(tok.split(".")[1] + "=="))
+    assert claims["addr"] == p.addr and p.addr.startswith("https://")
+    # Without the CA the unwrap fails verification; nothing changes.
+    assert_error(s.put(ENABLE, token=s.root_token, json={"token": tok}), 400,
+                 contains="error unwrapping the activation token at " + p.addr)
+    _assert_untouched(s, "tls")
+    # A wrong override address fails too and says which address it called.
+    assert_error(s.put(ENABLE, token=s.root_token,
+                       json={"token": tok, "primary_api_addr": "https://127.0.0.1:9",
+                             "ca_file": tls_cert[0]}), 400,
+                 contains="https://127.0.0.1:9")
+    _assert_untouched(s, "tls")
+    # With ca_file (and the token still unused) it activates.
+    ok(s.put(ENABLE, token=s.root_token, json={"token": tok, "ca_file": tls_cert[0]}))
+    wait_streaming(s)
