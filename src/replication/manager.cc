@@ -338,10 +338,14 @@ std::optional<PeerInfo> Manager::Authorize(const std::string& fingerprint) {
     peer.type = Type::kPerformance;
     peer.secondary_id = id;
     peer.generation = primary_->generation;
+    // The mount tables are read only for a secondary that has a filter
+    // (this runs before every batch of every stream).
     auto f = primary_->filters.find(id);
-    std::vector<MountEntry> mounts = core_.router().Entries(false);
-    for (MountEntry& m : core_.router().Entries(true)) mounts.push_back(std::move(m));
-    peer.filter = PerformanceFilter(f == primary_->filters.end() ? nullptr : &f->second, mounts);
+    if (f != primary_->filters.end()) {
+      std::vector<MountEntry> mounts = core_.router().Entries(false);
+      for (MountEntry& m : core_.router().Entries(true)) mounts.push_back(std::move(m));
+      peer.filter = PerformanceFilter(&f->second, mounts);
+    }
     return peer;
   }
   return std::nullopt;
