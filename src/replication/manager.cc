@@ -236,10 +236,10 @@ Status Manager::StartServer() {
   hooks.forward = [this](const PeerInfo& peer, const v1::ForwardRequest& req) {
     return RunForwarded(peer, req);
   };
-  hooks.classify = [this](const std::string& key) {
+  hooks.mount_classes = [this] {
     std::vector<MountEntry> mounts = core_.router().Entries(false);
     for (MountEntry& m : core_.router().Entries(true)) mounts.push_back(std::move(m));
-    return storage::Classify(key, storage::MountClassesFromEntries(mounts)).storage_class;
+    return storage::MountClassesFromEntries(mounts);
   };
   service_ = std::make_unique<ReplicationService>(&core_.replicated_log(), std::move(hooks));
   auto server = cluster::Server::Start(listen, cluster::ServerTls{tls_->server, client_cas},

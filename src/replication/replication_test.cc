@@ -208,9 +208,7 @@ class ServiceTest : public ::testing::Test {
       p.secondary_id = "sec";
       return p;
     };
-    hooks.classify = [](const std::string& key) {
-      return storage::Classify(key, storage::MountClasses{}).storage_class;
-    };
+    hooks.mount_classes = [] { return storage::MountClasses{}; };
     service_ = std::make_unique<ReplicationService>(&primary_log_, hooks);
     auto server = cluster::Server::Start("127.0.0.1:0",
                                          cluster::ServerTls{set_.server, set_.set_ca.cert_pem},

@@ -185,10 +185,11 @@ grpc::Status ReplicationService::FetchKeys(grpc::ServerContext* ctx,
   if (req->keys_size() > static_cast<int>(kMaxKeysPerFetch)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "too many keys in one fetch");
   }
+  const storage::MountClasses mounts = hooks_.mount_classes();
   for (const std::string& key : req->keys()) {
     v1::FetchedKey* out = resp->add_keys();
     out->set_key(key);
-    const storage::StorageClass c = hooks_.classify(key);
+    const storage::StorageClass c = storage::Classify(key, mounts).storage_class;
     // A key the peer may not have reads as absent (it then deletes its copy).
     if (c != ClassOf(req->storage_class()) || !peer->filter.Admits(c, key)) continue;
     auto value = log_->Get(key);

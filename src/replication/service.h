@@ -48,8 +48,9 @@ struct ServiceHooks {
   // Runs a forwarded request on this (primary) node.
   std::function<Result<v1::ForwardResponse>(const PeerInfo& peer, const v1::ForwardRequest& req)>
       forward;
-  // Classifies a key with this node's live mount tables.
-  std::function<storage::StorageClass(const std::string& key)> classify;
+  // This node's live mount tables as a classification snapshot (taken once
+  // per FetchKeys call, not per key).
+  std::function<storage::MountClasses()> mount_classes;
 };
 
 class ReplicationService final : public v1::Replication::Service {
