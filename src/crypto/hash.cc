@@ -33,11 +33,29 @@ std::string MustDigest(const EVP_MD* md, std::string_view data) {
   return std::move(d).value();
 }
 
+// The digest fetched once: EVP_sha256() makes EVP_Digest look the algorithm
+// up by name on every call (OpenSSL 3), which cost more than hashing the
+// small inputs hashed per write (WAL record, Merkle leaves and buckets).
+const EVP_MD* FetchedDigest(const char* name) {
+  const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  if (md == nullptr) {
+    COFFER_LOG(kError, "crypto") << "cannot fetch digest " << name;
+    std::abort();
+  }
+  return md;
+}
+
 }  // namespace
 
-std::string Sha256(std::string_view data) { return MustDigest(EVP_sha256(), data); }
+std::string Sha256(std::string_view data) {
+  static const EVP_MD* const md = FetchedDigest("SHA256");
+  return MustDigest(md, data);
+}
 
-std::string Sha512(std::string_view data) { return MustDigest(EVP_sha512(), data); }
+std::string Sha512(std::string_view data) {
+  static const EVP_MD* const md = FetchedDigest("SHA512");
+  return MustDigest(md, data);
+}
 
 namespace {
 
