@@ -83,6 +83,9 @@ struct ReplicatedLog::GroupState {
   std::unordered_map<uint64_t, uint64_t> new_entry_sizes;
   // Upstream positions written by the group, by name; nullopt = deleted.
   std::map<std::string, std::optional<UpstreamPosition>> upstream;
+  // The entries the group appends, for the in-memory tail (ReadAfter).
+  std::vector<WalEntry> new_entries;
+  bool reset = false;  // the group rewrote the index (WipeData's last step)
 };
 
 ReplicatedLog::ReplicatedLog(Backend* physical, ReplicatedLogOptions options)
@@ -128,6 +131,7 @@ Status ReplicatedLog::LoadLocked() {
     trees_[0] = std::move(trees[0]);
     trees_[1] = std::move(trees[1]);
     upstream_ = std::move(upstream);
+    ClearTailLocked();
     last_index_.store(state_.last_index);
     loaded_.store(true, std::memory_order_release);
     LogOpened();
@@ -200,6 +204,7 @@ Status ReplicatedLog::BuildIndexLocked() {
     trees_[0] = std::move(trees[0]);
     trees_[1] = std::move(trees[1]);
     upstream_ = std::move(upstream);
+    ClearTailLocked();
     last_index_.store(state_.last_index);
     loaded_.store(true, std::memory_order_release);
     if (indexed > 0) {
@@ -347,6 +352,7 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
   GroupState g;
   if (group.size() == 1 && group[0]->reset_index) {
     RETURN_IF_ERROR(ResetIndex(g));
+    g.reset = true;
   } else {
     std::shared_lock<std::shared_mutex> read(state_mu_);
     g.wal = state_;
@@ -369,6 +375,7 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
       g.wal.retained_bytes += record.size();
       g.new_entry_sizes[entry.index] = record.size();
       g.out.push_back(Op::Put(WalEntryKey(entry.index), std::move(record)));
+      g.new_entries.push_back(std::move(entry));
     }
     // Retention: drop the oldest entries past either bound; keep the newest.
     while (g.wal.first_index < g.wal.last_index &&
@@ -412,10 +419,36 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
         upstream_.erase(it);
       }
     }
+    if (g.reset) ClearTailLocked();
+    AppendTailLocked(std::move(g.new_entries));
     last_index_.store(state_.last_index);
   }
   WakeWaiters();
   return Status::Ok();
+}
+
+void ReplicatedLog::ClearTailLocked() {
+  tail_.clear();
+  tail_bytes_ = 0;
+}
+
+void ReplicatedLog::AppendTailLocked(std::vector<WalEntry> entries) {
+  auto size_of = [](const WalEntry& e) {
+    size_t n = 96;
+    for (const WalOp& op : e.ops) n += op.key.size() + op.value.size() + 16;
+    return n;
+  };
+  for (WalEntry& e : entries) {
+    if (!tail_.empty() && tail_.back().index + 1 != e.index) ClearTailLocked();
+    tail_bytes_ += size_of(e);
+    tail_.push_back(std::move(e));
+  }
+  // Keep what retention keeps, within the tail's own bounds.
+  while (!tail_.empty() && (tail_.front().index < state_.first_index ||
+                            tail_.size() > kTailEntries || tail_bytes_ > kTailBytes)) {
+    tail_bytes_ -= std::min(tail_bytes_, size_of(tail_.front()));
+    tail_.pop_front();
+  }
 }
 
 void ReplicatedLog::WakeWaiters() {
@@ -478,6 +511,30 @@ Result<WalState> ReplicatedLog::State() {
 
 Result<WalRead> ReplicatedLog::ReadAfter(uint64_t index, std::string_view expected_hash,
                                          size_t max_entries) {
+  RETURN_IF_ERROR(EnsureLoaded());
+  {
+    // The recent tail is in memory (entries this log built and committed):
+    // streams that keep up never read the WAL back from storage.
+    std::shared_lock<std::shared_mutex> read(state_mu_);
+    if (index <= state_.last_index && !tail_.empty() && tail_.back().index == state_.last_index &&
+        index + 1 >= tail_.front().index &&
+        index + 1 >= state_.first_index && max_entries > 0) {
+      WalRead out;
+      const std::string& hash_at_index =
+          index == state_.last_index ? state_.last_hash
+                                     : tail_[index + 1 - tail_.front().index].prev_hash;
+      if (hash_at_index != expected_hash) {
+        out.gap = true;
+        out.gap_reason = "chain hash at wal index " + std::to_string(index) + " differs";
+        return out;
+      }
+      for (uint64_t i = index + 1; i <= state_.last_index && out.entries.size() < max_entries;
+           ++i) {
+        out.entries.push_back(tail_[i - tail_.front().index]);
+      }
+      return out;
+    }
+  }
   ASSIGN_OR_RETURN(WalState s, State());
   if (index > s.last_index) {
     return InvalidArgument("wal index " + std::to_string(index) + " is beyond the last index " +

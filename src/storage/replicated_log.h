@@ -236,6 +236,14 @@ class ReplicatedLog final : public Backend {
   std::shared_mutex state_mu_;
   std::atomic<bool> loaded_{false};
   WalState state_;       // GUARDED_BY(state_mu_)
+  // The newest committed entries, consecutive and ending at state_.last_index
+  // when not empty (ReadAfter serves streams from it).
+  std::deque<WalEntry> tail_;  // GUARDED_BY(state_mu_)
+  size_t tail_bytes_ = 0;      // GUARDED_BY(state_mu_)
+  static constexpr size_t kTailEntries = 4096;
+  static constexpr size_t kTailBytes = 64 << 20;
+  void ClearTailLocked();                              // REQUIRES: state_mu_ exclusive
+  void AppendTailLocked(std::vector<WalEntry> entries);  // REQUIRES: state_mu_ exclusive
   MerkleTree trees_[2];  // GUARDED_BY(state_mu_); [0] replicated, [1] local
   // What is stored under replication/upstream/, by name.
   std::map<std::string, UpstreamPosition, std::less<>> upstream_;  // GUARDED_BY(state_mu_)

@@ -500,3 +500,50 @@ INSTANTIATE_TEST_SUITE_P(Backends, ReplicatedLogTest,
 
 }  // namespace
 }  // namespace coffer::storage
+
+namespace coffer::storage {
+namespace {
+
+// The in-memory tail serves ReadAfter exactly as storage would: a log
+// reopened over the same backend (empty tail) reads the same entries, and a
+// wrong hash or a trimmed index are gaps either way.
+TEST(ReplicatedLogTail, ServesTheSameEntriesAsStorage) {
+  auto physical = NewInmemBackend();
+  ReplicatedLog log(physical.get(), ReplicatedLogOptions{.max_entries = 20});
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(log.Put("sys/policy/p" + std::to_string(i % 7), "v" + std::to_string(i)).ok());
+  }
+  ReplicatedLog reopened(physical.get(), ReplicatedLogOptions{.max_entries = 20});
+  ASSERT_TRUE(reopened.Open().ok());
+  auto state = log.State();
+  ASSERT_TRUE(state.ok());
+  ASSERT_EQ(state->first_index, 11u);
+  ASSERT_EQ(state->last_index, 30u);
+  // The chain hash at 12 is entry 13's prev_hash.
+  auto raw = physical->Get(WalEntryKey(13));
+  ASSERT_TRUE(raw.ok() && raw->has_value());
+  auto entry13 = DecodeWalEntry(**raw);
+  ASSERT_TRUE(entry13.ok());
+  const std::string hash12 = entry13->prev_hash;
+  for (size_t max : {size_t{1}, size_t{5}, size_t{100}}) {
+    auto mem = log.ReadAfter(12, hash12, max);
+    auto disk = reopened.ReadAfter(12, hash12, max);
+    ASSERT_TRUE(mem.ok() && disk.ok());
+    EXPECT_FALSE(mem->gap);
+    EXPECT_FALSE(disk->gap);
+    EXPECT_EQ(mem->entries, disk->entries);
+    EXPECT_EQ(mem->entries.size(), std::min<size_t>(max, 18));
+  }
+  auto at_end = log.ReadAfter(30, state->last_hash, 10);
+  ASSERT_TRUE(at_end.ok());
+  EXPECT_FALSE(at_end->gap);
+  EXPECT_TRUE(at_end->entries.empty());
+  EXPECT_TRUE(log.ReadAfter(12, std::string(32, '\x01'), 10)->gap);       // another history
+  EXPECT_TRUE(reopened.ReadAfter(12, std::string(32, '\x01'), 10)->gap);
+  EXPECT_TRUE(log.ReadAfter(5, std::string(32, '\0'), 10)->gap);           // trimmed
+  EXPECT_TRUE(reopened.ReadAfter(5, std::string(32, '\0'), 10)->gap);
+  EXPECT_EQ(log.ReadAfter(31, state->last_hash, 10).status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace coffer::storage
