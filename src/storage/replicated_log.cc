@@ -127,13 +127,7 @@ Status ReplicatedLog::LoadLocked() {
   ASSIGN_OR_RETURN(auto upstream, LoadUpstreamPositions());
   {
     std::unique_lock lock(state_mu_);
-    state_ = std::move(state);
-    trees_[0] = std::move(trees[0]);
-    trees_[1] = std::move(trees[1]);
-    upstream_ = std::move(upstream);
-    ClearTailLocked();
-    last_index_.store(state_.last_index);
-    loaded_.store(true, std::memory_order_release);
+    PublishLoadedLocked(std::move(state), trees, std::move(upstream));
     LogOpened();
   }
   WakeWaiters();
@@ -200,13 +194,7 @@ Status ReplicatedLog::BuildIndexLocked() {
   ASSIGN_OR_RETURN(auto upstream, LoadUpstreamPositions());
   {
     std::unique_lock lock(state_mu_);
-    state_ = std::move(state);
-    trees_[0] = std::move(trees[0]);
-    trees_[1] = std::move(trees[1]);
-    upstream_ = std::move(upstream);
-    ClearTailLocked();
-    last_index_.store(state_.last_index);
-    loaded_.store(true, std::memory_order_release);
+    PublishLoadedLocked(std::move(state), trees, std::move(upstream));
     if (indexed > 0) {
       COFFER_LOG(kInfo, "replication") << "built the merkle index of " << indexed
                                        << " existing keys; the wal starts at index 1";
@@ -425,6 +413,18 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
   }
   WakeWaiters();
   return Status::Ok();
+}
+
+void ReplicatedLog::PublishLoadedLocked(
+    WalState state, MerkleTree (&trees)[2],
+    std::map<std::string, UpstreamPosition, std::less<>> upstream) {
+  state_ = std::move(state);
+  trees_[0] = std::move(trees[0]);
+  trees_[1] = std::move(trees[1]);
+  upstream_ = std::move(upstream);
+  ClearTailLocked();
+  last_index_.store(state_.last_index);
+  loaded_.store(true, std::memory_order_release);
 }
 
 void ReplicatedLog::ClearTailLocked() {

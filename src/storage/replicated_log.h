@@ -243,6 +243,9 @@ class ReplicatedLog final : public Backend {
   static constexpr size_t kTailEntries = 4096;
   static constexpr size_t kTailBytes = 64 << 20;
   void ClearTailLocked();                              // REQUIRES: state_mu_ exclusive
+  // Installs what a load read from storage. REQUIRES: state_mu_ exclusive.
+  void PublishLoadedLocked(WalState state, MerkleTree (&trees)[2],
+                           std::map<std::string, UpstreamPosition, std::less<>> upstream);
   void AppendTailLocked(std::vector<WalEntry> entries);  // REQUIRES: state_mu_ exclusive
   MerkleTree trees_[2];  // GUARDED_BY(state_mu_); [0] replicated, [1] local
   // What is stored under replication/upstream/, by name.
