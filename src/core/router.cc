@@ -158,18 +158,7 @@ Status Router::Load(const std::vector<MountEntry>& defaults) {
     }
     if (added) RETURN_IF_ERROR(Persist(entries));
   }
-  std::vector<RoutePtr> routes;
-  for (const auto& e : entries) {
-    auto route = MakeRoute(e);
-    if (!route.ok()) {
-      // A mount whose engine cannot start must not take the node down.
-      COFFER_LOG(kError, "router") << "cannot start engine for mount " << e.path << " (type "
-                                   << e.type << "): " << route.status().ToString();
-      continue;
-    }
-    routes.push_back(std::move(route).value());
-  }
-  Publish(std::move(routes));
+  Publish(BuildRoutes(entries, nullptr));
   return Status::Ok();
 }
 
@@ -179,11 +168,19 @@ Status Router::Reload() {
   ASSIGN_OR_RETURN(std::vector<MountEntry> entries, ReadTables(&found_any));
   if (!found_any) return Status::Ok();  // nothing stored: keep what is mounted
   TablePtr table = Snapshot();
+  Publish(BuildRoutes(entries, table.get()));
+  return Status::Ok();
+}
+
+std::vector<Router::RoutePtr> Router::BuildRoutes(const std::vector<MountEntry>& entries,
+                                                  const Table* keep) const {
   std::vector<RoutePtr> routes;
   for (const auto& e : entries) {
     RoutePtr current;
-    for (const auto& r : table->routes) {
-      if (r->entry.uuid == e.uuid) current = r;
+    if (keep != nullptr) {
+      for (const auto& r : keep->routes) {
+        if (r->entry.uuid == e.uuid) current = r;
+      }
     }
     if (current && current->entry.type == e.type && current->entry.options == e.options) {
       // Same mount, same engine: keep the engine (and what it caches);
@@ -195,14 +192,14 @@ Status Router::Reload() {
     }
     auto route = MakeRoute(e);
     if (!route.ok()) {
+      // A mount whose engine cannot start must not take the node down.
       COFFER_LOG(kError, "router") << "cannot start engine for mount " << e.path << " (type "
                                    << e.type << "): " << route.status().ToString();
       continue;
     }
     routes.push_back(std::move(route).value());
   }
-  Publish(std::move(routes));
-  return Status::Ok();
+  return routes;
 }
 
 std::optional<Router::Match> Router::FindByStorageKey(std::string_view key) const {

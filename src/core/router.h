@@ -95,6 +95,11 @@ class Router {
   using TablePtr = std::shared_ptr<const Table>;
 
   Result<RoutePtr> MakeRoute(const MountEntry& entry) const;
+  // Routes for `entries`; a mount whose uuid, type and options match one of
+  // `keep`'s routes keeps that route's engine. Mounts whose engine cannot
+  // start are logged and left out.
+  std::vector<RoutePtr> BuildRoutes(const std::vector<MountEntry>& entries,
+                                    const Table* keep) const;
   // The stored text of one table: the entries of that kind, sorted by path.
   static std::string TableText(const std::vector<MountEntry>& entries, bool is_auth, bool local);
   // Writes the tables whose text changed. REQUIRES: write_mu_ held.

@@ -10,6 +10,7 @@
 #include "cluster/dial.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "replication/service.h"
 #include "replication/stream_filter.h"
 #include "storage/merkle_diff.h"
 #include "storage/merkle_index.h"
@@ -18,7 +19,6 @@ namespace coffer::replication {
 namespace {
 
 constexpr size_t kBucketsPerRequest = 512;
-constexpr size_t kKeysPerFetch = 4096;
 constexpr size_t kOpsPerApply = 8192;
 
 Status FromGrpc(const grpc::Status& st, std::string_view what) {
@@ -217,7 +217,7 @@ Status SecondaryClient::SyncWith(v1::Replication::Stub& stub,
     ctx.set_wait_for_ready(true);
     v1::FetchKeysRequest req;
     req.set_storage_class(wire_class);
-    const size_t end = std::min(fetch.size(), at + kKeysPerFetch);
+    const size_t end = std::min(fetch.size(), at + kMaxKeysPerFetch);
     for (size_t i = at; i < end; ++i) req.add_keys(fetch[i]);
     v1::FetchKeysResponse resp;
     grpc::Status st = stub.FetchKeys(&ctx, req, &resp);
@@ -226,10 +226,10 @@ Status SecondaryClient::SyncWith(v1::Replication::Stub& stub,
   };
   std::future<Result<v1::FetchKeysResponse>> next;
   if (!fetch.empty()) next = std::async(std::launch::async, fetch_chunk, 0);
-  for (size_t at = 0; at < fetch.size(); at += kKeysPerFetch) {
+  for (size_t at = 0; at < fetch.size(); at += kMaxKeysPerFetch) {
     Result<v1::FetchKeysResponse> resp = next.get();
-    if (at + kKeysPerFetch < fetch.size()) {
-      next = std::async(std::launch::async, fetch_chunk, at + kKeysPerFetch);
+    if (at + kMaxKeysPerFetch < fetch.size()) {
+      next = std::async(std::launch::async, fetch_chunk, at + kMaxKeysPerFetch);
     }
     Status st = [&]() -> Status {
       if (!resp.ok()) return resp.status();

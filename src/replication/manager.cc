@@ -1193,7 +1193,7 @@ uint64_t Manager::ReplicatedIndex() {
   return last.ok() ? last->index : 0;
 }
 
-std::string Manager::SetClusterId() {
+std::string Manager::IndexClusterId() {
   std::lock_guard<std::mutex> lock(mu_);
   if (primary_.has_value()) return primary_->cluster_id;
   if (secondary_.has_value()) return secondary_->cluster_id;
@@ -1208,7 +1208,7 @@ std::string Manager::IndexHeader() {
   }
   if (key.empty()) return "";
   IndexState s;
-  s.cluster_id = SetClusterId();
+  s.cluster_id = IndexClusterId();
   if (s.cluster_id.empty()) return "";
   auto last = core_.replicated_log().LastPosition();
   s.local_index = last.ok() ? last->index : 0;
@@ -1227,7 +1227,7 @@ Status Manager::CheckIndex(const Request& req) {
     secondary = secondary_.has_value();
   }
   if (key.empty()) return Status::Ok();
-  const std::string cluster_id = SetClusterId();
+  const std::string cluster_id = IndexClusterId();
   uint64_t required = 0;
   for (const std::string& value : SplitIndexHeader(it->second)) {
     ASSIGN_OR_RETURN(IndexState s, DecodeIndexState(value, key));

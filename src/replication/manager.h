@@ -109,7 +109,8 @@ class Manager {
   std::optional<PeerInfo> Authorize(const std::string& fingerprint);
   Result<v1::ForwardResponse> RunForwarded(const PeerInfo& peer, const v1::ForwardRequest& req);
   uint64_t ReplicatedIndex();
-  std::string SetClusterId();
+  // The cluster id X-Vault-Index values carry: the performance set's, else this cluster's.
+  std::string IndexClusterId();
   void BeginBootstrap(SecondaryState state, std::string root_key);
   // Cache invalidation runs on its own thread, so the client thread never
   // waits for the core (which may be sealing and waiting for the client).

@@ -47,8 +47,21 @@ std::optional<PeerInfo> ReplicationService::Authorize(grpc::ServerContext* ctx, 
   return peer;
 }
 
-bool ReplicationService::ClassAllowed(const PeerInfo& peer, v1::StorageClass c) {
-  return peer.type == Type::kDr || c == v1::STORAGE_CLASS_REPLICATED;
+grpc::Status ReplicationService::Admit(grpc::ServerContext* ctx, const char* rpc,
+                                       std::optional<v1::StorageClass> storage_class,
+                                       PeerInfo* peer) {
+  std::optional<PeerInfo> found = Authorize(ctx, rpc);
+  if (!found.has_value()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "unknown or revoked secondary");
+  }
+  // A performance secondary never sees the local class.
+  if (storage_class.has_value() && found->type != Type::kDr &&
+      *storage_class != v1::STORAGE_CLASS_REPLICATED) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "storage class not replicated to this secondary");
+  }
+  *peer = std::move(*found);
+  return grpc::Status::OK;
 }
 
 grpc::Status ReplicationService::StreamWals(grpc::ServerContext* ctx,
@@ -125,12 +138,9 @@ grpc::Status ReplicationService::StreamWals(grpc::ServerContext* ctx,
 grpc::Status ReplicationService::MerkleDiff(grpc::ServerContext* ctx,
                                             const v1::MerkleDiffRequest* req,
                                             v1::MerkleDiffResponse* resp) {
-  std::optional<PeerInfo> peer = Authorize(ctx, "MerkleDiff");
-  if (!peer.has_value()) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "unknown or revoked secondary");
-  }
-  if (!ClassAllowed(*peer, req->storage_class())) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "storage class not replicated to this secondary");
+  PeerInfo peer_info;
+  if (grpc::Status denied = Admit(ctx, "MerkleDiff", req->storage_class(), &peer_info); !denied.ok()) {
+    return denied;
   }
   auto snap = log_->Snapshot(ClassOf(req->storage_class()));
   if (!snap.ok()) return ToGrpc(snap.status());
@@ -144,13 +154,11 @@ grpc::Status ReplicationService::MerkleDiff(grpc::ServerContext* ctx,
 grpc::Status ReplicationService::MerkleKeys(grpc::ServerContext* ctx,
                                             const v1::MerkleKeysRequest* req,
                                             v1::MerkleKeysResponse* resp) {
-  std::optional<PeerInfo> peer = Authorize(ctx, "MerkleKeys");
-  if (!peer.has_value()) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "unknown or revoked secondary");
+  PeerInfo peer_info;
+  if (grpc::Status denied = Admit(ctx, "MerkleKeys", req->storage_class(), &peer_info); !denied.ok()) {
+    return denied;
   }
-  if (!ClassAllowed(*peer, req->storage_class())) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "storage class not replicated to this secondary");
-  }
+  const PeerInfo* peer = &peer_info;
   if (req->buckets_size() > static_cast<int>(storage::kMerkleBuckets)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "too many buckets");
   }
@@ -175,13 +183,11 @@ grpc::Status ReplicationService::MerkleKeys(grpc::ServerContext* ctx,
 grpc::Status ReplicationService::FetchKeys(grpc::ServerContext* ctx,
                                            const v1::FetchKeysRequest* req,
                                            v1::FetchKeysResponse* resp) {
-  std::optional<PeerInfo> peer = Authorize(ctx, "FetchKeys");
-  if (!peer.has_value()) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "unknown or revoked secondary");
+  PeerInfo peer_info;
+  if (grpc::Status denied = Admit(ctx, "FetchKeys", req->storage_class(), &peer_info); !denied.ok()) {
+    return denied;
   }
-  if (!ClassAllowed(*peer, req->storage_class())) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "storage class not replicated to this secondary");
-  }
+  const PeerInfo* peer = &peer_info;
   if (req->keys_size() > static_cast<int>(kMaxKeysPerFetch)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "too many keys in one fetch");
   }
@@ -204,10 +210,11 @@ grpc::Status ReplicationService::FetchKeys(grpc::ServerContext* ctx,
 
 grpc::Status ReplicationService::Forward(grpc::ServerContext* ctx, const v1::ForwardRequest* req,
                                          v1::ForwardResponse* resp) {
-  std::optional<PeerInfo> peer = Authorize(ctx, "Forward");
-  if (!peer.has_value()) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "unknown or revoked secondary");
+  PeerInfo peer_info;
+  if (grpc::Status denied = Admit(ctx, "Forward", std::nullopt, &peer_info); !denied.ok()) {
+    return denied;
   }
+  const PeerInfo* peer = &peer_info;
   if (peer->type != Type::kPerformance) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "only performance secondaries forward");
   }

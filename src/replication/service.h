@@ -72,8 +72,11 @@ class ReplicationService final : public v1::Replication::Service {
  private:
   // The peer of ctx, or the PERMISSION_DENIED status to return.
   std::optional<PeerInfo> Authorize(grpc::ServerContext* ctx, const char* rpc);
-  // Whether the peer may see this class at all (performance: replicated only).
-  static bool ClassAllowed(const PeerInfo& peer, v1::StorageClass c);
+  // OK with *peer filled when the caller is a registered secondary that may
+  // see `storage_class` (performance peers: replicated only); else the
+  // PERMISSION_DENIED status to return.
+  grpc::Status Admit(grpc::ServerContext* ctx, const char* rpc,
+                     std::optional<v1::StorageClass> storage_class, PeerInfo* peer);
 
   storage::ReplicatedLog* const log_;
   const ServiceHooks hooks_;
