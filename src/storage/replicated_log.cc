@@ -31,6 +31,19 @@ bool IsReserved(std::string_view key) {
          key.starts_with(kUpstreamPrefix);
 }
 
+// Whether read-only mode `mode` refuses a caller's op of class c.
+bool Refuses(ReadOnlyMode mode, StorageClass c) {
+  switch (mode) {
+    case ReadOnlyMode::kNone:
+      return false;
+    case ReadOnlyMode::kReplicated:
+      return c == StorageClass::kReplicated;
+    case ReadOnlyMode::kAll:
+      return c != StorageClass::kNode;
+  }
+  return true;
+}
+
 uint64_t NowMs() { return static_cast<uint64_t>(UnixMillis()); }
 
 size_t BatchBytes(const Batch& batch) {
@@ -218,13 +231,13 @@ Status ReplicatedLog::Write(const Batch& batch) {
   Writer w;
   w.batch = &batch;
   MountClassesPtr mounts = mounts_.load();
-  const bool read_only = read_only_.load(std::memory_order_relaxed);
+  const ReadOnlyMode read_only = read_only_.load(std::memory_order_relaxed);
   w.classes.reserve(batch.size());
   w.value_hashes.reserve(batch.size());
   for (const Op& op : batch) {
     if (IsReserved(op.key)) return PermissionDenied("replicated log: reserved key");
     w.classes.push_back(Classify(op.key, *mounts).storage_class);
-    if (read_only && w.classes.back() == StorageClass::kReplicated) return ReadOnly();
+    if (Refuses(read_only, w.classes.back())) return ReadOnly();
     // Hashing here, on the caller's thread, keeps the leader's turn short.
     w.value_hashes.push_back(op.kind == Op::Kind::kPut && w.classes.back() != StorageClass::kNode
                                  ? crypto::Sha256(op.value)
@@ -284,7 +297,8 @@ Result<std::optional<std::string>> ReplicatedLog::LookupLeaf(GroupState& g, Stor
 Status ReplicatedLog::AddOp(GroupState& g, const Op& op, StorageClass cls,
                             const std::string& value_hash, WalEntry& entry) {
   g.out.push_back(op);
-  if (cls == StorageClass::kNode) return Status::Ok();
+  // Positions are tracked whatever their class (replication/upstream/dr is
+  // node class).
   if (op.key.starts_with(kUpstreamPrefix)) {
     std::optional<UpstreamPosition> position;
     if (op.kind == Op::Kind::kPut) {
@@ -293,6 +307,7 @@ Status ReplicatedLog::AddOp(GroupState& g, const Op& op, StorageClass cls,
     }
     g.upstream[op.key.substr(kUpstreamPrefix.size())] = std::move(position);
   }
+  if (cls == StorageClass::kNode) return Status::Ok();
 
   // Where the key is indexed now: normally its own class; a key whose mount
   // changed class (or that was indexed before its mount was known) is found
@@ -657,7 +672,7 @@ Status ReplicatedLog::ApplyUpstream(std::string_view name, const std::vector<Wal
   const size_t data_ops = batch.size();
   batch.push_back(Op::Put(UpstreamPositionKey(name), EncodeUpstreamPosition(position)));
   hints.push_back(StorageClass::kLocal);
-  RETURN_IF_ERROR(ApplyBatch(batch, hints));
+  RETURN_IF_ERROR(ApplyBatch(batch, hints, data_ops));
   NotifyApplied(batch, data_ops);
   return Status::Ok();
 }
@@ -676,12 +691,13 @@ Status ReplicatedLog::ApplySync(std::string_view name, const std::vector<Op>& op
     hints.push_back(StorageClass::kLocal);
   }
   if (batch.empty()) return Status::Ok();
-  RETURN_IF_ERROR(ApplyBatch(batch, hints));
+  RETURN_IF_ERROR(ApplyBatch(batch, hints, data_ops));
   NotifyApplied(batch, data_ops);
   return Status::Ok();
 }
 
-Status ReplicatedLog::ApplyBatch(const Batch& batch, const std::vector<StorageClass>& hints) {
+Status ReplicatedLog::ApplyBatch(const Batch& batch, const std::vector<StorageClass>& hints,
+                                 size_t data_ops) {
   RETURN_IF_ERROR(ValidateBatch(batch));
   Writer w;
   w.batch = &batch;
@@ -691,15 +707,17 @@ Status ReplicatedLog::ApplyBatch(const Batch& batch, const std::vector<StorageCl
   for (size_t i = 0; i < batch.size(); ++i) {
     const Op& op = batch[i];
     Classification c = Classify(op.key, *mounts);
-    if (c.storage_class == StorageClass::kNode) {
+    if (c.storage_class == StorageClass::kNode && i < data_ops) {
       return InvalidArgument("replication: upstream data holds the node-class key " + op.key);
     }
     // A key no rule or known mount places (data of a mount whose table entry
     // this node has not loaded yet) keeps the class its upstream gave it.
     StorageClass cls = c.rule == "default" ? hints[i] : c.storage_class;
-    if (cls == StorageClass::kNode) cls = kDefaultClass;
+    if (c.rule == "default" && cls == StorageClass::kNode) cls = kDefaultClass;
     w.classes.push_back(cls);
-    w.value_hashes.push_back(op.kind == Op::Kind::kPut ? crypto::Sha256(op.value) : std::string());
+    w.value_hashes.push_back(op.kind == Op::Kind::kPut && cls != StorageClass::kNode
+                                 ? crypto::Sha256(op.value)
+                                 : std::string());
   }
   if (batch.empty()) return Status::Ok();
   return Submit(w);
@@ -738,7 +756,10 @@ Status ReplicatedLog::WipeData() {
   MountClassesPtr mounts = mounts_.load();
   Batch doomed;
   for (std::string& key : all) {
-    if (Classify(key, *mounts).storage_class != StorageClass::kNode) {
+    // Every upstream position goes, node-class ones included: the data they
+    // described is gone.
+    if (Classify(key, *mounts).storage_class != StorageClass::kNode ||
+        key.starts_with(kUpstreamPrefix)) {
       doomed.push_back(Op::Delete(std::move(key)));
     }
   }

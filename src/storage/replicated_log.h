@@ -32,15 +32,19 @@
 //    the backend (node-class keys have none).
 //  - Keys under replication/upstream/ (upstream positions) are written only by
 //    ApplyUpstream/ApplySync/WipeData, in the same physical batch as the data
-//    they describe; a caller's write to them is PermissionDenied.
+//    they describe; a caller's write to them is PermissionDenied. Positions
+//    are tracked (LoadUpstream, WaitForUpstream) whatever their class: the
+//    "dr" one is node class, the "performance" one local (so this node's DR
+//    secondaries have it and track it too).
 //
 // Replication (docs/formats/wal.md "Applying upstream entries"): a secondary
 // applies what its primary sent with ApplyUpstream (WAL entries) or ApplySync
 // (Merkle-sync fetches). Both go through the same group commit as Write, so
 // they take an index of this log too (this cluster's own DR secondaries see
 // them) and are atomic with the upstream position. A performance secondary
-// sets SetReplicatedReadOnly(true): its callers cannot write the replicated
-// class, only the apply paths can.
+// sets SetReadOnly(kReplicated): its callers cannot write the replicated
+// class, only the apply paths can; a DR secondary sets kAll: its callers can
+// write node-class keys only.
 #pragma once
 
 #include <atomic>
@@ -97,6 +101,9 @@ struct WalRead {
   std::vector<WalEntry> entries;  // consecutive, starting at index + 1
 };
 
+// Caller writes a ReplicatedLog refuses (SetReadOnly).
+enum class ReadOnlyMode : uint8_t { kNone, kReplicated, kAll };
+
 class ReplicatedLog final : public Backend {
  public:
   // `physical` is not owned and must outlive this object.
@@ -139,11 +146,20 @@ class ReplicatedLog final : public Backend {
 
   // --- Replication ---
 
-  // Performance-secondary mode: a caller's Write() containing any
-  // replicated-class op fails with ReadOnly() and writes nothing. Local and
-  // node ops still work; ApplyUpstream/ApplySync/WipeData bypass it.
-  void SetReplicatedReadOnly(bool on) { read_only_.store(on, std::memory_order_relaxed); }
-  bool ReplicatedReadOnly() const { return read_only_.load(std::memory_order_relaxed); }
+  // Which caller writes fail with ReadOnly() (writing nothing of the batch).
+  // Node-class ops always work, and ApplyUpstream/ApplySync/WipeData bypass
+  // the mode.
+  //   kNone        every write works
+  //   kReplicated  a performance secondary: a batch with a replicated-class op
+  //   kAll         a DR secondary: a batch with a replicated- or local-class op
+  void SetReadOnly(ReadOnlyMode mode) { read_only_.store(mode, std::memory_order_relaxed); }
+  ReadOnlyMode read_only_mode() const { return read_only_.load(std::memory_order_relaxed); }
+  // The performance-secondary switch: on = kReplicated, off = kNone.
+  void SetReplicatedReadOnly(bool on) {
+    SetReadOnly(on ? ReadOnlyMode::kReplicated : ReadOnlyMode::kNone);
+  }
+  // Whether replicated-class writes are refused (kReplicated or kAll).
+  bool ReplicatedReadOnly() const { return read_only_mode() != ReadOnlyMode::kNone; }
 
   // Applies entries received from upstream (the caller verified their chain
   // and hashes) in ONE physical batch: every op as given (key + stored bytes),
@@ -151,8 +167,9 @@ class ReplicatedLog final : public Backend {
   // `position` written at UpstreamPositionKey(name), all atomically. The class
   // of each op is re-derived locally with Classify; a key no local rule or
   // mount places (data of a mount this node does not know yet, e.g. during
-  // bootstrap) takes the class the upstream logged. A node-class op is
-  // kInvalidArgument and nothing is written.
+  // bootstrap) takes the class the upstream logged. A node-class data op is
+  // kInvalidArgument and nothing is written (the position itself may be node
+  // class: replication/upstream/dr).
   Status ApplyUpstream(std::string_view name, const std::vector<WalEntry>& entries,
                        const UpstreamPosition& position);
   // Merkle-sync: puts and deletes (value = stored bytes) applied like
@@ -166,8 +183,10 @@ class ReplicatedLog final : public Backend {
   // The position stored at UpstreamPositionKey(name), nullopt when none.
   Result<std::optional<UpstreamPosition>> LoadUpstream(std::string_view name);
 
-  // Secondary enable: deletes every replicated- and local-class key (node keys
-  // stay, upstream positions go) and leaves both Merkle trees empty. The
+  // Secondary enable: deletes every replicated- and local-class key and every
+  // upstream position (node-class replication/upstream/dr too, so a DR
+  // secondary enabled again never resumes from a stale position; other node
+  // keys stay) and leaves both Merkle trees empty. The
   // deletions are logged like any write, in batches of ~1000 keys each with
   // its own WAL entry (so a DR secondary of this cluster follows), and a last
   // step drops any index entry left over. Crash-safe: every batch is atomic
@@ -201,8 +220,9 @@ class ReplicatedLog final : public Backend {
   // Queues w and waits until its group committed (or leads the group).
   Status Submit(Writer& w);
   // The apply paths: classifies `batch` (hints: the upstream class of each op)
-  // and submits it, bypassing read-only mode.
-  Status ApplyBatch(const Batch& batch, const std::vector<StorageClass>& hints);
+  // and submits it, bypassing read-only mode. The first `data_ops` ops came
+  // from upstream and may not be node class; the rest (the position) may.
+  Status ApplyBatch(const Batch& batch, const std::vector<StorageClass>& hints, size_t data_ops);
   void NotifyApplied(const Batch& batch, size_t data_ops);
   // Publishes a committed (or reloaded) state to waiters.
   void WakeWaiters();
@@ -251,7 +271,7 @@ class ReplicatedLog final : public Backend {
   // What is stored under replication/upstream/, by name.
   std::map<std::string, UpstreamPosition, std::less<>> upstream_;  // GUARDED_BY(state_mu_)
 
-  std::atomic<bool> read_only_{false};
+  std::atomic<ReadOnlyMode> read_only_{ReadOnlyMode::kNone};
 
   // Waiters on commits: a committer publishes under state_mu_, then takes
   // commit_mu_ before notifying, so a waiter that checked under commit_mu_

@@ -14,51 +14,24 @@
 
 #include "storage/faulty_backend_for_test.h"
 #include "storage/inmem_backend.h"
-#include "storage/merkle_diff.h"
+#include "storage/log_node_for_test.h"
 #include "storage/replicated_log.h"
 
 namespace coffer::storage {
 namespace {
 
+using testing::ClassDiff;
+using testing::DiffClass;
+using testing::EmptyRoot;
 using testing::FaultyBackend;
+using testing::Node;
+using testing::PositionOf;
+using testing::SharedMountU;
+using testing::TreeKeys;
 
 constexpr StorageClass R = StorageClass::kReplicated;
 constexpr StorageClass L = StorageClass::kLocal;
 constexpr std::string_view kPerf = "performance";
-
-// A replicated mount whose data lives under "logical/u/".
-MountClassesPtr SharedMountU() {
-  MountEntry u;
-  u.uuid = "u";
-  return std::make_shared<const MountClasses>(MountClassesFromEntries({u}));
-}
-
-std::string EmptyRoot() { return MerkleTree().Root(); }
-
-// One cluster: a physical store and the log over it.
-struct Node {
-  explicit Node(ReplicatedLogOptions options = {}, bool knows_mount_u = true)
-      : physical(NewInmemBackend()), options(options), knows_mount_u(knows_mount_u) {
-    Restart();
-  }
-  // A new log over the same store (a process restart).
-  void Restart() {
-    log.reset();
-    log = std::make_unique<ReplicatedLog>(physical.get(), options);
-    if (knows_mount_u) log->SetMountClasses(SharedMountU());
-    EXPECT_TRUE(log->Open().ok());
-  }
-  std::string Root(StorageClass c) { return *log->MerkleRoot(c); }
-  WalPosition Last() { return *log->LastPosition(); }
-  std::optional<std::string> Get(const std::string& k) { return *log->Get(k); }
-
-  BackendPtr physical;
-  ReplicatedLogOptions options;
-  bool knows_mount_u;
-  std::unique_ptr<ReplicatedLog> log;
-};
-
-UpstreamPosition PositionOf(const WalEntry& e) { return {e.index, e.hash, e.commit_time_ms}; }
 
 // What a performance primary ships: each entry with only its replicated ops.
 std::vector<WalEntry> ReplicatedOnly(std::vector<WalEntry> entries) {
@@ -93,46 +66,16 @@ struct SyncCount {
   size_t removed = 0;
 };
 
-// merkle-diff + merkle-sync of the replicated class, as the secondary's client
-// does it: differing buckets -> keys of those buckets -> exact key diff ->
-// fetch only those -> ApplySync with the position the buckets matched.
+// merkle-diff + merkle-sync of the replicated class: fetch only the differing
+// keys, ApplySync with the position the buckets matched.
 SyncCount SyncByDiff(Node& primary, Node& secondary) {
-  SyncCount n;
-  auto remote = primary.log->Snapshot(R);
-  auto local = secondary.log->Snapshot(R);
-  EXPECT_TRUE(remote.ok() && local.ok());
-  std::vector<Op> ops;
-  for (uint32_t b : DifferingBuckets(local->buckets, remote->buckets)) {
-    auto mine = secondary.log->MerkleBucketKeys(R, b);
-    auto theirs = primary.log->MerkleBucketKeys(R, b);
-    EXPECT_TRUE(mine.ok() && theirs.ok());
-    if (!mine.ok() || !theirs.ok()) return n;
-    KeyDiff d = DiffKeys(*mine, *theirs);
-    for (const std::string& k : d.fetch) {
-      std::optional<std::string> v = primary.Get(k);
-      ops.push_back(v.has_value() ? Op::Put(k, *v) : Op::Delete(k));
-    }
-    for (const std::string& k : d.remove) ops.push_back(Op::Delete(k));
-    n.fetched += d.fetch.size();
-    n.removed += d.remove.size();
-  }
-  UpstreamPosition pos{remote->position.index, remote->position.hash, 0};
-  Status st = secondary.log->ApplySync(kPerf, ops, pos);
+  ClassDiff d = DiffClass(primary, secondary, R);
+  Status st = secondary.log->ApplySync(kPerf, d.ops, d.at);
   EXPECT_TRUE(st.ok()) << st.ToString();
-  return n;
+  return {d.fetched, d.removed};
 }
 
-// Every key in the local Merkle tree of a node.
-std::set<std::string> LocalTreeKeys(Node& node) {
-  std::set<std::string> out;
-  for (uint32_t b = 0; b < kMerkleBuckets; ++b) {
-    auto keys = node.log->MerkleBucketKeys(L, b);
-    EXPECT_TRUE(keys.ok());
-    if (!keys.ok()) return out;
-    for (const auto& [k, h] : *keys) out.insert(k);
-  }
-  return out;
-}
+std::set<std::string> LocalTreeKeys(Node& node) { return TreeKeys(node, L); }
 
 TEST(ReplicatedReadOnly, RefusesReplicatedWritesAndWritesNothing) {
   Node node;

@@ -17,6 +17,7 @@
 #include "crypto/hash.h"
 #include "storage/faulty_backend_for_test.h"
 #include "storage/inmem_backend.h"
+#include "storage/log_node_for_test.h"
 #include "storage/rocksdb_backend.h"
 #include "storage/temp_dir_for_test.h"
 
@@ -29,13 +30,7 @@ constexpr StorageClass R = StorageClass::kReplicated;
 constexpr StorageClass L = StorageClass::kLocal;
 
 using testing::FaultyBackend;
-
-// A replicated mount whose data lives under "logical/u/".
-MountClassesPtr SharedMountU() {
-  MountEntry u;
-  u.uuid = "u";
-  return std::make_shared<const MountClasses>(MountClassesFromEntries({u}));
-}
+using testing::SharedMountU;
 
 struct Kind {
   std::string name;

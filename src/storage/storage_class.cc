@@ -35,8 +35,17 @@ constexpr Rule kRules[] = {
     {"core/replication/", kL},
     {"core/replication/canary", kR},
     {"core/replication/index-key", kR},
+    // A DR secondary's own role state and the hash of its one-shot DR
+    // operation token: they describe this node's place in its DR set, which
+    // its DR primary must never overwrite (and would not know).
+    {"core/replication/dr/secondary", kN},
+    {"core/replication/dr/operation-token", kN},
     // Replication metadata below the barrier (upstream positions).
     {"replication/", kL},
+    // A DR follower's own position in its DR primary's log. A performance
+    // secondary's position (replication/upstream/performance) stays local:
+    // its DR secondaries need it to take over in the performance set.
+    {"replication/upstream/dr", kN},
     // Policies and token roles are configuration.
     {"sys/policy/", kR},
     {"sys/token/roles/", kR},

@@ -51,7 +51,11 @@ TEST_F(ClassifyTest, EveryKnownPrefix) {
       {"core/replication/primary/ca", L},
       {"core/replication/state", L},
       {"replication/upstream/performance", L},
-      {"replication/upstream/dr", L},
+      {"replication/upstream/dr", N},
+      {"core/replication/dr/secondary", N},
+      {"core/replication/dr/operation-token", N},
+      {"core/replication/dr/primary", L},
+      {"core/replication/performance/secondary", L},
       {"sys/policy/default", R},
       {"sys/policy/a/b", R},
       {"sys/token/roles/ops", R},
@@ -82,6 +86,8 @@ TEST_F(ClassifyTest, ExactRulesDoNotMatchLongerKeys) {
   EXPECT_EQ(Rule("sys/token/saltier"), "default");
   EXPECT_EQ(Rule("core/replication/canary-old"), "core/replication/");
   EXPECT_EQ(C("core/replication/canary-old"), L);
+  EXPECT_EQ(C("replication/upstream/dr2"), L);
+  EXPECT_EQ(C("core/replication/dr/secondary-old"), L);
 }
 
 TEST_F(ClassifyTest, UnknownKeysAreLocal) {
