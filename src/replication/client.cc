@@ -133,10 +133,61 @@ Status SecondaryClient::Sync(std::chrono::milliseconds timeout) {
   }
 }
 
+Status SecondaryClient::HeardGeneration(uint64_t primary_generation) {
+  if (primary_generation == 0) return Status::Ok();  // the primary did not say
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.primary_generation = primary_generation;
+  }
+  if (primary_generation < state_.generation) {
+    return InvalidArgument("the primary's generation " + std::to_string(primary_generation) +
+                           " is older than this secondary's " +
+                           std::to_string(state_.generation) +
+                           ": a newer primary leads this replication set");
+  }
+  return Status::Ok();
+}
+
 Status SecondaryClient::SyncWith(v1::Replication::Stub& stub,
                                  std::chrono::system_clock::time_point deadline) {
-  const v1::StorageClass wire_class = v1::STORAGE_CLASS_REPLICATED;
-  const storage::StorageClass cls = storage::StorageClass::kReplicated;
+  // A DR secondary holds both classes. Only the last class's final write
+  // stores a position, the first snapshot's: an interrupted sync leaves none
+  // that would skip a class, and the stream replays everything the primary
+  // committed after it, so keys changed between the snapshots converge.
+  std::vector<storage::StorageClass> classes = {storage::StorageClass::kReplicated};
+  if (type_ == Type::kDr) classes.push_back(storage::StorageClass::kLocal);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.sync_total_keys = 0;
+    status_.sync_progress = 0;
+  }
+  std::optional<storage::UpstreamPosition> position;
+  ClassSync all;
+  for (size_t i = 0; i < classes.size(); ++i) {
+    ASSIGN_OR_RETURN(ClassSync one,
+                     SyncClass(stub, deadline, classes[i], i + 1 == classes.size(), position));
+    all.fetched += one.fetched;
+    all.removed += one.removed;
+    all.touched.insert(all.touched.end(), std::make_move_iterator(one.touched.begin()),
+                       std::make_move_iterator(one.touched.end()));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.syncs++;
+    status_.keys_fetched += all.fetched;
+    status_.keys_removed += all.removed;
+  }
+  if (hooks_.applied) hooks_.applied(std::move(all.touched), position->index);
+  return Status::Ok();
+}
+
+Result<SecondaryClient::ClassSync> SecondaryClient::SyncClass(
+    v1::Replication::Stub& stub, std::chrono::system_clock::time_point deadline,
+    storage::StorageClass cls, bool last, std::optional<storage::UpstreamPosition>& position) {
+  const v1::StorageClass wire_class = cls == storage::StorageClass::kLocal
+                                          ? v1::STORAGE_CLASS_LOCAL
+                                          : v1::STORAGE_CLASS_REPLICATED;
+  const std::string_view class_name = storage::StorageClassName(cls);
   SetState("merkle-diff", "ready");
   const int64_t started_ms = UnixMillis();
   v1::MerkleDiffResponse diff;
@@ -146,8 +197,13 @@ Status SecondaryClient::SyncWith(v1::Replication::Stub& stub,
     ctx.set_wait_for_ready(true);
     v1::MerkleDiffRequest req;
     req.set_storage_class(wire_class);
+    req.set_generation(state_.generation);
     grpc::Status st = stub.MerkleDiff(&ctx, req, &diff);
     if (!st.ok()) return FromGrpc(st, "merkle-diff");
+  }
+  RETURN_IF_ERROR(HeardGeneration(diff.generation()));
+  if (!position.has_value()) {
+    position = storage::UpstreamPosition{diff.wal_index(), diff.wal_hash(), 0};
   }
   if (diff.buckets_size() != static_cast<int>(storage::kMerkleBuckets)) {
     return Corruption("merkle-diff: the primary sent " + std::to_string(diff.buckets_size()) +
@@ -156,7 +212,8 @@ Status SecondaryClient::SyncWith(v1::Replication::Stub& stub,
   ASSIGN_OR_RETURN(storage::MerkleSnapshot local, log_->Snapshot(cls));
   std::vector<std::string> remote_buckets(diff.buckets().begin(), diff.buckets().end());
   std::vector<uint32_t> differing = storage::DifferingBuckets(local.buckets, remote_buckets);
-  COFFER_LOG(kInfo, "replication") << name_ << " merkle-diff: " << differing.size()
+  COFFER_LOG(kInfo, "replication") << name_ << " merkle-diff of the " << class_name
+                                   << " class: " << differing.size()
                                    << " of " << storage::kMerkleBuckets
                                    << " buckets differ (primary at wal index " << diff.wal_index()
                                    << ")";
@@ -187,20 +244,19 @@ Status SecondaryClient::SyncWith(v1::Replication::Stub& stub,
   const int64_t listed_ms = UnixMillis();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    status_.sync_total_keys = fetch.size() + remove.size();
-    status_.sync_progress = 0;
+    status_.sync_total_keys += fetch.size() + remove.size();
   }
   std::vector<storage::Op> ops;
   std::vector<std::string> touched;
   auto flush = [&](bool final) -> Status {
     std::optional<storage::UpstreamPosition> pos;
-    if (final) pos = storage::UpstreamPosition{diff.wal_index(), diff.wal_hash(), 0};
+    if (final && last) pos = position;
     if (ops.empty() && !pos.has_value()) return Status::Ok();
     RETURN_IF_ERROR(log_->ApplySync(name_, ops, pos, cls));
     {
       std::lock_guard<std::mutex> lock(mu_);
       status_.sync_progress += ops.size();
-      if (final) status_.last_remote_wal = diff.wal_index();
+      if (pos.has_value()) status_.last_remote_wal = pos->index;
     }
     for (const auto& op : ops) touched.push_back(op.key);
     ops.clear();
@@ -246,18 +302,12 @@ Status SecondaryClient::SyncWith(v1::Replication::Stub& stub,
     }
   }
   RETURN_IF_ERROR(flush(true));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    status_.syncs++;
-    status_.keys_fetched += fetch.size();
-    status_.keys_removed += remove.size();
-  }
-  COFFER_LOG(kInfo, "replication") << name_ << " merkle-sync done: fetched " << fetch.size()
-                                   << " keys, removed " << remove.size() << " (diff and key lists "
+  COFFER_LOG(kInfo, "replication") << name_ << " merkle-sync of the " << class_name
+                                   << " class done: fetched " << fetch.size() << " keys, removed "
+                                   << remove.size() << " (diff and key lists "
                                    << listed_ms - started_ms << " ms, fetch and store "
                                    << UnixMillis() - listed_ms << " ms)";
-  if (hooks_.applied) hooks_.applied(std::move(touched), diff.wal_index());
-  return Status::Ok();
+  return ClassSync{fetch.size(), remove.size(), std::move(touched)};
 }
 
 Status SecondaryClient::StreamFrom(v1::Replication::Stub& stub) {
@@ -304,6 +354,12 @@ Status SecondaryClient::StreamFrom(v1::Replication::Stub& stub) {
       }
       skew = std::max(skew, static_cast<int64_t>(resp.primary_time_ms()) - now);
       status_.clock_skew_ms = skew;
+    }
+    if (Status heard = HeardGeneration(resp.primary_generation()); !heard.ok()) {
+      COFFER_LOG(kError, "replication") << name_ << " stream refused: " << heard.message();
+      result = heard;
+      ctx.TryCancel();
+      break;
     }
     if (!resp.gap_reason().empty()) {
       COFFER_LOG(kInfo, "replication") << name_ << " stream: the primary cannot continue from index "

@@ -3,11 +3,18 @@
 //   Start(): a thread that loops
 //     dial (a fresh channel each time, so DNS names are re-resolved)
 //     -> [merkle-diff -> merkle-sync] when there is no upstream position yet
-//        or the primary reported a gap
+//        or the primary reported a gap (performance: the replicated class;
+//        DR: the replicated, then the local class, recording the position of
+//        the first snapshot, after which the stream replays everything)
 //     -> stream-wals from the stored upstream position, applying each batch
 //        (chain-checked, hash-checked unless redacted) below the barrier in one
 //        atomic write with the new position, then `applied(keys, index)`
 //     -> on any error: idle, back off (100 ms doubling to 2 s), again.
+//   Fencing: every request carries the secondary's generation of its set (a
+//   primary with an older one refuses it); the primary's generation heard in
+//   any answer is kept in status().primary_generation (the manager persists a
+//   newer one), and a primary that answers with an older generation than the
+//   secondary's is refused by the client too.
 //   Sync(): the diff/sync step by itself (secondary enable runs it once,
 //   synchronously, before the node serves).
 //   Forward(): sends a request to the primary over the same connection.
@@ -22,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +56,8 @@ struct ClientStatus {
   uint64_t syncs = 0, keys_fetched = 0, keys_removed = 0, entries_applied = 0;
   uint64_t apply_batches = 0;  // storage writes the applied entries took
   std::string last_error;
+  // The primary's generation of this set, as last heard (0: not yet).
+  uint64_t primary_generation = 0;
   // Commit-to-apply lag (local clock minus the entry's commit time, adjusted
   // by the measured clock skew) of the last kLagSamples applied entries.
   uint64_t lag_samples = 0;
@@ -87,6 +97,20 @@ class SecondaryClient {
  private:
   Result<std::unique_ptr<v1::Replication::Stub>> Connect();
   Status SyncWith(v1::Replication::Stub& stub, std::chrono::system_clock::time_point deadline);
+  // What a sync of one class brought.
+  struct ClassSync {
+    uint64_t fetched = 0, removed = 0;
+    std::vector<std::string> touched;
+  };
+  // merkle-diff + merkle-sync of class `cls`. `position` empty: it becomes
+  // the primary's WAL position of this class's snapshot. With `last`, the
+  // final write stores `position` as the upstream position.
+  Result<ClassSync> SyncClass(v1::Replication::Stub& stub,
+                              std::chrono::system_clock::time_point deadline,
+                              storage::StorageClass cls, bool last,
+                              std::optional<storage::UpstreamPosition>& position);
+  // Records the primary's generation; an older one than ours is an error.
+  Status HeardGeneration(uint64_t primary_generation);
   // Streams until an error, a gap (need_sync_ set) or Stop().
   Status StreamFrom(v1::Replication::Stub& stub);
   // Checked batches the stream reader hands to the applier (StreamFrom).

@@ -19,6 +19,7 @@
 #include "replication/service.h"
 #include "replication/stream_filter.h"
 #include "storage/inmem_backend.h"
+#include "storage/merkle_index.h"
 #include "storage/replicated_log.h"
 
 namespace coffer::replication {
@@ -205,7 +206,10 @@ class ServiceTest : public ::testing::Test {
     hooks.authorize = [this](const std::string& fp) -> std::optional<PeerInfo> {
       if (revoked_ || fp != set_.fingerprint) return std::nullopt;
       PeerInfo p;
+      p.type = peer_type_;
       p.secondary_id = "sec";
+      p.generation = primary_generation_;
+      if (p.type == Type::kDr) p.filter = DrFilter();
       return p;
     };
     hooks.mount_classes = [] { return storage::MountClasses{}; };
@@ -241,6 +245,22 @@ class ServiceTest : public ::testing::Test {
     return primary_log_.Write({storage::Op::Put(key, value)});
   }
 
+  // FetchKeys as the registered secondary: which of `keys` read as present.
+  std::vector<bool> Present(v1::StorageClass c, const std::vector<std::string>& keys) {
+    auto stub = Stub(set_.client);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::FetchKeysRequest req;
+    req.set_storage_class(c);
+    for (const std::string& k : keys) req.add_keys(k);
+    v1::FetchKeysResponse resp;
+    grpc::Status st = stub->FetchKeys(&ctx, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    std::vector<bool> out;
+    for (const v1::FetchedKey& k : resp.keys()) out.push_back(k.present());
+    return out;
+  }
+
   Set set_;
   storage::BackendPtr primary_physical_ = storage::NewInmemBackend();
   storage::BackendPtr secondary_physical_ = storage::NewInmemBackend();
@@ -249,6 +269,9 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<ReplicationService> service_;
   std::unique_ptr<cluster::Server> server_;
   std::atomic<bool> revoked_{false};
+  // What the registered secondary is, and this primary's generation.
+  std::atomic<Type> peer_type_{Type::kPerformance};
+  std::atomic<uint64_t> primary_generation_{1};
 };
 
 bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
@@ -269,6 +292,9 @@ TEST_F(ServiceTest, SecondaryBootstrapsStreamsAndConvergesOnlyOnTheReplicatedCla
   EXPECT_EQ(*secondary_log_.MerkleRoot(StorageClass::kReplicated),
             *primary_log_.MerkleRoot(StorageClass::kReplicated));
   EXPECT_FALSE(secondary_physical_->Get("sys/token/id/abc")->has_value());
+  // Asked directly, a local key reads as absent to a performance peer.
+  EXPECT_EQ(Present(v1::STORAGE_CLASS_REPLICATED, {"sys/token/id/abc", "sys/policy/p"}),
+            (std::vector<bool>{false, true}));
   client.Start();
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(Put("sys/policy/q" + std::to_string(i), "x").ok());
   ASSERT_TRUE(primary_log_.Delete("sys/policy/p").ok());
@@ -374,6 +400,213 @@ TEST_F(ServiceTest, ForeignHistoryFallsBackToDiffAndConverges) {
       std::chrono::seconds(10)));
   EXPECT_FALSE(secondary_physical_->Get("sys/policy/stale")->has_value());
   EXPECT_GE(client.status().syncs, 1u);
+  client.Stop();
+}
+
+// ------------------------------------------------------------ DR peers
+
+const std::string kDrPositionKey = storage::UpstreamPositionKey("dr");
+
+TEST_F(ServiceTest, DrPeerBootstrapsAndStreamsBothClassesButNeverNodeKeys) {
+  peer_type_ = Type::kDr;
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(Put("sys/policy/m" + std::to_string(i), "v").ok());
+  ASSERT_TRUE(Put("sys/token/id/x", "token-ct").ok());
+  ASSERT_TRUE(Put("sys/expire/id/y", "lease-ct").ok());
+  // The primary was once a DR secondary itself: its own dr position is node
+  // class and must never reach anyone.
+  ASSERT_TRUE(primary_log_
+                  .ApplySync("dr", {}, storage::UpstreamPosition{77, std::string(32, '\x07'), 0},
+                             StorageClass::kLocal)
+                  .ok());
+  const uint64_t synced_at = primary_log_.LastPosition()->index;
+
+  SecondaryClient client(Type::kDr, State(), &secondary_log_, {});
+  ASSERT_TRUE(client.Sync(std::chrono::seconds(10)).ok());
+  EXPECT_EQ(*secondary_log_.MerkleRoot(StorageClass::kReplicated),
+            *primary_log_.MerkleRoot(StorageClass::kReplicated));
+  EXPECT_EQ(*secondary_log_.MerkleRoot(StorageClass::kLocal),
+            *primary_log_.MerkleRoot(StorageClass::kLocal));
+  EXPECT_EQ(**secondary_physical_->Get("sys/token/id/x"), "token-ct");
+  EXPECT_EQ(**secondary_physical_->Get("sys/expire/id/y"), "lease-ct");
+  EXPECT_EQ((**secondary_log_.LoadUpstream("dr")).index, synced_at);  // its own, not the 77
+  EXPECT_EQ(client.status().syncs, 1u);
+
+  client.Start();
+  ASSERT_TRUE(Put("sys/token/id/z", "token-2").ok());
+  ASSERT_TRUE(primary_log_.Delete("sys/expire/id/y").ok());
+  ASSERT_TRUE(Put("sys/policy/q", "x").ok());
+  const uint64_t last = primary_log_.LastPosition()->index;
+  ASSERT_TRUE(WaitFor([&] { return client.status().last_remote_wal >= last; },
+                      std::chrono::seconds(10)));
+  EXPECT_EQ(client.status().state, "stream-wals");
+  EXPECT_EQ(client.status().syncs, 1u);  // streamed, not resynced
+  EXPECT_EQ(*secondary_log_.MerkleRoot(StorageClass::kReplicated),
+            *primary_log_.MerkleRoot(StorageClass::kReplicated));
+  EXPECT_EQ(*secondary_log_.MerkleRoot(StorageClass::kLocal),
+            *primary_log_.MerkleRoot(StorageClass::kLocal));
+  EXPECT_EQ(**secondary_physical_->Get("sys/token/id/z"), "token-2");
+  EXPECT_FALSE(secondary_physical_->Get("sys/expire/id/y")->has_value());
+  EXPECT_EQ((**secondary_log_.LoadUpstream("dr")).index, last);
+  EXPECT_EQ((**primary_log_.LoadUpstream("dr")).index, 77u);
+  client.Stop();
+
+  auto stub = Stub(set_.client);
+  auto deadline = [] { return std::chrono::system_clock::now() + std::chrono::seconds(5); };
+  {
+    // The stream carries the local class unredacted.
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline());
+    v1::StreamWalsRequest req;
+    auto all = primary_log_.ReadAfter(0, storage::WalGenesisHash(), 1 << 20);
+    ASSERT_TRUE(all.ok() && !all->gap && all->entries.size() >= 4);
+    const storage::WalEntry& before = all->entries[all->entries.size() - 4];
+    req.set_after_index(before.index);
+    req.set_after_hash(before.hash);
+    auto reader = stub->StreamWals(&ctx, req);
+    v1::StreamWalsResponse resp;
+    ASSERT_TRUE(reader->Read(&resp));
+    ASSERT_EQ(resp.entries_size(), 3);
+    EXPECT_FALSE(resp.entries(0).redacted());
+    ASSERT_EQ(resp.entries(0).ops_size(), 1);
+    EXPECT_EQ(resp.entries(0).ops(0).key(), "sys/token/id/z");
+    EXPECT_EQ(resp.entries(0).ops(0).storage_class(), v1::STORAGE_CLASS_LOCAL);
+    ctx.TryCancel();
+  }
+  // Asked for by name, a node-class key reads as absent in either class.
+  EXPECT_EQ(Present(v1::STORAGE_CLASS_LOCAL, {kDrPositionKey, "node/wal/state", "sys/token/id/x"}),
+            (std::vector<bool>{false, false, true}));
+  EXPECT_EQ(Present(v1::STORAGE_CLASS_REPLICATED, {kDrPositionKey, "node/wal/state", "sys/policy/q"}),
+            (std::vector<bool>{false, false, true}));
+  {
+    // And its bucket lists it in no tree.
+    for (v1::StorageClass c : {v1::STORAGE_CLASS_LOCAL, v1::STORAGE_CLASS_REPLICATED}) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(deadline());
+      v1::MerkleKeysRequest req;
+      req.set_storage_class(c);
+      req.add_buckets(storage::MerkleBucketOf(kDrPositionKey));
+      v1::MerkleKeysResponse resp;
+      ASSERT_TRUE(stub->MerkleKeys(&ctx, req, &resp).ok());
+      for (const v1::KeyHash& k : resp.keys()) EXPECT_NE(k.key(), kDrPositionKey);
+    }
+  }
+}
+
+TEST_F(ServiceTest, DrReplicaOfACascadingPerformanceSecondaryGetsItsPosition) {
+  // The primary here is itself a performance secondary of `upstream`: what it
+  // applied from there, and its position, reach its DR secondary.
+  peer_type_ = Type::kDr;
+  storage::BackendPtr upstream_physical = storage::NewInmemBackend();
+  storage::ReplicatedLog upstream{upstream_physical.get(), {}};
+  auto follow_upstream = [&] {
+    auto at = primary_log_.LoadUpstream("performance");
+    ASSERT_TRUE(at.ok());
+    storage::UpstreamPosition pos =
+        at->value_or(storage::UpstreamPosition{0, storage::WalGenesisHash(), 0});
+    auto read = upstream.ReadAfter(pos.index, pos.hash, 1000);
+    ASSERT_TRUE(read.ok() && !read->gap && !read->entries.empty());
+    std::vector<storage::WalEntry> entries = read->entries;
+    for (auto& e : entries) {
+      std::erase_if(e.ops, [](const auto& op) { return op.storage_class != StorageClass::kReplicated; });
+    }
+    const auto& back = read->entries.back();
+    ASSERT_TRUE(primary_log_
+                    .ApplyUpstream("performance", entries,
+                                   storage::UpstreamPosition{back.index, back.hash, back.commit_time_ms})
+                    .ok());
+  };
+  ASSERT_TRUE(upstream.Write({storage::Op::Put("sys/policy/a", "1"),
+                              storage::Op::Put("sys/token/id/upstream-only", "t")})
+                  .ok());
+  follow_upstream();
+  ASSERT_TRUE(Put("sys/token/id/own", "local token of the performance secondary").ok());
+
+  SecondaryClient client(Type::kDr, State(), &secondary_log_, {});
+  ASSERT_TRUE(client.Sync(std::chrono::seconds(10)).ok());
+  EXPECT_EQ(**secondary_log_.LoadUpstream("performance"), **primary_log_.LoadUpstream("performance"));
+  EXPECT_TRUE(secondary_log_.WaitForUpstream("performance", upstream.LastPosition()->index,
+                                             std::chrono::milliseconds(0)));
+  client.Start();
+  ASSERT_TRUE(upstream.Put("sys/policy/b", "2").ok());
+  follow_upstream();
+  const uint64_t upstream_last = upstream.LastPosition()->index;
+  EXPECT_TRUE(secondary_log_.WaitForUpstream("performance", upstream_last, std::chrono::seconds(10)));
+  EXPECT_EQ(**secondary_physical_->Get("sys/policy/b"), "2");
+  EXPECT_EQ(**secondary_physical_->Get("sys/token/id/own"), "local token of the performance secondary");
+  EXPECT_FALSE(secondary_physical_->Get("sys/token/id/upstream-only")->has_value());
+  client.Stop();
+}
+
+TEST_F(ServiceTest, GenerationIsReportedAndANewerSecondaryIsRefused) {
+  primary_generation_ = 3;
+  ASSERT_TRUE(Put("sys/policy/p", "v").ok());
+  {
+    SecondaryClient client(Type::kPerformance, State(), &secondary_log_, {});
+    ASSERT_TRUE(client.Sync(std::chrono::seconds(10)).ok());
+    EXPECT_EQ(client.status().primary_generation, 3u);  // from the merkle-diff
+  }
+  {
+    // From the stream (heartbeats): this client has a position, so no sync.
+    SecondaryClient client(Type::kPerformance, State(), &secondary_log_, {});
+    client.Start();
+    ASSERT_TRUE(WaitFor([&] { return client.status().primary_generation == 3; },
+                        std::chrono::seconds(5)));
+    EXPECT_EQ(client.status().syncs, 0u);
+    client.Stop();
+  }
+
+  // A secondary that knows generation 5 followed a newer primary: refused.
+  SecondaryState newer = State();
+  newer.generation = 5;
+  storage::BackendPtr other_physical = storage::NewInmemBackend();
+  storage::ReplicatedLog other{other_physical.get(), {}};
+  {
+    SecondaryClient client(Type::kPerformance, newer, &other, {});
+    Status st = client.Sync(std::chrono::seconds(5));
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.message().find("generation 3 is older than the secondary's 5"), std::string::npos)
+        << st.message();
+    EXPECT_FALSE(other.Get("sys/policy/p")->has_value());
+  }
+  auto stub = Stub(set_.client);
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::StreamWalsRequest req;
+    req.set_after_hash(storage::WalGenesisHash());
+    req.set_generation(5);
+    auto reader = stub->StreamWals(&ctx, req);
+    v1::StreamWalsResponse resp;
+    EXPECT_FALSE(reader->Read(&resp));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::MerkleDiffRequest req;
+    req.set_generation(5);
+    v1::MerkleDiffResponse resp;
+    EXPECT_EQ(stub->MerkleDiff(&ctx, req, &resp).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+
+  // A primary that answers with an older generation than the secondary's
+  // (an old primary back at the same address) is refused by the client too.
+  primary_generation_ = 5;
+  SecondaryClient client(Type::kPerformance, newer, &secondary_log_, {});
+  client.Start();
+  ASSERT_TRUE(WaitFor([&] { return client.status().state == "stream-wals"; },
+                      std::chrono::seconds(5)));
+  primary_generation_ = 2;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        // The client's own check ends the stream (the primary checks only
+        // when a stream starts, and refuses the reconnection after that).
+        return client.status().last_error.find("generation 2 is older than") !=
+               std::string::npos;
+      },
+      std::chrono::seconds(5)));
+  EXPECT_EQ(client.status().primary_generation, 2u);
   client.Stop();
 }
 

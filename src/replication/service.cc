@@ -29,6 +29,21 @@ grpc::Status ToGrpc(const Status& st) {
   }
 }
 
+// A secondary that knows a newer generation of its set than this primary
+// has followed a newer primary: this one is fenced off.
+grpc::Status CheckGeneration(const PeerInfo& peer, uint64_t secondary_generation,
+                             const char* rpc) {
+  if (secondary_generation <= peer.generation) return grpc::Status::OK;
+  COFFER_LOG(kWarn, "replication") << rpc << " refused: secondary " << peer.secondary_id
+                                   << " knows generation " << secondary_generation
+                                   << ", this primary is at " << peer.generation;
+  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                      "this primary's generation " + std::to_string(peer.generation) +
+                          " is older than the secondary's " +
+                          std::to_string(secondary_generation) +
+                          ": a newer primary leads this replication set");
+}
+
 }  // namespace
 
 ReplicationService::ReplicationService(storage::ReplicatedLog* log, ServiceHooks hooks)
@@ -71,12 +86,9 @@ grpc::Status ReplicationService::StreamWals(grpc::ServerContext* ctx,
   if (!peer.has_value()) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "unknown or revoked secondary");
   }
-  if (req->generation() > peer->generation) {
-    COFFER_LOG(kWarn, "replication") << "StreamWals refused: secondary " << peer->secondary_id
-                                     << " knows generation " << req->generation()
-                                     << ", this primary is at " << peer->generation;
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        "this primary's generation is older than the secondary's");
+  if (grpc::Status fenced = CheckGeneration(*peer, req->generation(), "StreamWals");
+      !fenced.ok()) {
+    return fenced;
   }
   const std::string id = peer->secondary_id;
   const Type type = peer->type;
@@ -107,6 +119,7 @@ grpc::Status ReplicationService::StreamWals(grpc::ServerContext* ctx,
     v1::StreamWalsResponse resp;
     if (state.ok()) resp.set_primary_last_index(state->last_index);
     resp.set_primary_time_ms(static_cast<uint64_t>(UnixMillis()));
+    resp.set_primary_generation(peer->generation);
     if (read->gap) {
       COFFER_LOG(kInfo, "replication") << "secondary " << id << " must resync: "
                                        << read->gap_reason;
@@ -142,12 +155,17 @@ grpc::Status ReplicationService::MerkleDiff(grpc::ServerContext* ctx,
   if (grpc::Status denied = Admit(ctx, "MerkleDiff", req->storage_class(), &peer_info); !denied.ok()) {
     return denied;
   }
+  if (grpc::Status fenced = CheckGeneration(peer_info, req->generation(), "MerkleDiff");
+      !fenced.ok()) {
+    return fenced;
+  }
   auto snap = log_->Snapshot(ClassOf(req->storage_class()));
   if (!snap.ok()) return ToGrpc(snap.status());
   resp->set_root(snap->root);
   for (const std::string& b : snap->buckets) resp->add_buckets(b);
   resp->set_wal_index(snap->position.index);
   resp->set_wal_hash(snap->position.hash);
+  resp->set_generation(peer_info.generation);
   return grpc::Status::OK;
 }
 
@@ -197,6 +215,9 @@ grpc::Status ReplicationService::FetchKeys(grpc::ServerContext* ctx,
     out->set_key(key);
     const storage::StorageClass c = storage::Classify(key, mounts).storage_class;
     // A key the peer may not have reads as absent (it then deletes its copy).
+    // Node-class keys (this node's WAL and index, a DR secondary's own
+    // position and role state) are never of the asked class, and no filter
+    // admits them.
     if (c != ClassOf(req->storage_class()) || !peer->filter.Admits(c, key)) continue;
     auto value = log_->Get(key);
     if (!value.ok()) return ToGrpc(value.status());

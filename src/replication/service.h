@@ -4,15 +4,23 @@
 // (the TLS layer already refused certificates of other sets): the
 // fingerprint must belong to a registered, unrevoked secondary, else
 // PERMISSION_DENIED and a log line. Then:
-//   StreamWals  entries after (index, hash), filtered for the peer, then
+//   StreamWals  entries after (index, hash), filtered for the peer (a DR
+//               peer gets both classes unredacted), then
 //               waits for new commits; a heartbeat message every second when
 //               idle; ends with gap_reason when the log cannot continue there
 //               (trimmed, other history) and INVALID_ARGUMENT for a future
 //               index; re-checks the peer on every round, so a revoked
-//               secondary is cut off within a second.
-//   MerkleDiff  bucket hashes + the WAL position they are consistent with.
+//               secondary is cut off within a second. Every message
+//               carries this primary's generation of the set.
+//   MerkleDiff  bucket hashes + the WAL position they are consistent with,
+//               and the primary's generation.
 //   MerkleKeys  (key, value hash) of asked buckets, filtered for the peer.
-//   FetchKeys   stored values (ciphertext) of asked keys the peer may have.
+//   FetchKeys   stored values (ciphertext) of asked keys the peer may have;
+//               never a node-class key.
+//   A performance peer sees the replicated class only; a DR peer (type kDr,
+//   filter.replicated_only false: DrFilter()) both. StreamWals and MerkleDiff
+//   refuse (FAILED_PRECONDITION) a secondary that knows a newer generation
+//   than this primary's (PeerInfo.generation): a newer primary leads the set.
 //   Forward     runs a request the secondary could not serve (it writes
 //               replicated storage) and returns the rendered response with
 //               the WAL index the secondary must reach before answering.
@@ -36,8 +44,8 @@ namespace coffer::replication {
 struct PeerInfo {
   Type type = Type::kPerformance;
   std::string secondary_id;
-  uint64_t generation = 1;
-  StreamFilter filter;
+  uint64_t generation = 1;  // this primary's generation of the peer's set
+  StreamFilter filter;      // a DR peer: DrFilter()
 };
 
 struct ServiceHooks {

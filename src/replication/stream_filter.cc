@@ -26,6 +26,12 @@ StreamFilter PerformanceFilter(const PathsFilter* filter, const std::vector<Moun
   return out;
 }
 
+StreamFilter DrFilter() {
+  StreamFilter out;
+  out.replicated_only = false;
+  return out;
+}
+
 v1::WalEntry ToWire(const storage::WalEntry& entry, const StreamFilter& filter) {
   v1::WalEntry w;
   w.set_index(entry.index);

@@ -1,5 +1,6 @@
-// What a performance secondary may receive: the replicated class, minus the
-// mounts its paths filter withholds. The primary applies this to every WAL
+// What a secondary may receive. A performance secondary: the replicated
+// class, minus the mounts its paths filter withholds. A DR secondary: the
+// replicated and local classes, unfiltered. The primary applies this to every WAL
 // entry it streams and to every key it lists or hands out for a Merkle sync.
 //
 // A filter names mount paths ("secret/", "auth/userpass/"). In "deny" mode
@@ -30,6 +31,9 @@ struct StreamFilter {
 };
 
 StreamFilter PerformanceFilter(const PathsFilter* filter, const std::vector<MountEntry>& mounts);
+// What a DR secondary may receive: both classes, every mount (node-class keys
+// never travel).
+StreamFilter DrFilter();
 
 // An entry as it goes on the wire: the ops the filter admits; `redacted` when
 // some were left out (the receiver then checks only the chain link).
