@@ -100,7 +100,8 @@ void Core::MaintenanceLoop() {
     lock.unlock();
     {
       std::shared_lock<std::shared_mutex> state(state_mu_);
-      if (!barrier_.Sealed()) {
+      // A DR secondary's tokens are its primary's to expire (and replicate).
+      if (!barrier_.Sealed() && !IsDrSecondary()) {
         auto report = tokens_.Tidy();
         if (!report.ok()) {
           COFFER_LOG(kWarn, "core") << "token tidy failed: " << report.status().ToString();
@@ -207,7 +208,9 @@ Status Core::PostUnseal() {
   RETURN_IF_ERROR(policies_.Setup());
   RETURN_IF_ERROR(router_.Load(DefaultMounts()));
   RETURN_IF_ERROR(audit_table_.Setup());
-  RETURN_IF_ERROR(expiration_.Start());
+  // A DR secondary's leases are its primary's to revoke; promotion
+  // (Reconfigure) starts the manager, whose restore catches up on them.
+  if (!IsDrSecondary()) RETURN_IF_ERROR(expiration_.Start());
   std::lock_guard<std::mutex> lock(info_mu_);
   cluster_info_ = std::move(info);
   return Status::Ok();
@@ -252,16 +255,24 @@ Status Core::SealNode() {
 }
 
 Result<Response> Core::Handle(const Request& req) {
+  const bool dr_secondary = IsDrSecondary();
   // Routes that answer in every seal state and need no token.
   if (const SysRoute* route = FindUnauthenticatedSysRoute(req.path)) {
+    if (dr_secondary && !route->on_dr_secondary) return DrSecondaryPathDisabled();
     return route->handler(*this, req, nullptr);
   }
+  if (dr_secondary) return HandleOnDrSecondary(req);
   // A client that wrote through another node of the set waits here until
   // this node has caught up (bounded by the hook); outside the state lock so
   // the wait never holds off a seal.
   if (hooks_.check_index) RETURN_IF_ERROR(hooks_.check_index(req));
   std::shared_lock<std::shared_mutex> lock(state_mu_);
   if (barrier_.Sealed()) return coffer::Sealed();
+  if (IsDrSecondary()) {
+    // Demoted while this request waited for the lock.
+    lock.unlock();
+    return HandleOnDrSecondary(req);
+  }
   ASSIGN_OR_RETURN(Router::Match match, router_.Find(req.path));
   if (match.route->entry.type == "system" &&
       (match.relative == "seal" || match.relative == "step-down")) {

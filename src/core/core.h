@@ -107,10 +107,36 @@ class Core {
 
   // Secondary enable: with requests held off, tears the unsealed state down,
   // runs `replace` (which rewrites storage below the barrier and returns the
-  // new root key), opens the barrier with that key, writes a fresh
-  // core/cluster-info (new id, same name) and sets the node up again. On
-  // error the node ends sealed. Works from a sealed node too.
-  Status ReplaceStorage(const std::function<Result<std::string>()>& replace);
+  // new root key), opens the barrier with that key and sets the node up
+  // again. ClusterIdentity::kFresh (performance secondary) then writes a
+  // fresh core/cluster-info (new id, same name): the node is a cluster of its
+  // own. kKeep (DR secondary) writes nothing: the node keeps the identity it
+  // received with the data, as a DR replica is the same cluster. On error the
+  // node ends sealed. Works from a sealed node too.
+  enum class ClusterIdentity { kFresh, kKeep };
+  Status ReplaceStorage(const std::function<Result<std::string>()>& replace,
+                        ClusterIdentity identity = ClusterIdentity::kFresh);
+
+  // DR promotion and demotion: with requests held off (state lock
+  // exclusive), on an unsealed node: hooks.sealing, tears the in-memory
+  // state down, runs `between` (which rewrites role state through barrier();
+  // the barrier stays unsealed throughout), then sets up again from storage
+  // as an unseal does (tokens, policies, mounts, audit, and, unless
+  // hooks.dr_secondary() now says otherwise, the expiration manager, whose
+  // restore reschedules leases and revokes overdue ones), then
+  // hooks.unsealed. A failed `between` still sets up again and its error is
+  // returned; a failed set-up seals the node and returns that error. Sealed
+  // node: Sealed(). Like ReplaceStorage, never call it from a request thread
+  // (a hook's handle_sys runs under the state lock held shared): run it on a
+  // thread of its own.
+  Status Reconfigure(const std::function<Status()>& between);
+
+  // Whether `token` may do `op` on `path` by its policies (ACL only; sudo and
+  // wrapping bounds are not considered): a root token always, an unknown,
+  // expired or undecodable token never. Spends no use. For the replication
+  // module's batch DR operation tokens. Takes no lock: call it from inside a
+  // request (a hook) or with the node otherwise known unsealed.
+  Result<bool> TokenGrants(const std::string& token, Operation op, const std::string& path);
 
   // Initialises the seal and creates the first root token (root_token_id
   // overrides the generated id, for dev mode). The node stays sealed.
@@ -159,8 +185,14 @@ class Core {
   void OnTokenRevoked(const TokenEntry& entry);
   // The engine, view and relative path serving a lease's path.
   Result<LeaseTarget> ResolveLease(const std::string& lease_path) const;
-  // Background pass: revokes expired tokens while unsealed.
+  // Background pass: revokes expired tokens while unsealed (and not a DR
+  // secondary).
   void MaintenanceLoop();
+  // hooks_.dr_secondary(), false when unset.
+  bool IsDrSecondary() const { return hooks_.dr_secondary && hooks_.dr_secondary(); }
+  // A request (not one of the unauthenticated sys routes) on a DR secondary:
+  // only sys/replication/dr/secondary/* is served (by handle_sys, no token).
+  Result<Response> HandleOnDrSecondary(const Request& req);
 
   CoreOptions options_;
   storage::ReplicatedLog log_;  // over options_.physical; under barrier_ and seal_

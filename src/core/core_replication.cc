@@ -1,13 +1,16 @@
 // The core's side of replication (replication_hooks.h): serving a request a
 // performance secondary forwarded, invalidating what memory holds of keys
-// replication rewrote below the barrier, and swapping a node's whole storage
-// for its primary's on secondary enable.
+// replication rewrote below the barrier, swapping a node's whole storage
+// for its primary's on secondary enable, what a DR secondary serves, and
+// setting a node up again when DR promotion or demotion changes its role.
 #include <openssl/crypto.h>
 
 #include <algorithm>
 
 #include "common/log.h"
+#include "core/acl.h"
 #include "core/core.h"
+#include "core/sys_replication.h"
 #include "crypto/random.h"
 
 namespace coffer::core {
@@ -27,6 +30,7 @@ bool IsMountTableKey(std::string_view key) {
 Result<Response> Core::HandleForwarded(const Request& req, const Caller& caller) {
   std::shared_lock<std::shared_mutex> lock(state_mu_);
   if (barrier_.Sealed()) return coffer::Sealed();
+  if (IsDrSecondary()) return DrSecondaryPathDisabled();
   ASSIGN_OR_RETURN(Router::Match match, router_.Find(req.path));
   if (match.route->entry.type == "system" &&
       (match.relative == "seal" || match.relative == "step-down")) {
@@ -43,6 +47,24 @@ Result<Response> Core::HandleForwarded(const Request& req, const Caller& caller)
   if (!anonymous) audit.SetCaller(c);
   return audit.Finish(Dispatch(req, match, &audit, anonymous ? nullptr : &c, std::nullopt,
                                unauthenticated, /*forwarded=*/true));
+}
+
+Result<Response> Core::HandleOnDrSecondary(const Request& req) {
+  if (!StartsWith(req.path, kDrSecondaryOperationPrefix)) return DrSecondaryPathDisabled();
+  // No token: the replication module authorises these itself (a DR
+  // operation token in the body) or serves generate-operation-token.
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  if (barrier_.Sealed()) return coffer::Sealed();
+  if (!hooks_.handle_sys) return DrSecondaryPathDisabled();
+  return hooks_.handle_sys(req, nullptr);
+}
+
+Result<bool> Core::TokenGrants(const std::string& token, Operation op, const std::string& path) {
+  ASSIGN_OR_RETURN(std::optional<TokenEntry> entry, tokens_.Lookup(token));
+  if (!entry.has_value()) return false;
+  if (entry->IsRoot()) return true;
+  ASSIGN_OR_RETURN(std::shared_ptr<const Acl> acl, policies_.AclFor(entry->policies));
+  return acl->Check(op, path, Json::object()).allowed;
 }
 
 void Core::InvalidateKeys(const std::vector<std::string>& keys) {
@@ -89,7 +111,8 @@ void Core::InvalidateKeys(const std::vector<std::string>& keys) {
   }
 }
 
-Status Core::ReplaceStorage(const std::function<Result<std::string>()>& replace) {
+Status Core::ReplaceStorage(const std::function<Result<std::string>()>& replace,
+                            ClusterIdentity identity) {
   std::unique_lock<std::shared_mutex> lock(state_mu_);
   std::string name = cluster_info().name;
   if (name.empty()) name = options_.cluster_name;
@@ -118,10 +141,13 @@ Status Core::ReplaceStorage(const std::function<Result<std::string>()>& replace)
   }
   // The seal config came with the data; the seal reads it from storage, so
   // only a stale unseal attempt had to go (above). A new identity: this node
-  // is a different cluster from the one whose data it now holds.
-  if (name.empty()) name = "vault-cluster-" + crypto::RandomBase62(8);
-  Status st =
-      barrier_.Put(kClusterInfoKey, Json{{"name", name}, {"id", crypto::RandomUuid()}}.dump());
+  // is a different cluster from the one whose data it now holds (a DR
+  // replica keeps the one that came with the data).
+  Status st;
+  if (identity == ClusterIdentity::kFresh) {
+    if (name.empty()) name = "vault-cluster-" + crypto::RandomBase62(8);
+    st = barrier_.Put(kClusterInfoKey, Json{{"name", name}, {"id", crypto::RandomUuid()}}.dump());
+  }
   if (st.ok()) st = PostUnseal();
   if (!st.ok()) {
     COFFER_LOG(kError, "core") << "setting up the replaced storage failed: " << st.ToString();
@@ -133,6 +159,33 @@ Status Core::ReplaceStorage(const std::function<Result<std::string>()>& replace)
   if (hooks_.unsealed) hooks_.unsealed();
   COFFER_LOG(kInfo, "core") << "storage replaced; node unsealed with the new keyring";
   return Status::Ok();
+}
+
+Status Core::Reconfigure(const std::function<Status()>& between) {
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  if (barrier_.Sealed()) return coffer::Sealed();
+  if (hooks_.sealing) hooks_.sealing();
+  TearDown();
+  COFFER_LOG(kInfo, "core") << "reconfiguring: in-memory state torn down, barrier kept open";
+  const Status changed = between ? between() : Status::Ok();
+  if (!changed.ok()) {
+    COFFER_LOG(kWarn, "core") << "reconfiguration step failed, setting up as before: "
+                              << changed.ToString();
+  }
+  if (Status st = PostUnseal(); !st.ok()) {
+    COFFER_LOG(kError, "core") << "setting up after reconfiguration failed: " << st.ToString();
+    TearDown();
+    generate_root_.Cancel();
+    seal_.ResetUnseal();
+    barrier_.Seal();
+    return Status(st.code(), "setting up after reconfiguration failed, node sealed: " +
+                                 st.message());
+  }
+  if (hooks_.unsealed) hooks_.unsealed();
+  if (changed.ok()) {
+    COFFER_LOG(kInfo, "core") << "reconfigured; node set up again from storage";
+  }
+  return changed;
 }
 
 }  // namespace coffer::core

@@ -12,6 +12,13 @@
 //   sys/replication{,/performance,/dr}/status ─► handle_sys(req, nullptr)
 //   successful write ─► index_header() ─► X-Vault-Index response header
 //
+// While dr_secondary() is true (a DR secondary) Handle serves only:
+//   sys/{health,seal-status,unseal,leader,init} and the three status routes
+//   sys/replication/dr/secondary/* ─► handle_sys(req, nullptr), no token check
+//   anything else ─► 400 "path disabled in replication DR secondary mode"
+// and the core runs no background writer (no expiration manager, no token
+// tidy); sys/health answers 472 (drsecondarycode).
+//
 // Thread-safety: hooks are installed once, before the node serves, and are
 // then called concurrently from request threads.
 #pragma once
@@ -51,6 +58,14 @@ struct ReplicationHooks {
   std::function<void()> sealing;
   // Prometheus text lines for sys/metrics?format=prometheus.
   std::function<std::string()> metrics;
+  // True while this node is a DR secondary (unset: never). Called on every
+  // request, without the state lock, and by PostUnseal (with it held
+  // exclusively) to decide whether the expiration manager starts: so it must
+  // be cheap, must not take the state lock, and must already answer true when
+  // a DR secondary unseals (before `unsealed` runs), e.g. from a node marker
+  // read when the node opens. Core::Reconfigure re-reads it after its
+  // `between` step (promotion/demotion).
+  std::function<bool()> dr_secondary;
 };
 
 }  // namespace coffer::core

@@ -17,6 +17,10 @@ Json DisabledStatus(const std::string& path) {
 
 }  // namespace
 
+Status DrSecondaryPathDisabled() {
+  return InvalidArgument("path disabled in replication DR secondary mode");
+}
+
 Result<Response> HandleReplicationStatus(Core& core, const Request& req, const TokenEntry*) {
   if (req.operation != Operation::kRead) return Unsupported();
   const ReplicationHooks& hooks = core.replication_hooks();

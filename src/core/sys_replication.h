@@ -7,6 +7,11 @@
 //   GET sys/replication/performance/status   unauthenticated
 //   GET sys/replication/dr/status            unauthenticated
 //   *   sys/replication/...                  token + ACL (sys engine path)
+//
+// On a DR secondary (ReplicationHooks::dr_secondary) the core serves
+// sys/replication/dr/secondary/* without a token (the replication module
+// checks the DR operation token) and refuses everything else but the status,
+// health and seal routes with DrSecondaryPathDisabled().
 #pragma once
 
 #include <vector>
@@ -19,6 +24,12 @@ namespace coffer::core {
 
 class Core;
 struct TokenEntry;
+
+// The paths a DR secondary hands to the replication module without a token.
+inline constexpr char kDrSecondaryOperationPrefix[] = "sys/replication/dr/secondary/";
+
+// 400 "path disabled in replication DR secondary mode", Vault's answer.
+Status DrSecondaryPathDisabled();
 
 // The three unauthenticated status routes (any seal state; no token).
 Result<Response> HandleReplicationStatus(Core& core, const Request& req, const TokenEntry*);

@@ -135,22 +135,14 @@ Result<Response> HandleHealth(Core& core, const Request& req, const TokenEntry*)
   ASSIGN_OR_RETURN(int uninit_code, HealthCode(req.data, "uninitcode", 501));
   ASSIGN_OR_RETURN(bool standby_ok, HealthFlag(req.data, "standbyok"));
   ASSIGN_OR_RETURN(bool perf_standby_ok, HealthFlag(req.data, "perfstandbyok"));
+  // A single node is never a standby.
   (void)standby_code;
-  (void)dr_code;
   (void)perf_code;
   (void)standby_ok;
   (void)perf_standby_ok;
 
   ASSIGN_OR_RETURN(bool initialized, core.seal().Initialized());
   bool sealed = core.Sealed();
-  int code = active_code;
-  if (!initialized) {
-    code = uninit_code;
-  } else if (sealed) {
-    code = sealed_code;
-  }
-  // A single node is never a standby; replication roles arrive with the
-  // replication issues and take their codes here.
   const int64_t now = UnixSeconds();
   Json body = {{"initialized", initialized},
                {"sealed", sealed},
@@ -176,6 +168,16 @@ Result<Response> HandleHealth(Core& core, const Request& req, const TokenEntry*)
   if (const ReplicationHooks& hooks = core.replication_hooks(); hooks.health) {
     Json extra = hooks.health();
     if (extra.is_object()) body.update(extra);
+  }
+  // Vault's order: uninitialised, sealed, DR secondary, active. The DR mode
+  // is the one the body reports, so code and body always agree.
+  int code = active_code;
+  if (!initialized) {
+    code = uninit_code;
+  } else if (sealed) {
+    code = sealed_code;
+  } else if (body["replication_dr_mode"] == "secondary") {
+    code = dr_code;
   }
   Response r = Response::RawJson(body, code);
   r.head_only = req.operation == Operation::kHead;
@@ -271,17 +273,19 @@ Result<Response> HandleKeyStatus(Core& core, const Request& req, const TokenEntr
                              {"encryptions", status.encryptions}});
 }
 
+// A DR secondary answers its seal lifecycle, health and replication status;
+// its root tokens come from generate-operation-token, not generate-root.
 constexpr SysRoute kUnauthenticated[] = {
-    {"sys/init", HandleInit},
-    {"sys/seal-status", HandleSealStatus},
-    {"sys/unseal", HandleUnseal},
-    {"sys/health", HandleHealth},
-    {"sys/leader", HandleLeader},
-    {"sys/generate-root/attempt", HandleGenerateRootAttempt},
-    {"sys/generate-root/update", HandleGenerateRootUpdate},
-    {"sys/replication/status", HandleReplicationStatus},
-    {"sys/replication/performance/status", HandleReplicationStatus},
-    {"sys/replication/dr/status", HandleReplicationStatus},
+    {"sys/init", HandleInit, true},
+    {"sys/seal-status", HandleSealStatus, true},
+    {"sys/unseal", HandleUnseal, true},
+    {"sys/health", HandleHealth, true},
+    {"sys/leader", HandleLeader, true},
+    {"sys/generate-root/attempt", HandleGenerateRootAttempt, false},
+    {"sys/generate-root/update", HandleGenerateRootUpdate, false},
+    {"sys/replication/status", HandleReplicationStatus, true},
+    {"sys/replication/performance/status", HandleReplicationStatus, true},
+    {"sys/replication/dr/status", HandleReplicationStatus, true},
 };
 
 template <size_t N>

@@ -21,6 +21,8 @@ struct SysRoute {
   std::string_view path;
   // token is null for unauthenticated routes.
   Result<Response> (*handler)(Core& core, const Request& req, const TokenEntry* token);
+  // Served while the node is a DR secondary (otherwise: path disabled).
+  bool on_dr_secondary = false;
 };
 
 const SysRoute* FindUnauthenticatedSysRoute(std::string_view path);
