@@ -1,20 +1,32 @@
 // Manager: a node's replication roles, their endpoints and their lifecycle.
 //
+// A cluster holds at most one role per replication type (types.h): it may
+// lead a performance set and a DR set at once, follow a performance primary
+// and lead its own DR set (cascading), or be a DR secondary (then nothing
+// else: a DR secondary serves no client and leads nothing until promoted).
+//
 // It owns what runs for replication on this node — the cluster-port server
-// (when this cluster leads a set), the client that follows a primary (when it
-// is a secondary), the canary writer — and plugs into the core through
+// (when this cluster leads a set of either type), the clients that follow a
+// primary, the canary writer — and plugs into the core through
 // core::ReplicationHooks:
 //   handle_sys   sys/replication/... endpoints (Vault's paths and fields)
 //   forward      a request that writes replicated storage on a performance
 //                secondary goes to the primary; the answer waits until this
 //                node has applied the primary's resulting WAL index (bounded)
+//   dr_secondary true while this node is a DR secondary (the core then serves
+//                only health, seal status, unseal and the DR endpoints)
 //   check_index / index_header   X-Vault-Index (index_state.h)
 //   health / metrics             replication fields and gauges
 //   unsealed / sealing           start and stop the above with the seal
 //
-// State lives through the barrier (state.h); the one node-class marker
-// node/replication/performance-secondary lets a restarted secondary refuse
-// replicated writes before it is even unsealed.
+// State lives through the barrier (state.h); node-class markers
+// (node/replication/{performance,dr}-secondary) let a restarted secondary
+// refuse writes before it is even unsealed.
+//
+// Files: manager.cc (lifecycle, server, forwarding, indexes),
+// manager_endpoints.cc (enable, tokens, revoke, update-primary, disable),
+// manager_dr.cc (DR operation tokens, promotion, demotion),
+// manager_status.cc (status, health, metrics).
 //
 // Thread-safety: every public method may be called from any thread. Admin
 // operations are serialised by admin_mu_; mu_ guards the running parts and is
@@ -52,6 +64,9 @@ struct ManagerOptions {
 };
 
 inline constexpr char kPerfSecondaryMarker[] = "node/replication/performance-secondary";
+inline constexpr char kDrSecondaryMarker[] = "node/replication/dr-secondary";
+// SHA-256 of the one-shot DR operation token (node class, through the barrier).
+inline constexpr char kDrOperationTokenKey[] = "core/replication/dr/operation-token";
 
 class Manager {
  public:
@@ -60,8 +75,7 @@ class Manager {
   Manager(const Manager&) = delete;
   Manager& operator=(const Manager&) = delete;
 
-  // Before serving: a node that is a performance secondary refuses
-  // replicated writes from the start.
+  // Before serving: a node that is a secondary refuses writes from the start.
   Status Open();
   core::ReplicationHooks Hooks();
   void SetApiAddr(std::string addr);
@@ -70,6 +84,19 @@ class Manager {
   struct SecondaryLink {
     bool connected = false;
     int64_t last_seen_ms = 0;
+  };
+  // This cluster's role in one replication type.
+  struct Role {
+    std::optional<PrimaryState> primary;
+    std::optional<SecondaryState> secondary;
+    std::optional<SecondaryState> pending;  // saved at the next unseal
+    bool bootstrapping = false;
+    std::string bootstrap_error;
+    uint64_t bootstrap_keys = 0;  // last bootstrap's fetch
+    int64_t bootstrap_ms = 0;     // and how long it took
+    int64_t last_reindex_s = 0;   // DR secondary: when a reindex last ended
+    std::unique_ptr<SecondaryClient> client;
+    std::map<std::string, SecondaryLink> links;  // primary: by secondary id
   };
 
   // Hooks.
@@ -82,44 +109,71 @@ class Manager {
   void Unsealed();
   void Sealing();
 
-  // Endpoints (performance replication).
-  Result<Response> PrimaryEnable(const Request& req);
-  Result<Response> PrimaryDisable();
-  Result<Response> PrimaryDemote();
-  Result<Response> SecondaryToken(const Request& req, const Caller* caller);
-  Result<Response> RevokeSecondary(const Request& req);
+  // Endpoints of either type (manager_endpoints.cc).
+  Result<Response> PrimaryEnable(Type t, const Request& req);
+  Result<Response> PrimaryDisable(Type t);
+  Result<Response> SecondaryToken(Type t, const Request& req, const Caller* caller);
+  Result<Response> RevokeSecondary(Type t, const Request& req);
   Result<Response> PathsFilterOp(const Request& req, const std::string& id);
-  Result<Response> SecondaryEnable(const Request& req);
-  Result<Response> SecondaryPromote(const Request& req);
-  Result<Response> SecondaryDisable();
-  Result<Response> UpdatePrimary(const Request& req);
-  Json PerformanceStatus();
-  Json DrStatus();
+  Result<Response> SecondaryEnable(Type t, const Request& req);
+  Result<Response> SecondaryDisable(Type t);
+  Result<Response> UpdatePrimary(Type t, const Request& req);
+  Result<Response> PerformancePromote(const Request& req);
+  Result<Response> PerformanceDemote();
+
+  // DR (manager_dr.cc).
+  Result<Response> DrSecondaryOp(const std::string& op, const Request& req);
+  // OK when req carries a dr_operation_token allowing `op` (one-shot token
+  // or a batch token whose policies grant update on its path).
+  Status AuthorizeOperation(const std::string& op, const Request& req);
+  Result<Response> GenerateOperationToken(const std::string& step, const Request& req);
+  Result<Response> DeleteOperationToken();
+  Result<Response> DrPromote(const Request& req);
+  Result<Response> DrDemote();
+  Result<Response> DrDisable();
+  Result<Response> DrReindex();
+  // Runs `change` (role states rewritten through the barrier) with the core
+  // torn down and set up again around it, on the background thread, after
+  // the calling request has answered.
+  void BeginReconfigure(std::string what, std::function<Status()> change);
+
+  // Status (manager_status.cc).
+  Json TypeStatus(Type t);
 
   // Helpers.
-  Result<ActivationPackage> Unwrap(const Request& req, const std::string& token);
+  Result<ActivationPackage> Unwrap(Type t, const Request& req, const std::string& token);
   Status EnsureClusterTls();
-  Status StartServer();   // REQUIRES: mu_ held
+  Status StartServer();                 // REQUIRES: mu_ held
   void StopServer(bool async = false);  // REQUIRES: mu_ held
+  void RestartServer(const char* why);  // REQUIRES: mu_ held
   void StartCanary();
   void StopCanary();
   void CanaryLoop();
-  Status SetSecondaryMarker(bool on);
-  std::string AdvertisedClusterAddr();  // REQUIRES: mu_ held
+  // Whether this node writes the canary: it leads a set and may write the
+  // replicated class.
+  bool WritesCanary();  // REQUIRES: mu_ held
+  Status SetSecondaryMarker(Type t, bool on);
+  std::string AdvertisedClusterAddr(Type t);  // REQUIRES: mu_ held
   std::optional<PeerInfo> Authorize(const std::string& fingerprint);
   Result<v1::ForwardResponse> RunForwarded(const PeerInfo& peer, const v1::ForwardRequest& req);
   uint64_t ReplicatedIndex();
   // The cluster id X-Vault-Index values carry: the performance set's, else this cluster's.
   std::string IndexClusterId();
-  void BeginBootstrap(SecondaryState state, std::string root_key);
+  void BeginBootstrap(Type t, SecondaryState state, std::string root_key);
   // Cache invalidation runs on its own thread, so the client thread never
   // waits for the core (which may be sealing and waiting for the client).
-  void EnqueueInvalidation(std::vector<std::string> keys, uint64_t upstream_index);
+  void EnqueueInvalidation(Type t, std::vector<std::string> keys, uint64_t upstream_index);
   void NoteAppliedUpTo(uint64_t upstream_index);
   // A client following `state`, started, its applied data invalidated here.
-  std::unique_ptr<SecondaryClient> StartClient(const SecondaryState& state);
+  std::unique_ptr<SecondaryClient> StartClient(Type t, const SecondaryState& state);
   void InvalidationLoop();
   bool WaitInvalidated(uint64_t index, std::chrono::steady_clock::time_point deadline);
+  // A client that heard a newer generation of its set from its primary
+  // stores it, so an older primary is refused from then on.
+  void NoteGenerations();
+  // Whether this node is (or is becoming) a DR secondary. REQUIRES: mu_ held.
+  bool DrSecondaryLocked() const;
+  Role& role(Type t) { return roles_[static_cast<size_t>(t)]; }  // REQUIRES: mu_ held
 
   core::Core& core_;
   ManagerOptions options_;
@@ -128,18 +182,12 @@ class Manager {
 
   mutable std::mutex mu_;
   std::optional<ClusterTls> tls_;                  // GUARDED_BY(mu_)
-  std::optional<PrimaryState> primary_;            // GUARDED_BY(mu_)
-  std::optional<SecondaryState> secondary_;        // GUARDED_BY(mu_)
-  std::optional<SecondaryState> pending_;          // GUARDED_BY(mu_); saved at the next unseal
-  bool bootstrapping_ = false;                     // GUARDED_BY(mu_)
-  std::string bootstrap_error_;                    // GUARDED_BY(mu_)
-  uint64_t bootstrap_keys_ = 0;                    // GUARDED_BY(mu_); last bootstrap's fetch
-  int64_t bootstrap_ms_ = 0;                       // GUARDED_BY(mu_); and how long it took
-  std::unique_ptr<SecondaryClient> client_;        // GUARDED_BY(mu_)
+  Role roles_[2];                                  // GUARDED_BY(mu_); by Type
+  bool reconfiguring_ = false;                     // GUARDED_BY(mu_); promote/demote running
+  std::string reconfigure_error_;                  // GUARDED_BY(mu_)
   std::unique_ptr<ReplicationService> service_;    // GUARDED_BY(mu_)
   std::unique_ptr<cluster::Server> server_;        // GUARDED_BY(mu_)
   int bound_cluster_port_ = 0;                     // GUARDED_BY(mu_)
-  std::map<std::string, SecondaryLink> links_;     // GUARDED_BY(mu_)
   std::string index_key_;                          // GUARDED_BY(mu_)
   std::string api_addr_;                           // GUARDED_BY(mu_)
   struct RetiredServer {
@@ -147,17 +195,19 @@ class Manager {
     std::shared_ptr<std::atomic<bool>> done;
   };
   std::vector<RetiredServer> retired_;             // GUARDED_BY(mu_); servers shutting down
+  // Mirrors DrSecondaryLocked() for the per-request hook.
+  std::atomic<bool> dr_secondary_{false};
 
   std::mutex canary_mu_;
   std::condition_variable canary_cv_;
   bool canary_stop_ = true;  // GUARDED_BY(canary_mu_)
   std::thread canary_;
-  std::thread bootstrap_;
+  std::thread background_;  // bootstrap or promotion; one at a time (admin_mu_)
 
   std::mutex inv_mu_;
   std::condition_variable inv_cv_;
   std::deque<std::pair<uint64_t, std::vector<std::string>>> inv_queue_;  // GUARDED_BY(inv_mu_)
-  uint64_t inv_done_ = 0;  // GUARDED_BY(inv_mu_); upstream index invalidated up to
+  uint64_t inv_done_ = 0;  // GUARDED_BY(inv_mu_); performance upstream index invalidated up to
   bool inv_stop_ = false;  // GUARDED_BY(inv_mu_)
   std::thread invalidator_;  // last: started once everything above exists
 };
