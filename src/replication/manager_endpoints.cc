@@ -47,10 +47,9 @@ Result<Response> Manager::HandleSys(const Request& req, const Caller* caller) {
       std::lock_guard<std::mutex> admin(admin_mu_);
       return SecondaryEnable(Type::kDr, req);
     }
-    if (!dr) {
-      if (caller == nullptr) return PermissionDenied();
-      return InvalidArgument("this cluster is not a DR secondary");
-    }
+    // (A null caller here means the request passed the DR gate just before
+    // a promotion ended: it still gets the answer the promotion implies.)
+    if (!dr) return InvalidArgument("this cluster is not a DR secondary");
     return DrSecondaryOp(op, req);
   }
   if (caller == nullptr) return PermissionDenied();

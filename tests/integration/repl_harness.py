@@ -160,11 +160,13 @@ def batch_dr_token(primary, ttl="1h", ops=DR_OPS, policy="dr-ops"):
     return body["auth"]["client_token"]
 
 
-def dr_op(dr, op, dr_token, token=None, **body):
+def dr_op(dr, op, dr_token, auth=None, **body):
+    """A DR secondary operation with dr_operation_token in the body (`auth`:
+    an X-Vault-Token too; the body's `token` is update-primary's activation token)."""
     payload = dict(body)
     if dr_token is not None:
         payload["dr_operation_token"] = dr_token
-    return dr.put("/v1/sys/replication/dr/secondary/" + op, token=token, json=payload)
+    return dr.put("/v1/sys/replication/dr/secondary/" + op, token=auth, json=payload)
 
 
 def generate_operation_token(dr, keys):

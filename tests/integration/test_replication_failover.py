@@ -70,7 +70,7 @@ def test_planned_failover_and_failback_path(make_server):
 
     # 4. The old primary becomes a DR secondary of the new one.
     token = secondary_token(d, "old-primary", kind="dr")
-    ok(dr_op(p, "update-primary", ops_token, token=token), 200)
+    ok(dr_op(p, "update-primary", ops_token, token=token))
     wait_streaming(p, kind="dr")
     ok(kv_put(d, p.root_token, "w", {"v": "4"}), 200)
     wait_caught_up(d, p, kind="dr")
