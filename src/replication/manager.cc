@@ -393,7 +393,7 @@ std::optional<PeerInfo> Manager::Authorize(const std::string& fingerprint) {
       peer.secondary_id = id;
       peer.generation = r.primary->generation;
       if (t == Type::kDr) {
-        peer.filter.replicated_only = false;  // everything but node keys
+        peer.filter = DrFilter();  // everything but node keys
         return peer;
       }
       // The mount tables are read only for a secondary that has a filter

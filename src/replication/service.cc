@@ -96,6 +96,21 @@ grpc::Status ReplicationService::StreamWals(grpc::ServerContext* ctx,
                                    << req->after_index();
   uint64_t index = req->after_index();
   std::string hash = req->after_hash();
+  // A secondary ahead of this log followed another history (it was
+  // re-pointed at a promoted cluster, whose log numbers differently): like a
+  // differing chain hash, that is a gap the secondary resolves by Merkle diff.
+  if (auto state = log_->State(); state.ok() && index > state->last_index) {
+    v1::StreamWalsResponse resp;
+    resp.set_primary_last_index(state->last_index);
+    resp.set_primary_time_ms(static_cast<uint64_t>(UnixMillis()));
+    resp.set_primary_generation(peer->generation);
+    resp.set_gap_reason("wal index " + std::to_string(index) +
+                        " is beyond this primary's last index " +
+                        std::to_string(state->last_index) + " (another history)");
+    COFFER_LOG(kInfo, "replication") << "secondary " << id << " must resync: " << resp.gap_reason();
+    writer->Write(resp);
+    return grpc::Status::OK;
+  }
   int64_t last_sent_ms = 0;
   grpc::Status result = grpc::Status::OK;
   // The client certificate is fixed for the call: parse and hash it once; the

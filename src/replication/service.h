@@ -8,8 +8,8 @@
 //               peer gets both classes unredacted), then
 //               waits for new commits; a heartbeat message every second when
 //               idle; ends with gap_reason when the log cannot continue there
-//               (trimmed, other history) and INVALID_ARGUMENT for a future
-//               index; re-checks the peer on every round, so a revoked
+//               (trimmed, other history, or an index beyond this log's
+//               last: a secondary re-pointed at a promoted cluster); re-checks the peer on every round, so a revoked
 //               secondary is cut off within a second. Every message
 //               carries this primary's generation of the set.
 //   MerkleDiff  bucket hashes + the WAL position they are consistent with,
