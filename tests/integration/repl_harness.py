@@ -192,8 +192,19 @@ def wait_dr_primary(srv, timeout=30):
     wait_for(promoted, timeout, "the promotion to finish")
 
 
+def wait_primary_gone(dr, timeout=20):
+    """Until a DR secondary no longer streams from its primary (an unforced
+    promotion is refused before: the old primary might still take writes)."""
+    def gone():
+        s = status(dr, "dr")
+        return s.get("connection_state") != "ready" or s.get("state") != "stream-wals"
+    wait_for(gone, timeout, "the DR secondary to notice its primary is gone")
+
+
 def promote_dr(dr, dr_token, timeout=30, **body):
     """Promotes; returns the seconds from the call until a write succeeds."""
+    if not body.get("force"):
+        wait_primary_gone(dr)
     started = time.monotonic()
     ok(dr_op(dr, "promote", dr_token, **body), 200)
     wait_dr_primary(dr, timeout)

@@ -196,3 +196,10 @@ def test_dr_roles_refuse_conflicting_setup(make_server):
     assert ok(p.get("/v1/sys/health"), 200)["replication_dr_mode"] == "primary"
     health = d.get("/v1/sys/health", params={"drsecondarycode": "200"})
     assert ok(health, 200)["replication_dr_mode"] == "secondary"
+    # Revoked, the replica is cut off: its stream ends and stays refused.
+    ok(p.put("/v1/sys/replication/dr/primary/revoke-secondary", token=p.root_token,
+             json={"id": "dr1"}))
+    assert status(p, "dr")["known_secondaries"] == []
+    wait_for(lambda: "revoked" in status(d, "dr").get("last_error", "") or
+             "unknown" in status(d, "dr").get("last_error", ""), 20,
+             "the revoked replica's stream to be refused")
