@@ -167,6 +167,7 @@ int RunServer(const std::vector<std::string>& args) {
   if (!cfg.listeners.empty()) repl_options.cluster_listen = cfg.listeners.front().cluster_address;
   repl_options.wal_wait = std::chrono::milliseconds(cfg.replication.best_effort_wal_wait_ms);
   repl_options.canary_interval_s = static_cast<int>(cfg.replication.canary_write_interval_s);
+  repl_options.bootstrap_timeout = std::chrono::milliseconds(cfg.replication.bootstrap_timeout_ms);
   auto repl = std::make_unique<replication::Manager>(*core, repl_options);
   if (Status st = repl->Open(); !st.ok()) {
     std::fprintf(stderr, "Error reading the replication state: %s\n", st.message().c_str());

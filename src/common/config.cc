@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include "common/duration.h"
@@ -30,7 +31,7 @@ struct Fragment {
   std::optional<bool> disable_mlock, ui, raw_storage_endpoint;
   std::optional<int64_t> default_lease_ttl_s, max_lease_ttl_s;
   std::optional<int64_t> logshipper_buffer_length, logshipper_buffer_size;
-  std::optional<int64_t> wal_wait_ms, canary_interval_s;
+  std::optional<int64_t> wal_wait_ms, canary_interval_s, bootstrap_timeout_ms;
 };
 
 Status Prefixed(std::string_view where, const Status& st) {
@@ -236,14 +237,17 @@ Status ParseReplication(const Json& root, std::string_view source, Fragment* f) 
       }
       f->logshipper_buffer_size = *size;
     }
-    auto wait_it = b->find("best_effort_wal_wait_duration");
-    if (wait_it != b->end() && !wait_it->is_null()) {
-      auto ms = ParseDurationMillis(*wait_it);
-      if (!ms.ok() || *ms < 0) {
-        return InvalidArgument(where + ": invalid best_effort_wal_wait_duration " +
-                               wait_it->dump(-1, ' ', false, Json::error_handler_t::replace));
+    for (auto [field, out, min_ms] :
+         {std::tuple{"best_effort_wal_wait_duration", &f->wal_wait_ms, int64_t{0}},
+          std::tuple{"bootstrap_timeout", &f->bootstrap_timeout_ms, int64_t{1}}}) {
+      auto it = b->find(field);
+      if (it == b->end() || it->is_null()) continue;
+      auto ms = ParseDurationMillis(*it);
+      if (!ms.ok() || *ms < min_ms) {
+        return InvalidArgument(where + ": invalid " + field + " " +
+                               it->dump(-1, ' ', false, Json::error_handler_t::replace));
       }
-      f->wal_wait_ms = *ms;
+      *out = *ms;
     }
     std::optional<int64_t> canary;
     RETURN_IF_ERROR(Take(GetInt(*b, "replication_canary_write_interval_seconds"), where, &canary));
@@ -327,6 +331,7 @@ void Apply(Fragment f, ServerConfig* c) {
   }
   if (f.logshipper_buffer_size) c->replication.logshipper_buffer_size = *f.logshipper_buffer_size;
   if (f.wal_wait_ms) c->replication.best_effort_wal_wait_ms = *f.wal_wait_ms;
+  if (f.bootstrap_timeout_ms) c->replication.bootstrap_timeout_ms = *f.bootstrap_timeout_ms;
   if (f.canary_interval_s) c->replication.canary_write_interval_s = *f.canary_interval_s;
 }
 

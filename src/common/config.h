@@ -53,6 +53,8 @@ struct ReplicationConfig {
   // it forwarded (and a request's X-Vault-Index) before answering anyway.
   int64_t best_effort_wal_wait_ms = 2000;
   int64_t canary_write_interval_s = 1;  // the primary's canary; 0 disables
+  // How long a secondary's bootstrap retries an unreachable primary.
+  int64_t bootstrap_timeout_ms = 120000;
 };
 
 struct ServerConfig {

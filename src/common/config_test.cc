@@ -172,6 +172,15 @@ TEST(ConfigTest, ReplicationWaitDefaultsAndBadValues) {
                      "replication { best_effort_wal_wait_duration = \"soon\" }\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("best_effort_wal_wait_duration"), std::string::npos);
+  EXPECT_EQ(c->replication.bootstrap_timeout_ms, 120000);
+  auto timeout = FromHcl("storage \"inmem\" {}\nlistener \"tcp\" { tls_disable = true }\n"
+                         "replication { bootstrap_timeout = \"2s\" }\n");
+  ASSERT_TRUE(timeout.ok()) << timeout.status().ToString();
+  EXPECT_EQ(timeout->replication.bootstrap_timeout_ms, 2000);
+  auto zero = FromHcl("storage \"inmem\" {}\nlistener \"tcp\" { tls_disable = true }\n"
+                      "replication { bootstrap_timeout = \"0s\" }\n");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("bootstrap_timeout"), std::string::npos);
 }
 
 TEST(ConfigTest, JsonShapesOfTypedBlocks) {

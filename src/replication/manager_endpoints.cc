@@ -490,6 +490,15 @@ void Manager::BeginBootstrap(Type t, SecondaryState state, std::string root_key)
         t == Type::kPerformance ? core::Core::ClusterIdentity::kFresh
                                 : core::Core::ClusterIdentity::kKeep);
     OPENSSL_cleanse(root_key.data(), root_key.size());
+    if (!st.ok()) {
+      // Wiped and sealed, the node is an uninitialised one now: it must be
+      // possible to initialise it again, so it is no secondary of anything.
+      Status cleared = SetSecondaryMarker(t, false);
+      if (!cleared.ok()) {
+        COFFER_LOG(kError, "replication") << "could not clear the secondary marker: "
+                                          << cleared.ToString();
+      }
+    }
     std::lock_guard<std::mutex> lock(mu_);
     role(t).bootstrapping = false;
     if (!st.ok()) {

@@ -3,7 +3,7 @@ everything (tokens, leases, secrets), serves no client until promoted, and
 once promoted carries on with every token and lease; DR operation tokens
 (one-shot and batch) authorise its operations and bad ones are refused."""
 
-from coffer_harness import assert_error, wait_until
+from coffer_harness import assert_error, free_port, wait_until
 from repl_harness import (DISABLED, activate_dr, batch_dr_token, dr_op, enable_primary,
                           generate_operation_token, new_cluster, ok, promote_dr, secondary_token,
                           status, wait_caught_up, wait_dr_primary, wait_for,
@@ -203,3 +203,20 @@ def test_dr_roles_refuse_conflicting_setup(make_server):
     wait_for(lambda: "revoked" in status(d, "dr").get("last_error", "") or
              "unknown" in status(d, "dr").get("last_error", ""), 20,
              "the revoked replica's stream to be refused")
+
+
+def test_failed_bootstrap_leaves_a_node_that_can_be_initialised_again(make_server):
+    p = new_cluster(make_server)
+    # The activation token points at a cluster address nobody listens on.
+    enable_primary(p, kind="dr", primary_cluster_addr="https://127.0.0.1:%d" % free_port())
+    d = new_cluster(make_server, extra_config='replication {\n  bootstrap_timeout = "2s"\n}\n')
+    token = secondary_token(p, "dr-unreachable", kind="dr")
+    ok(d.put("/v1/sys/replication/dr/secondary/enable", token=d.root_token, json={"token": token}))
+    wait_for(lambda: "last_error" in status(d, "dr"), 60, "the bootstrap to give up")
+    assert "storage replacement failed" in status(d, "dr")["last_error"]
+    # Wiped and sealed: an uninitialised node, and no secondary of anything.
+    assert ok(d.get("/v1/sys/seal-status"), 200)["initialized"] is False
+    d.init_and_unseal(3, 2)
+    assert d.get("/v1/sys/health").status_code == 200
+    ok(d.post("/v1/sys/mounts/kv", token=d.root_token, json={"type": "kv"}))
+    assert status(d, "dr")["mode"] == "disabled"
