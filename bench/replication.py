@@ -53,7 +53,7 @@ import scenarios as sc  # noqa: E402
 import targets as tg  # noqa: E402
 import wrk_runner  # noqa: E402
 
-STATUS = "/v1/sys/replication/performance/status"
+STATUS = "/v1/sys/replication/%s/status"  # % "performance" or "dr"
 SYNC_TIMEOUT_S = 600.0
 
 GOALS = {"lag_p99_ms": 50.0, "catchup_keys_per_s": 20000.0, "throughput_drop_3": 0.10}
@@ -97,29 +97,39 @@ def start_node(args, stopper, numkvs):
                                        cluster_port=tg.free_port()))
 
 
-def status(node):
+def status(node, kind="performance"):
     c = tg.Client(node.host, node.port)
     try:
-        return c.call("GET", STATUS)[1]["data"]
+        return c.call("GET", STATUS % kind)[1]["data"]
     finally:
         c.close()
 
 
-def wait_status(node, pred, what, timeout=SYNC_TIMEOUT_S):
+def wait_status(node, pred, what, timeout=SYNC_TIMEOUT_S, kind="performance"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        s = status(node)
+        s = status(node, kind)
         if pred(s):
             return s
         time.sleep(0.01)  # poll interval, bounded by the deadline
     raise RuntimeError("timed out after %ss waiting for %s: %r" % (timeout, what, s))
 
 
-def enable_primary(primary):
+def enable_primary(primary, kind="performance"):
     c = tg.Client(primary.host, primary.port)
-    c.call("PUT", "/v1/sys/replication/performance/primary/enable", {}, primary.vars["token"])
+    c.call("PUT", "/v1/sys/replication/%s/primary/enable" % kind, {}, primary.vars["token"])
     c.close()
-    wait_status(primary, lambda s: s.get("mode") == "primary", "primary mode", 30)
+    wait_status(primary, lambda s: s.get("mode") == "primary", "%s primary mode" % kind, 30,
+                kind)
+
+
+def secondary_token(primary, sid, kind="performance"):
+    """The activation token (wrapped, single use) for secondary `sid`."""
+    c = tg.Client(primary.host, primary.port)
+    _, r = c.call("PUT", "/v1/sys/replication/%s/primary/secondary-token" % kind,
+                  {"id": sid}, primary.vars["token"])
+    c.close()
+    return r["wrap_info"]["token"]
 
 
 def generate_root(node, keys):
@@ -143,11 +153,7 @@ def generate_root(node, keys):
 def activate(primary, secondary, sid):
     """Enables `secondary` against `primary`; returns its catch-up figures.
     The secondary gets a local root token (vars["token"]) afterwards."""
-    c = tg.Client(primary.host, primary.port)
-    _, r = c.call("PUT", "/v1/sys/replication/performance/primary/secondary-token",
-                  {"id": sid}, primary.vars["token"])
-    c.close()
-    activation = r["wrap_info"]["token"]
+    activation = secondary_token(primary, sid)
     primary_wal = status(primary)["last_wal"]
     c = tg.Client(secondary.host, secondary.port)
     t0 = time.monotonic()
@@ -225,6 +231,39 @@ def write_keys(node, n, prefix, writers=8):
     return time.monotonic() - t0
 
 
+def paced_writes(node, token, prefix, n, rate, writers, start, on_result, stop=None):
+    """Writes kv v1 keys prefix-0..n-1 (value {"v": i}), key i due at
+    start + i/rate (monotonic clock), spread over `writers` keep-alive
+    threads; calls on_result(i, code, t_sent, t_answered) after each write,
+    with code None when the connection failed (the thread then stops, as it
+    does once `stop` is set). Returns the started threads."""
+    interval = 1.0 / rate
+
+    def writer(w):
+        c = Conn(node)
+        for i in range(w, n, writers):
+            delay = start + i * interval - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if stop is not None and stop.is_set():
+                break
+            t0 = time.monotonic()
+            try:
+                code, _ = c.request("POST", "/v1/kvv1/%s-%d" % (prefix, i), '{"v":"%d"}' % i,
+                                    token)
+            except (http.client.HTTPException, OSError):
+                code = None
+            on_result(i, code, t0, time.monotonic())
+            if code is None:
+                break
+        c.close()
+
+    ts = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
+    for t in ts:
+        t.start()
+    return ts
+
+
 def percentile(sorted_values, q):
     if not sorted_values:
         return None
@@ -234,7 +273,6 @@ def percentile(sorted_values, q):
 def lag_run(args, primary, secondary):
     """Paced kv v1 writes on the primary; visibility of a sample on the secondary."""
     n = int(args.lag_rate * args.lag_duration)
-    interval = 1.0 / args.lag_rate
     ptoken, stoken = primary.vars["token"], secondary.vars["token"]
     samples = queue.Queue()
     visible_ms, get_ms, unseen, write_ms, errors = [], [], [], [], []
@@ -242,24 +280,14 @@ def lag_run(args, primary, secondary):
     start = time.monotonic() + 0.2
     sent_done = threading.Event()
 
-    def writer(w):
-        c = Conn(primary)
-        for i in range(w, n, args.lag_writers):
-            due = start + i * interval
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            t0 = time.monotonic()
-            code, _ = c.request("POST", "/v1/kvv1/lag-%d" % i, '{"v":"%d"}' % i, ptoken)
-            t1 = time.monotonic()
-            with lock:
-                if code in (200, 204):
-                    write_ms.append((t1 - t0) * 1000.0)
-                else:
-                    errors.append(code)
-            if code in (200, 204) and i % args.sample_every == 0:
-                samples.put((i, t1))
-        c.close()
+    def on_write(i, code, t0, t1):
+        with lock:
+            if code in (200, 204):
+                write_ms.append((t1 - t0) * 1000.0)
+            else:
+                errors.append(code)
+        if code in (200, 204) and i % args.sample_every == 0:
+            samples.put((i, t1))
 
     def prober():
         """Polls the oldest pending sample (every --poll-ms) until its value
@@ -307,9 +335,10 @@ def lag_run(args, primary, secondary):
     before = status(secondary)
     mon = threading.Thread(target=monitor)
     mon.start()
-    ws = [threading.Thread(target=writer, args=(w,)) for w in range(args.lag_writers)]
+    ws = paced_writes(primary, ptoken, "lag", n, args.lag_rate, args.lag_writers, start,
+                      on_write)
     ps = [threading.Thread(target=prober)]
-    for t in ws + ps:
+    for t in ps:
         t.start()
     for t in ws:
         t.join()

@@ -1,0 +1,530 @@
+#!/usr/bin/python3
+"""Disaster-recovery replication benchmarks (issue #6): promotion time, data loss.
+
+Starts real `coffer server` processes (RocksDB, durable writes) on loopback,
+a DR primary and its DR secondary each time, activated with Vault's API
+(dr/primary/enable, dr/primary/secondary-token, dr/secondary/enable), and a
+batch DR operation token prepared on the primary (a policy granting update
+on sys/replication/dr/secondary/promote, a batch token role, a batch token:
+it replicates to the secondary and authorises the promotion there).
+
+  1. Promotion with --leases live leases: that many service tokens created on
+     the primary with auth/token/create {"policies":["default"],"ttl":"1h"}
+     by --lease-writers keep-alive threads (each such token has a lease,
+     auth/token/create/<hash>, that the expiration manager revokes after 1 h;
+     a promoted cluster must restore every one). The secondary catches up
+     (its last_remote_wal reaches the primary's last_wal; Merkle roots of
+     both classes compared), the primary is killed (SIGKILL), and the
+     secondary promoted with the batch token. Measured from the promote
+     call: its answer, the first successful write on the promoted cluster
+     (a kv v1 write with the replicated root token, polled every 5 ms), and
+     dr/status saying mode "primary" (no longer reconfiguring). Then the
+     leases it holds (LIST sys/leases/lookup/auth/token/create/), what its
+     expiration manager logged as restored, a sample of the lease ids looked
+     up (sys/leases/lookup: ttl left), and a sample of the tokens used
+     (auth/token/lookup-self answers 200 with ttl left).
+  2. The data-loss window: kv v1 writes paced at --loss-rate writes/s from
+     --loss-writers keep-alive threads, every acknowledged write (2xx
+     answer) recorded; after --loss-duration s the primary is killed
+     (SIGKILL) while the writers go on, the secondary's dr/status read just
+     before and just after the kill (lag_ms, lag_entries,
+     promotion_data_loss, apply_lag_ms: its ring of applied entries' commit
+     -> apply delays), then it is promoted and its kv v1 keys listed:
+     acknowledged writes missing there are the data lost.
+
+  bench/dr.py --coffer build-release/coffer
+  bench/dr.py --coffer build/coffer --smoke          # tiny sizes, seconds
+
+Results go to --out (JSON) and a table is printed. Exit status 0 when every
+step ran and no request failed (writes refused or cut off by the kill are
+counted apart; a missed goal is reported, not failed). Nothing here prints a
+token or key.
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import signal
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import replication as rp  # noqa: E402
+import targets as tg  # noqa: E402
+
+DR = "dr"
+GOALS = {"promotion_to_write_s": 5.0}
+# What a batch DR operation token may do (the runbook's dr-ops policy).
+DR_OPS_POLICY = "".join(
+    'path "sys/replication/dr/secondary/%s" { capabilities = ["update"] }\n' % op
+    for op in ("promote", "update-primary"))
+TOKEN_LEASES = "auth/token/create/"
+PROBE_EVERY_S = 0.005
+PROMOTION_TIMEOUT_S = 300.0
+SMOKE = {"leases": 200, "lease_writers": 4, "sample_tokens": 20, "loss_rate": 100.0,
+         "loss_duration": 2.0, "loss_writers": 4}
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description="Coffer DR replication benchmarks")
+    ap.add_argument("--coffer", default=os.path.join(HERE, "..", "build-release", "coffer"))
+    ap.add_argument("--leases", type=int, default=100000,
+                    help="service tokens (ttl 1h, one lease each) before the promotion")
+    ap.add_argument("--lease-writers", type=int, default=16, help="token-creating threads")
+    ap.add_argument("--sample-tokens", type=int, default=1000,
+                    help="tokens kept and checked after the promotion")
+    ap.add_argument("--loss-rate", type=float, default=1000.0, help="writes/s of the loss run")
+    ap.add_argument("--loss-duration", type=float, default=20.0,
+                    help="seconds of writes before the kill")
+    ap.add_argument("--loss-writers", type=int, default=16, help="writer threads (keep-alive)")
+    ap.add_argument("--force", action="store_true", help="promote with force=true")
+    ap.add_argument("--only", choices=("promotion", "loss"), help="run one part")
+    ap.add_argument("--smoke", action="store_true",
+                    help="tiny sizes: %s" % ", ".join("%s=%s" % kv for kv in SMOKE.items()))
+    ap.add_argument("--log-level", default="info", help="coffer log_level")
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "dr.json"))
+    a = ap.parse_args(argv)
+    if a.smoke:
+        for k, v in SMOKE.items():
+            setattr(a, k, v)
+    return a
+
+
+# ---- cluster setup -----------------------------------------------------------
+
+def call(node, method, path, body=None, token=None, expect=(200, 204)):
+    c = tg.Client(node.host, node.port)
+    try:
+        return c.call(method, path, body, token, expect)
+    finally:
+        c.close()
+
+
+def batch_dr_token(primary):
+    """A batch token (orphan, not renewable, 8 h) allowed to promote."""
+    root = primary.vars["token"]
+    call(primary, "PUT", "/v1/sys/policies/acl/dr-ops", {"policy": DR_OPS_POLICY}, root)
+    call(primary, "PUT", "/v1/auth/token/roles/dr-batch",
+         {"allowed_policies": ["dr-ops"], "orphan": True, "renewable": False,
+          "token_type": "batch"}, root)
+    _, r = call(primary, "PUT", "/v1/auth/token/create/dr-batch",
+                {"policies": ["dr-ops"], "ttl": "8h"}, root)
+    if r["auth"].get("token_type") != "batch":
+        raise RuntimeError("the DR operation token is not a batch token")
+    return r["auth"]["client_token"]
+
+
+def dr_pair(args, stopper):
+    """A DR primary (with a batch DR operation token) and its streaming DR
+    secondary, which holds the primary's tokens (its root token too)."""
+    primary = rp.start_node(args, stopper, 1)
+    rp.enable_primary(primary, DR)
+    dr_token = batch_dr_token(primary)
+    secondary = rp.start_node(args, stopper, 1)
+    activation = rp.secondary_token(primary, "dr1", DR)
+    call(secondary, "PUT", "/v1/sys/replication/dr/secondary/enable", {"token": activation},
+         secondary.vars["token"])
+    rp.wait_status(secondary,
+                   lambda s: s.get("mode") == "secondary" and s.get("state") == "stream-wals",
+                   "the DR secondary to stream", kind=DR)
+    secondary.vars = dict(primary.vars)
+    return primary, secondary, dr_token
+
+
+def wait_caught_up(primary, secondary, timeout=rp.SYNC_TIMEOUT_S):
+    """Until the secondary applied all the primary had; returns seconds waited
+    and whether both Merkle roots (replicated, local) then agree."""
+    t0 = time.monotonic()
+    target = rp.status(primary, DR)["last_wal"]
+    s = rp.wait_status(secondary, lambda st: st.get("last_remote_wal", 0) >= target,
+                       "the DR secondary to reach wal %d" % target, timeout, DR)
+    p = rp.status(primary, DR)
+    same = all(p.get(k) == s.get(k) for k in ("merkle_root", "merkle_root_local"))
+    return round(time.monotonic() - t0, 3), same, target
+
+
+def kill(node):
+    """SIGKILL, as a crash: no shutdown, nothing flushed."""
+    os.kill(node.server_pid, signal.SIGKILL)
+    node.procs[0].proc.wait(30)
+
+
+def promote(args, node, dr_token):
+    """Promotes `node`; returns seconds from the call to its answer, to the
+    first successful write (a kv v1 write with the root token, probed every
+    5 ms on its own connection) and to dr/status mode "primary"."""
+    body = {"dr_operation_token": dr_token}
+    if args.force:
+        body["force"] = True
+    root = node.vars["token"]
+    out = {"probe_codes": {}}
+    done = threading.Event()
+
+    def probe_write(t_call):
+        c = rp.Conn(node)
+        n = 0
+        while not done.is_set() and time.monotonic() - t_call < PROMOTION_TIMEOUT_S:
+            n += 1
+            try:
+                code, _ = c.request("POST", "/v1/kvv1/promoted-probe", '{"v":"%d"}' % n, root)
+            except (OSError, http.client.HTTPException):
+                code = "conn"
+            if code in (200, 204):
+                out["first_write_s"] = round(time.monotonic() - t_call, 3)
+                out["write_attempts"] = n
+                break
+            out["probe_codes"][str(code)] = out["probe_codes"].get(str(code), 0) + 1
+            time.sleep(PROBE_EVERY_S)
+        c.close()
+
+    def probe_status(t_call):
+        c = rp.Conn(node)
+        while not done.is_set() and time.monotonic() - t_call < PROMOTION_TIMEOUT_S:
+            try:
+                code, raw = c.request("GET", rp.STATUS % DR)
+                st = json.loads(raw)["data"] if code == 200 else {}
+            except (OSError, http.client.HTTPException, ValueError, KeyError):
+                st = {}
+            if st.get("mode") == "primary" and not st.get("reconfiguring"):
+                out["status_primary_s"] = round(time.monotonic() - t_call, 3)
+                out["generation"] = st.get("generation")
+                break
+            time.sleep(PROBE_EVERY_S)
+        c.close()
+
+    c = rp.Conn(node)
+    t_call = time.monotonic()
+    code, raw = c.request("PUT", "/v1/sys/replication/dr/secondary/promote", json.dumps(body))
+    out["answer_s"] = round(time.monotonic() - t_call, 3)
+    c.close()
+    if code != 200:
+        raise RuntimeError("promote -> %d %s" % (code, raw[:300]))
+    ts = [threading.Thread(target=f, args=(t_call,)) for f in (probe_write, probe_status)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    done.set()
+    for k in ("first_write_s", "status_primary_s"):
+        if k not in out:
+            raise RuntimeError("promotion: no %s within %ss (%r)" % (k, PROMOTION_TIMEOUT_S, out))
+    log = node.procs[0].log_text()
+    m = re.findall(r"DR promotion done in (\d+) ms", log)
+    out["server_promotion_ms"] = int(m[-1]) if m else None
+    m = re.findall(r"restored (\d+) lease\(s\) \((\d+) overdue, (\d+) unreadable\) in (\d+) ms",
+                   log)
+    if m:
+        restored, overdue, unreadable, ms = (int(x) for x in m[-1])
+        out["log_leases_restored"] = restored
+        out["log_leases_overdue"] = overdue
+        out["log_leases_unreadable"] = unreadable
+        out["log_restore_ms"] = ms
+    return out
+
+
+# ---- 1. promotion with many leases ----------------------------------------------
+
+def create_tokens(node, n, writers, keep):
+    """n service tokens (ttl 1h) from `writers` keep-alive threads; returns
+    (seconds, errors, up to `keep` of the tokens spread over the run)."""
+    root = node.vars["token"]
+    body = '{"policies":["default"],"ttl":"1h"}'
+    every = max(1, n // keep) if keep else n + 1
+    kept, errors = [], []
+    lock = threading.Lock()
+
+    def worker(w):
+        c = rp.Conn(node)
+        for i in range(w, n, writers):
+            try:
+                code, raw = c.request("POST", "/v1/auth/token/create", body, root)
+            except (OSError, http.client.HTTPException) as e:
+                code, raw = "conn", str(e).encode()
+            if code != 200:
+                with lock:
+                    errors.append(code)
+                continue
+            if i % every == 0:
+                with lock:
+                    kept.append(json.loads(raw)["auth"]["client_token"])
+        c.close()
+
+    ts = [threading.Thread(target=worker, args=(w,)) for w in range(writers)]
+    t0 = time.monotonic()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return time.monotonic() - t0, errors, kept[:keep]
+
+
+def list_leases(node, prefix=TOKEN_LEASES):
+    code, r = call(node, "LIST", "/v1/sys/leases/lookup/" + prefix, token=node.vars["token"],
+                   expect=(200, 404))
+    return r["data"]["keys"] if code == 200 else []
+
+
+def check_tokens(node, tokens):
+    """How many of `tokens` look themselves up (200, ttl left)."""
+    c = rp.Conn(node)
+    good = 0
+    for t in tokens:
+        code, raw = c.request("GET", "/v1/auth/token/lookup-self", token=t)
+        if code == 200 and json.loads(raw)["data"].get("ttl", 0) > 0:
+            good += 1
+    c.close()
+    return good
+
+
+def check_leases(node, ids):
+    """How many of the lease ids look up (200, ttl left)."""
+    c = rp.Conn(node)
+    good = 0
+    for i in ids:
+        code, raw = c.request("PUT", "/v1/sys/leases/lookup",
+                              json.dumps({"lease_id": TOKEN_LEASES + i}), node.vars["token"])
+        if code == 200 and json.loads(raw)["data"].get("ttl", 0) > 0:
+            good += 1
+    c.close()
+    return good
+
+
+def promotion_run(args, stopper):
+    primary, secondary, dr_token = dr_pair(args, stopper)
+    out = {"leases_wanted": args.leases, "lease_writers": args.lease_writers,
+           "lease_kind": "service tokens, auth/token/create ttl=1h policies=[default]"}
+    seconds, errors, kept = create_tokens(primary, args.leases, args.lease_writers,
+                                          args.sample_tokens)
+    out["create_s"] = round(seconds, 3)
+    out["create_per_s"] = round((args.leases - len(errors)) / seconds, 1) if seconds else None
+    out["create_errors"] = len(errors)
+    if errors:
+        out["create_error_codes"] = sorted({str(e) for e in errors})
+    print("created %d tokens in %.1f s (%d errors)" % (args.leases - len(errors), seconds,
+                                                       len(errors)), flush=True)
+    out["catch_up_wait_s"], out["merkle_roots_equal"], out["primary_last_wal"] = (
+        wait_caught_up(primary, secondary))
+    out["primary_leases_listed"] = len(list_leases(primary))
+    before = rp.status(secondary, DR)
+    out["secondary_at_kill"] = {k: before.get(k) for k in
+                                ("last_remote_wal", "lag_entries", "lag_ms",
+                                 "promotion_data_loss")}
+    kill(primary)
+    out["load1_at_kill"] = round(os.getloadavg()[0], 2)
+    out["promotion"] = promote(args, secondary, dr_token)
+    print("promotion: %s" % out["promotion"], flush=True)
+    ids = list_leases(secondary)
+    out["promoted_leases_listed"] = len(ids)
+    sample = ids[:: max(1, len(ids) // max(1, args.sample_tokens))][:args.sample_tokens]
+    out["lease_sample"] = len(sample)
+    out["lease_sample_live"] = check_leases(secondary, sample)
+    out["token_sample"] = len(kept)
+    out["token_sample_working"] = check_tokens(secondary, kept)
+    return out
+
+
+# ---- 2. data loss when the primary dies under load ------------------------------
+
+def lag_fields(st):
+    apply = st.get("apply_lag_ms") or {}
+    return {"last_remote_wal": st.get("last_remote_wal"), "lag_entries": st.get("lag_entries"),
+            "lag_ms": st.get("lag_ms"), "promotion_data_loss": st.get("promotion_data_loss"),
+            "apply_lag_p50_ms": apply.get("p50"), "apply_lag_p99_ms": apply.get("p99"),
+            "apply_lag_max_ms": apply.get("max"), "apply_lag_samples": apply.get("samples")}
+
+
+def loss_run(args, stopper):
+    primary, secondary, dr_token = dr_pair(args, stopper)
+    wait_caught_up(primary, secondary)
+    n = int(args.loss_rate * (args.loss_duration + 30))  # the writers outlive the kill
+    acked, refused, cut, write_ms = set(), [], [], []
+    lock = threading.Lock()
+    stop = threading.Event()
+    t_kill = [float("inf")]
+
+    def on_write(i, code, t0, t1):
+        with lock:
+            if code in (200, 204):
+                acked.add(i)
+                write_ms.append((t1 - t0) * 1000.0)
+            elif t1 >= t_kill[0]:
+                cut.append(i)  # cut off or refused by the kill: not acknowledged
+            else:
+                refused.append(code)
+
+    samples = []
+
+    def sampler():
+        while not stop.is_set():
+            st = rp.status(secondary, DR)
+            samples.append((st.get("lag_ms") or 0, st.get("lag_entries") or 0))
+            stop.wait(0.1)
+
+    start = time.monotonic() + 0.2
+    ws = rp.paced_writes(primary, primary.vars["token"], "loss", n, args.loss_rate,
+                         args.loss_writers, start, on_write, stop)
+    mon = threading.Thread(target=sampler)
+    mon.start()
+    time.sleep(max(0.0, start + args.loss_duration - time.monotonic()))
+    before = rp.status(secondary, DR)
+    t_kill[0] = time.monotonic()
+    kill(primary)
+    after = rp.status(secondary, DR)
+    load1 = round(os.getloadavg()[0], 2)
+    stop.set()
+    for t in ws + [mon]:
+        t.join()
+    with lock:
+        acked_at_kill = set(acked)
+        seconds = t_kill[0] - start
+    promotion = promote(args, secondary, dr_token)
+    code, r = call(secondary, "LIST", "/v1/kvv1/", token=secondary.vars["token"],
+                   expect=(200, 404))
+    present = {int(k[5:]) for k in (r["data"]["keys"] if code == 200 else [])
+               if k.startswith("loss-")}
+    missing = sorted(acked_at_kill - present)
+    write_ms.sort()
+    lag_ms = sorted(s[0] for s in samples)
+    lag_entries = sorted(s[1] for s in samples)
+    return {
+        "target_rate": args.loss_rate, "writers": args.loss_writers,
+        "seconds_to_kill": round(seconds, 3),
+        "acknowledged": len(acked_at_kill),
+        "achieved_rate": round(len(acked_at_kill) / seconds, 1) if seconds > 0 else None,
+        "write_p50_ms": round(rp.percentile(write_ms, 0.5) or 0, 2),
+        "write_p99_ms": round(rp.percentile(write_ms, 0.99) or 0, 2),
+        "refused_before_kill": len(refused),
+        "cut_by_kill": len(cut),
+        "load1_at_kill": load1,
+        "present_on_promoted": len(present),
+        "unacknowledged_present": len(present - acked_at_kill),
+        "missing": len(missing),
+        "missing_pct": round(100.0 * len(missing) / len(acked_at_kill), 4) if acked_at_kill
+        else None,
+        "missing_first": missing[:5],
+        "secondary_before_kill": lag_fields(before),
+        "secondary_after_kill": lag_fields(after),
+        "sampled_every_s": 0.1,
+        "sampled_lag_ms_p50": rp.percentile(lag_ms, 0.5),
+        "sampled_lag_ms_p99": rp.percentile(lag_ms, 0.99),
+        "sampled_lag_entries_p99": rp.percentile(lag_entries, 0.99),
+        "samples": len(samples),
+        "promotion": promotion,
+    }
+
+
+# ---- report ------------------------------------------------------------------
+
+def verdicts(report):
+    p = (report.get("promotion") or {}).get("promotion") or {}
+    if "first_write_s" not in p:
+        return {}
+    v = p["first_write_s"]
+    return {"promotion_to_write_s": {"goal": GOALS["promotion_to_write_s"], "value": v,
+                                     "met": v <= GOALS["promotion_to_write_s"]}}
+
+
+def failures(report):
+    """What makes the run fail: steps that did not run, requests that failed."""
+    out = []
+    if "error" in report:
+        out.append("error")
+    p = report.get("promotion")
+    if p:
+        if p["create_errors"]:
+            out.append("token creations failed")
+        if p["token_sample_working"] != p["token_sample"]:
+            out.append("sample tokens failed after the promotion")
+        if p["lease_sample_live"] != p["lease_sample"]:
+            out.append("sample leases failed after the promotion")
+    loss = report.get("loss")
+    if loss and loss["refused_before_kill"]:
+        out.append("writes refused before the kill")
+    return out
+
+
+def print_table(report):
+    print()
+    print("DR benchmarks (%s, load1 at start %.2f, at end %.2f)" % (
+        report["binary"], report["machine"]["load1_start"], report["load1_end"]))
+    p = report.get("promotion")
+    if p:
+        pr = p["promotion"]
+        print("promotion with %d leases (%s; created at %s/s):" % (
+            p["leases_wanted"] - p["create_errors"], p["lease_kind"], p["create_per_s"]))
+        print("  promote call answered          %8.3f s" % pr["answer_s"])
+        print("  first successful write         %8.3f s   (goal <= %.0f s)" % (
+            pr["first_write_s"], GOALS["promotion_to_write_s"]))
+        print("  dr/status mode primary         %8.3f s   (server: promotion %s ms, lease "
+              "restore %s ms)" % (pr["status_primary_s"], pr.get("server_promotion_ms"),
+                                  pr.get("log_restore_ms")))
+        print("  leases: primary %d listed; promoted %d listed, %s restored (log), sample "
+              "%d/%d live" % (p["primary_leases_listed"], p["promoted_leases_listed"],
+                              pr.get("log_leases_restored"), p["lease_sample_live"],
+                              p["lease_sample"]))
+        print("  tokens working after promotion %d/%d sampled" % (p["token_sample_working"],
+                                                                 p["token_sample"]))
+    loss = report.get("loss")
+    if loss:
+        b = loss["secondary_before_kill"]
+        print("data loss, primary killed after %.1f s at %.0f writes/s (%.1f achieved):" % (
+            loss["seconds_to_kill"], loss["target_rate"], loss["achieved_rate"] or 0))
+        print("  acknowledged %d, missing on promoted %d (%s%%), cut by the kill %d" % (
+            loss["acknowledged"], loss["missing"], loss["missing_pct"], loss["cut_by_kill"]))
+        print("  at the kill: lag_ms %s, lag_entries %s, promotion_data_loss %s" % (
+            b["lag_ms"], b["lag_entries"], b["promotion_data_loss"]))
+        print("  apply_lag_ms p50 %s p99 %s max %s (%s samples); sampled lag_ms p99 %s" % (
+            b["apply_lag_p50_ms"], b["apply_lag_p99_ms"], b["apply_lag_max_ms"],
+            b["apply_lag_samples"], loss["sampled_lag_ms_p99"]))
+        print("  promotion after it: first write %.3f s, status primary %.3f s" % (
+            loss["promotion"]["first_write_s"], loss["promotion"]["status_primary_s"]))
+    for name, v in report.get("goals", {}).items():
+        print("goal %-22s value %-8s goal %-6s %s" % (name, v["value"], v["goal"],
+                                                     "met" if v["met"] else "MISSED"))
+
+
+def main(argv):
+    args = parse_args(argv)
+    args.coffer = os.path.abspath(args.coffer)
+    if not os.access(args.coffer, os.X_OK):
+        raise SystemExit("no coffer binary at %s (build it first)" % args.coffer)
+    report = {
+        "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "binary": args.coffer,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "load1_start": round(os.getloadavg()[0], 2)},
+        "settings": {k: v for k, v in vars(args).items() if k not in ("out", "coffer")},
+    }
+    stopper = tg.Stopper()
+    try:
+        if args.only in (None, "promotion"):
+            report["promotion"] = promotion_run(args, stopper)
+            stopper.stop_all()
+        if args.only in (None, "loss"):
+            report["loss"] = loss_run(args, stopper)
+            print("loss: %s" % report["loss"], flush=True)
+    except Exception as e:  # report what ran, then fail
+        report["error"] = str(e)[:3000]
+        print("error: %s" % report["error"], file=sys.stderr)
+    stopper.stop_all()
+    report["load1_end"] = round(os.getloadavg()[0], 2)
+    report["goals"] = verdicts(report)
+    report["failures"] = failures(report)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    print_table(report)
+    print("results: %s" % args.out)
+    return 1 if report["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
