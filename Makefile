@@ -15,11 +15,13 @@ BENCH_PACKAGES := nginx etcd-server
 BENCH_BUILD_DIR ?= build-release
 BENCH_ARGS ?=
 BENCH_REPL_ARGS ?=
+BENCH_DR_ARGS ?=
 
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps bench-deps configure build test run bench bench-build bench-replication clean
+.PHONY: all deps bench-deps configure build test run bench bench-build bench-replication \
+  bench-dr clean
 
 all: build
 
@@ -68,9 +70,11 @@ bench-deps: deps
 
 # Benchmarks (not part of `make test`): a Release build in its own directory,
 # then bench/run.py (Coffer on RocksDB, nginx, etcd, the disk floor; wrk) and
-# bench/replication.py (lag, catch-up, throughput with 0/1/3 secondaries).
+# bench/replication.py (lag, catch-up, throughput with 0/1/3 secondaries) and
+# bench/dr.py (DR promotion time with 100,000 leases, data lost by a kill).
 # BENCH_ARGS passes options to run.py, e.g. BENCH_ARGS="--duration 5 --only kvv2_read";
-# BENCH_REPL_ARGS to replication.py, e.g. BENCH_REPL_ARGS="--catchup-keys 10000".
+# BENCH_REPL_ARGS to replication.py, e.g. BENCH_REPL_ARGS="--catchup-keys 10000";
+# BENCH_DR_ARGS to dr.py, e.g. BENCH_DR_ARGS="--leases 20000" or "--smoke".
 bench-build: bench-deps
 	@test -f $(BENCH_BUILD_DIR)/build.ninja || cmake -S . -B $(BENCH_BUILD_DIR) -G Ninja \
 	  -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
@@ -79,9 +83,13 @@ bench-build: bench-deps
 bench: bench-build
 	/usr/bin/python3 bench/run.py --coffer $(BENCH_BUILD_DIR)/coffer $(BENCH_ARGS)
 	/usr/bin/python3 bench/replication.py --coffer $(BENCH_BUILD_DIR)/coffer $(BENCH_REPL_ARGS)
+	/usr/bin/python3 bench/dr.py --coffer $(BENCH_BUILD_DIR)/coffer $(BENCH_DR_ARGS)
 
 bench-replication: bench-build
 	/usr/bin/python3 bench/replication.py --coffer $(BENCH_BUILD_DIR)/coffer $(BENCH_REPL_ARGS)
+
+bench-dr: bench-build
+	/usr/bin/python3 bench/dr.py --coffer $(BENCH_BUILD_DIR)/coffer $(BENCH_DR_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -74,3 +74,36 @@ def test_replication_bench_runs_and_reports_every_figure(tmp_path):
         assert r["requests"] > 0 and r["errors"] == 0, r
     assert "lag_p99_ms" in report["goals"] and "catchup_keys_per_s" in report["goals"]
     assert "visible on secondary" in p.stdout, p.stdout
+
+
+def test_dr_bench_smoke_promotes_and_reports_every_figure(tmp_path):
+    """bench/dr.py --smoke: 200 token leases, a promotion after a SIGKILL,
+    2 s of writes at 100/s, another SIGKILL and promotion. Every request
+    before the kills answered 2xx, the promoted cluster holds the leases and
+    the sample tokens work; no timing or loss assertions."""
+    out = tmp_path / "dr.json"
+    p = subprocess.run(
+        ["/usr/bin/python3", os.path.join(BENCH, "dr.py"), "--coffer", coffer_bin(), "--smoke",
+         "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=180)
+    assert p.returncode == 0, p.stdout[-4000:]
+    report = json.loads(out.read_text())
+    assert "error" not in report and report["failures"] == [], report
+    pr = report["promotion"]
+    assert pr["create_errors"] == 0 and pr["leases_wanted"] == 200, pr
+    assert pr["primary_leases_listed"] >= 200, pr
+    assert pr["promoted_leases_listed"] == pr["primary_leases_listed"], pr
+    assert pr["promotion"]["log_leases_restored"] >= 200, pr
+    assert pr["token_sample"] == 20 and pr["token_sample_working"] == 20, pr
+    assert pr["lease_sample"] > 0 and pr["lease_sample_live"] == pr["lease_sample"], pr
+    for key in ("answer_s", "first_write_s", "status_primary_s"):
+        assert pr["promotion"][key] >= 0, (key, pr)
+    loss = report["loss"]
+    assert loss["acknowledged"] > 0 and loss["refused_before_kill"] == 0, loss
+    assert 0 <= loss["missing"] <= loss["acknowledged"], loss
+    at_kill = loss["secondary_before_kill"]
+    for key in ("lag_ms", "lag_entries", "promotion_data_loss", "apply_lag_p99_ms"):
+        assert at_kill[key] is not None, (key, at_kill)
+    assert loss["promotion"]["first_write_s"] >= 0, loss
+    assert "promotion_to_write_s" in report["goals"]
+    assert "first successful write" in p.stdout and "acknowledged" in p.stdout, p.stdout
