@@ -139,15 +139,23 @@ def dr_pair(args, stopper):
 
 
 def wait_caught_up(primary, secondary, timeout=rp.SYNC_TIMEOUT_S):
-    """Until the secondary applied all the primary had; returns seconds waited
-    and whether both Merkle roots (replicated, local) then agree."""
+    """Until the secondary applied all the primary had, then (for up to 30 s)
+    until both Merkle roots (replicated, local) agree; returns seconds waited,
+    whether they agreed, and the primary's last_wal."""
     t0 = time.monotonic()
     target = rp.status(primary, DR)["last_wal"]
-    s = rp.wait_status(secondary, lambda st: st.get("last_remote_wal", 0) >= target,
-                       "the DR secondary to reach wal %d" % target, timeout, DR)
-    p = rp.status(primary, DR)
-    same = all(p.get(k) == s.get(k) for k in ("merkle_root", "merkle_root_local"))
-    return round(time.monotonic() - t0, 3), same, target
+    rp.wait_status(secondary, lambda st: st.get("last_remote_wal", 0) >= target,
+                   "the DR secondary to reach wal %d" % target, timeout, DR)
+    caught_up = time.monotonic() - t0
+    roots = ("merkle_root", "merkle_root_local")
+    deadline = time.monotonic() + 30.0
+    while True:
+        p, s = rp.status(primary, DR), rp.status(secondary, DR)
+        same = all(p.get(k) == s.get(k) for k in roots)
+        if same or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)  # poll interval, bounded by the deadline
+    return round(caught_up, 3), same, target
 
 
 def kill(node):
@@ -156,10 +164,26 @@ def kill(node):
     node.procs[0].proc.wait(30)
 
 
-def promote(args, node, dr_token):
+RESTORED = re.compile(
+    r"restored (\d+) lease\(s\) \((\d+) overdue, (\d+) unreadable\) in (\d+) ms")
+
+
+def log_size(node):
+    return os.path.getsize(node.procs[0].log_path)
+
+
+def log_since(node, offset):
+    with open(node.procs[0].log_path, "rb") as f:
+        f.seek(offset)
+        return f.read().decode("utf-8", "replace")
+
+
+def promote(args, node, dr_token, leases=0):
     """Promotes `node`; returns seconds from the call to its answer, to the
     first successful write (a kv v1 write with the root token, probed every
-    5 ms on its own connection) and to dr/status mode "primary"."""
+    5 ms on its own connection), to dr/status mode "primary" and, when it
+    holds `leases`, to its log saying the expiration manager restored them
+    (it restores in the background: writes may be served before)."""
     body = {"dr_operation_token": dr_token}
     if args.force:
         body["force"] = True
@@ -199,6 +223,16 @@ def promote(args, node, dr_token):
             time.sleep(PROBE_EVERY_S)
         c.close()
 
+    def probe_restore(t_call):
+        while not done.is_set() and time.monotonic() - t_call < PROMOTION_TIMEOUT_S:
+            m = RESTORED.search(log_since(node, offset))
+            if m:
+                out["leases_restored_s"] = round(time.monotonic() - t_call, 3)
+                break
+            time.sleep(PROBE_EVERY_S)
+
+    probes = [probe_write, probe_status] + ([probe_restore] if leases else [])
+    offset = log_size(node)
     c = rp.Conn(node)
     t_call = time.monotonic()
     code, raw = c.request("PUT", "/v1/sys/replication/dr/secondary/promote", json.dumps(body))
@@ -206,26 +240,29 @@ def promote(args, node, dr_token):
     c.close()
     if code != 200:
         raise RuntimeError("promote -> %d %s" % (code, raw[:300]))
-    ts = [threading.Thread(target=f, args=(t_call,)) for f in (probe_write, probe_status)]
+    ts = [threading.Thread(target=f, args=(t_call,)) for f in probes]
     for t in ts:
         t.start()
     for t in ts:
         t.join()
     done.set()
-    for k in ("first_write_s", "status_primary_s"):
+    wanted = ["first_write_s", "status_primary_s"] + (["leases_restored_s"] if leases else [])
+    for k in wanted:
         if k not in out:
             raise RuntimeError("promotion: no %s within %ss (%r)" % (k, PROMOTION_TIMEOUT_S, out))
-    log = node.procs[0].log_text()
+    log = log_since(node, offset)
     m = re.findall(r"DR promotion done in (\d+) ms", log)
     out["server_promotion_ms"] = int(m[-1]) if m else None
-    m = re.findall(r"restored (\d+) lease\(s\) \((\d+) overdue, (\d+) unreadable\) in (\d+) ms",
-                   log)
+    m = RESTORED.findall(log)
     if m:
         restored, overdue, unreadable, ms = (int(x) for x in m[-1])
         out["log_leases_restored"] = restored
         out["log_leases_overdue"] = overdue
         out["log_leases_unreadable"] = unreadable
         out["log_restore_ms"] = ms
+    # What the node said about it (replication and expiration lines: no secrets).
+    out["log"] = [l[:300] for l in log.splitlines()
+                  if "replication" in l or "expiration" in l][:20]
     return out
 
 
@@ -271,29 +308,29 @@ def list_leases(node, prefix=TOKEN_LEASES):
     return r["data"]["keys"] if code == 200 else []
 
 
-def check_tokens(node, tokens):
-    """How many of `tokens` look themselves up (200, ttl left)."""
+def live_ttls(node, requests):
+    """The ttl of each (method, path, body, token) answered 200 with ttl left."""
     c = rp.Conn(node)
-    good = 0
-    for t in tokens:
-        code, raw = c.request("GET", "/v1/auth/token/lookup-self", token=t)
-        if code == 200 and json.loads(raw)["data"].get("ttl", 0) > 0:
-            good += 1
+    ttls = []
+    for method, path, body, token in requests:
+        code, raw = c.request(method, path, body, token)
+        ttl = json.loads(raw)["data"].get("ttl", 0) if code == 200 else 0
+        if ttl > 0:
+            ttls.append(ttl)
     c.close()
-    return good
+    return ttls
+
+
+def check_tokens(node, tokens):
+    """ttls of the `tokens` that look themselves up (200, ttl left)."""
+    return live_ttls(node, [("GET", "/v1/auth/token/lookup-self", None, t) for t in tokens])
 
 
 def check_leases(node, ids):
-    """How many of the lease ids look up (200, ttl left)."""
-    c = rp.Conn(node)
-    good = 0
-    for i in ids:
-        code, raw = c.request("PUT", "/v1/sys/leases/lookup",
-                              json.dumps({"lease_id": TOKEN_LEASES + i}), node.vars["token"])
-        if code == 200 and json.loads(raw)["data"].get("ttl", 0) > 0:
-            good += 1
-    c.close()
-    return good
+    """ttls of the token lease ids that look up (200, ttl left)."""
+    return live_ttls(node, [("PUT", "/v1/sys/leases/lookup",
+                             json.dumps({"lease_id": TOKEN_LEASES + i}), node.vars["token"])
+                            for i in ids])
 
 
 def promotion_run(args, stopper):
@@ -318,15 +355,19 @@ def promotion_run(args, stopper):
                                  "promotion_data_loss")}
     kill(primary)
     out["load1_at_kill"] = round(os.getloadavg()[0], 2)
-    out["promotion"] = promote(args, secondary, dr_token)
+    out["promotion"] = promote(args, secondary, dr_token, args.leases)
     print("promotion: %s" % out["promotion"], flush=True)
     ids = list_leases(secondary)
     out["promoted_leases_listed"] = len(ids)
     sample = ids[:: max(1, len(ids) // max(1, args.sample_tokens))][:args.sample_tokens]
+    lease_ttls, token_ttls = check_leases(secondary, sample), check_tokens(secondary, kept)
     out["lease_sample"] = len(sample)
-    out["lease_sample_live"] = check_leases(secondary, sample)
+    out["lease_sample_live"] = len(lease_ttls)
     out["token_sample"] = len(kept)
-    out["token_sample_working"] = check_tokens(secondary, kept)
+    out["token_sample_working"] = len(token_ttls)
+    # Expirations kept, not restarted: the ttl left is under the hour.
+    out["sample_ttl_left_s"] = [min(lease_ttls + token_ttls, default=None),
+                                max(lease_ttls + token_ttls, default=None)]
     return out
 
 
@@ -462,13 +503,16 @@ def print_table(report):
         print("  promote call answered          %8.3f s" % pr["answer_s"])
         print("  first successful write         %8.3f s   (goal <= %.0f s)" % (
             pr["first_write_s"], GOALS["promotion_to_write_s"]))
-        print("  dr/status mode primary         %8.3f s   (server: promotion %s ms, lease "
-              "restore %s ms)" % (pr["status_primary_s"], pr.get("server_promotion_ms"),
-                                  pr.get("log_restore_ms")))
-        print("  leases: primary %d listed; promoted %d listed, %s restored (log), sample "
-              "%d/%d live" % (p["primary_leases_listed"], p["promoted_leases_listed"],
-                              pr.get("log_leases_restored"), p["lease_sample_live"],
-                              p["lease_sample"]))
+        print("  dr/status mode primary         %8.3f s   (server log: promotion done in %s ms)"
+              % (pr["status_primary_s"], pr.get("server_promotion_ms")))
+        print("  leases restored (log line)     %8.3f s   (%s restored, %s overdue, in %s ms)" % (
+            pr["leases_restored_s"], pr.get("log_leases_restored"),
+            pr.get("log_leases_overdue"), pr.get("log_restore_ms")))
+        print("  before the kill: secondary caught up %.1f s after the last create, Merkle "
+              "roots equal: %s" % (p["catch_up_wait_s"], p["merkle_roots_equal"]))
+        print("  leases listed: primary %d, promoted %d; sample %d/%d live, ttl left %s s" % (
+            p["primary_leases_listed"], p["promoted_leases_listed"], p["lease_sample_live"],
+            p["lease_sample"], p["sample_ttl_left_s"]))
         print("  tokens working after promotion %d/%d sampled" % (p["token_sample_working"],
                                                                  p["token_sample"]))
     loss = report.get("loss")
