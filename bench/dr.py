@@ -42,11 +42,9 @@ token or key.
 """
 
 import argparse
-import datetime
 import http.client
 import json
 import os
-import platform
 import re
 import signal
 import sys
@@ -74,22 +72,17 @@ SMOKE = {"leases": 200, "lease_writers": 4, "sample_tokens": 20, "loss_rate": 10
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(description="Coffer DR replication benchmarks")
-    ap.add_argument("--coffer", default=os.path.join(HERE, "..", "build-release", "coffer"))
+    rp.add_common_args(ap, "dr.json")
     ap.add_argument("--leases", type=int, default=100000,
                     help="service tokens (ttl 1h, one lease each) before the promotion")
     ap.add_argument("--lease-writers", type=int, default=16, help="token-creating threads")
     ap.add_argument("--sample-tokens", type=int, default=1000,
                     help="tokens kept and checked after the promotion")
-    ap.add_argument("--loss-rate", type=float, default=1000.0, help="writes/s of the loss run")
-    ap.add_argument("--loss-duration", type=float, default=20.0,
-                    help="seconds of writes before the kill")
-    ap.add_argument("--loss-writers", type=int, default=16, help="writer threads (keep-alive)")
+    rp.add_paced_args(ap, "loss", "of the loss run (until the kill)")
     ap.add_argument("--force", action="store_true", help="promote with force=true")
     ap.add_argument("--only", choices=("promotion", "loss"), help="run one part")
     ap.add_argument("--smoke", action="store_true",
                     help="tiny sizes: %s" % ", ".join("%s=%s" % kv for kv in SMOKE.items()))
-    ap.add_argument("--log-level", default="info", help="coffer log_level")
-    ap.add_argument("--out", default=os.path.join(HERE, "results", "dr.json"))
     a = ap.parse_args(argv)
     if a.smoke:
         for k, v in SMOKE.items():
@@ -277,29 +270,19 @@ def create_tokens(node, n, writers, keep):
     kept, errors = [], []
     lock = threading.Lock()
 
-    def worker(w):
-        c = rp.Conn(node)
-        for i in range(w, n, writers):
-            try:
-                code, raw = c.request("POST", "/v1/auth/token/create", body, root)
-            except (OSError, http.client.HTTPException) as e:
-                code, raw = "conn", str(e).encode()
+    def create(c, i):
+        try:
+            code, raw = c.request("POST", "/v1/auth/token/create", body, root)
+        except (OSError, http.client.HTTPException):
+            code = "conn"
+        with lock:
             if code != 200:
-                with lock:
-                    errors.append(code)
-                continue
-            if i % every == 0:
-                with lock:
-                    kept.append(json.loads(raw)["auth"]["client_token"])
-        c.close()
+                errors.append(code)
+            elif i % every == 0:
+                kept.append(json.loads(raw)["auth"]["client_token"])
 
-    ts = [threading.Thread(target=worker, args=(w,)) for w in range(writers)]
-    t0 = time.monotonic()
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    return time.monotonic() - t0, errors, kept[:keep]
+    seconds = rp.spread(node, n, writers, create)
+    return seconds, errors, kept[:keep]
 
 
 def list_leases(node, prefix=TOKEN_LEASES):
@@ -529,23 +512,12 @@ def print_table(report):
             b["apply_lag_samples"], loss["sampled_lag_ms_p99"]))
         print("  promotion after it: first write %.3f s, status primary %.3f s" % (
             loss["promotion"]["first_write_s"], loss["promotion"]["status_primary_s"]))
-    for name, v in report.get("goals", {}).items():
-        print("goal %-22s value %-8s goal %-6s %s" % (name, v["value"], v["goal"],
-                                                     "met" if v["met"] else "MISSED"))
+    rp.print_goals(report)
 
 
 def main(argv):
     args = parse_args(argv)
-    args.coffer = os.path.abspath(args.coffer)
-    if not os.access(args.coffer, os.X_OK):
-        raise SystemExit("no coffer binary at %s (build it first)" % args.coffer)
-    report = {
-        "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "binary": args.coffer,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "load1_start": round(os.getloadavg()[0], 2)},
-        "settings": {k: v for k, v in vars(args).items() if k not in ("out", "coffer")},
-    }
+    report = rp.new_report(args)
     stopper = tg.Stopper()
     try:
         if args.only in (None, "promotion"):
@@ -561,10 +533,7 @@ def main(argv):
     report["load1_end"] = round(os.getloadavg()[0], 2)
     report["goals"] = verdicts(report)
     report["failures"] = failures(report)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=2)
-        f.write("\n")
+    rp.save_report(args, report)
     print_table(report)
     print("results: %s" % args.out)
     return 1 if report["failures"] else 0

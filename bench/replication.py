@@ -59,12 +59,26 @@ SYNC_TIMEOUT_S = 600.0
 GOALS = {"lag_p99_ms": 50.0, "catchup_keys_per_s": 20000.0, "throughput_drop_3": 0.10}
 
 
+def add_common_args(ap, out_name):
+    """--coffer, --log-level and --out (bench/results/<out_name>)."""
+    ap.add_argument("--coffer", default=os.path.join(HERE, "..", "build-release", "coffer"))
+    ap.add_argument("--log-level", default="info", help="coffer log_level")
+    ap.add_argument("--out", default=os.path.join(HERE, "results", out_name))
+
+
+def add_paced_args(ap, run, what):
+    """--<run>-rate (1,000 writes/s), --<run>-duration (20 s), --<run>-writers
+    (16): a paced_writes run."""
+    ap.add_argument("--%s-rate" % run, type=float, default=1000.0, help="writes/s " + what)
+    ap.add_argument("--%s-duration" % run, type=float, default=20.0, help="seconds " + what)
+    ap.add_argument("--%s-writers" % run, type=int, default=16,
+                    help="writer threads (keep-alive) " + what)
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(description="Coffer replication benchmarks")
-    ap.add_argument("--coffer", default=os.path.join(HERE, "..", "build-release", "coffer"))
-    ap.add_argument("--lag-rate", type=float, default=1000.0, help="writes/s of the lag run")
-    ap.add_argument("--lag-duration", type=float, default=20.0, help="seconds of the lag run")
-    ap.add_argument("--lag-writers", type=int, default=16, help="writer threads (keep-alive)")
+    add_common_args(ap, "replication.json")
+    add_paced_args(ap, "lag", "of the lag run")
     ap.add_argument("--sample-every", type=int, default=20,
                     help="check visibility on the secondary for every Nth write")
     ap.add_argument("--poll-ms", type=float, default=1.0, help="visibility poll interval")
@@ -82,8 +96,6 @@ def parse_args(argv):
                          "(default: 1 when duration >= 5, else 0)")
     ap.add_argument("--no-throughput", action="store_true",
                     help="only catch-up and lag (one secondary)")
-    ap.add_argument("--log-level", default="info", help="coffer log_level")
-    ap.add_argument("--out", default=os.path.join(HERE, "results", "replication.json"))
     a = ap.parse_args(argv)
     if a.warmup is None:
         a.warmup = 1.0 if a.duration >= 5 else 0.0
@@ -207,17 +219,14 @@ class Conn:
         self.c.close()
 
 
-def write_keys(node, n, prefix, writers=8):
-    """Writes n kv v1 keys prefix-0..n-1 with several keep-alive writers."""
-    token = node.vars["token"]
-    errors = []
+def spread(node, n, writers, work):
+    """Runs work(conn, i) for i in 0..n-1 on `writers` threads, each with its
+    own keep-alive connection to `node`; returns the seconds it took."""
 
     def worker(w):
         c = Conn(node)
         for i in range(w, n, writers):
-            code, _ = c.request("POST", "/v1/kvv1/%s-%d" % (prefix, i), '{"v":"%d"}' % i, token)
-            if code not in (200, 204):
-                errors.append(code)
+            work(c, i)
         c.close()
 
     ts = [threading.Thread(target=worker, args=(w,)) for w in range(writers)]
@@ -226,9 +235,23 @@ def write_keys(node, n, prefix, writers=8):
         t.start()
     for t in ts:
         t.join()
+    return time.monotonic() - t0
+
+
+def write_keys(node, n, prefix, writers=8):
+    """Writes n kv v1 keys prefix-0..n-1 with several keep-alive writers."""
+    token = node.vars["token"]
+    errors = []
+
+    def write(c, i):
+        code, _ = c.request("POST", "/v1/kvv1/%s-%d" % (prefix, i), '{"v":"%d"}' % i, token)
+        if code not in (200, 204):
+            errors.append(code)
+
+    seconds = spread(node, n, writers, write)
     if errors:
         raise RuntimeError("%d of %d writes failed (e.g. %s)" % (len(errors), n, errors[0]))
-    return time.monotonic() - t0
+    return seconds
 
 
 def paced_writes(node, token, prefix, n, rate, writers, start, on_result, stop=None):
@@ -463,24 +486,41 @@ def print_table(report):
         print("throughput %-8s secondaries=%-7s %9.1f req/s  p99 %7.2f ms  errors %d  "
               "load1 %.2f" % (r["scenario"], r["label"], r["rps"], r["p99_ms"], r["errors"],
                               r["load1"]))
+    print_goals(report)
+
+
+def print_goals(report):
     for name, v in report.get("goals", {}).items():
-        print("goal %-20s value %-10s goal %-8s %s" % (name, v["value"], v["goal"],
+        print("goal %-22s value %-10s goal %-8s %s" % (name, v["value"], v["goal"],
                                                        "met" if v["met"] else "MISSED"))
 
 
-def main(argv):
-    args = parse_args(argv)
+def new_report(args):
+    """The report's header (when, binary, machine, settings); exits when
+    --coffer names no executable."""
     args.coffer = os.path.abspath(args.coffer)
     if not os.access(args.coffer, os.X_OK):
         raise SystemExit("no coffer binary at %s (build it first)" % args.coffer)
-    report = {
+    return {
         "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "binary": args.coffer,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "load1_start": round(os.getloadavg()[0], 2)},
         "settings": {k: v for k, v in vars(args).items() if k not in ("out", "coffer")},
-        "catchup": [], "throughput": [],
     }
+
+
+def save_report(args, report):
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+
+
+def main(argv):
+    args = parse_args(argv)
+    report = new_report(args)
+    report.update({"catchup": [], "throughput": []})
     stopper = tg.Stopper()
     ok = True
     try:
@@ -547,10 +587,7 @@ def finish(args, report, stopper, ok):
         ok = False
     if any(r["errors"] for r in report["throughput"]):
         ok = False
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=2)
-        f.write("\n")
+    save_report(args, report)
     print_table(report)
     print("results: %s" % args.out)
     return 0 if ok else 1
