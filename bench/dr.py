@@ -67,7 +67,7 @@ TOKEN_LEASES = "auth/token/create/"
 PROBE_EVERY_S = 0.005
 PROMOTION_TIMEOUT_S = 300.0
 SMOKE = {"leases": 200, "lease_writers": 4, "sample_tokens": 20, "loss_rate": 100.0,
-         "loss_duration": 2.0, "loss_writers": 4}
+         "loss_duration": 2.0, "loss_writers": 4, "loss_kills": 1}
 
 
 def parse_args(argv):
@@ -79,6 +79,8 @@ def parse_args(argv):
     ap.add_argument("--sample-tokens", type=int, default=1000,
                     help="tokens kept and checked after the promotion")
     rp.add_paced_args(ap, "loss", "of the loss run (until the kill)")
+    ap.add_argument("--loss-kills", type=int, default=3,
+                    help="loss runs, each with a fresh primary and DR secondary")
     ap.add_argument("--force", action="store_true", help="promote with force=true")
     ap.add_argument("--only", choices=("promotion", "loss"), help="run one part")
     ap.add_argument("--smoke", action="store_true",
@@ -418,7 +420,6 @@ def loss_run(args, stopper):
     lag_ms = sorted(s[0] for s in samples)
     lag_entries = sorted(s[1] for s in samples)
     return {
-        "target_rate": args.loss_rate, "writers": args.loss_writers,
         "seconds_to_kill": round(seconds, 3),
         "acknowledged": len(acked_at_kill),
         "achieved_rate": round(len(acked_at_kill) / seconds, 1) if seconds > 0 else None,
@@ -446,6 +447,16 @@ def loss_run(args, stopper):
 
 # ---- report ------------------------------------------------------------------
 
+def totals(loss):
+    runs = loss["runs"]
+    for k in ("acknowledged", "missing", "refused_before_kill", "cut_by_kill"):
+        loss[k] = sum(r[k] for r in runs)
+    loss["missing_pct"] = (round(100.0 * loss["missing"] / loss["acknowledged"], 4)
+                           if loss["acknowledged"] else None)
+    loss["apply_lag_p99_ms_at_kills"] = [r["secondary_before_kill"]["apply_lag_p99_ms"]
+                                         for r in runs]
+
+
 def verdicts(report):
     p = (report.get("promotion") or {}).get("promotion") or {}
     if "first_write_s" not in p:
@@ -470,7 +481,7 @@ def failures(report):
             out.append("sample leases failed after the promotion")
     loss = report.get("loss")
     if loss and loss["refused_before_kill"]:
-        out.append("writes refused before the kill")
+        out.append("writes refused before a kill")
     return out
 
 
@@ -500,18 +511,25 @@ def print_table(report):
                                                                  p["token_sample"]))
     loss = report.get("loss")
     if loss:
-        b = loss["secondary_before_kill"]
-        print("data loss, primary killed after %.1f s at %.0f writes/s (%.1f achieved):" % (
-            loss["seconds_to_kill"], loss["target_rate"], loss["achieved_rate"] or 0))
-        print("  acknowledged %d, missing on promoted %d (%s%%), cut by the kill %d" % (
-            loss["acknowledged"], loss["missing"], loss["missing_pct"], loss["cut_by_kill"]))
-        print("  at the kill: lag_ms %s, lag_entries %s, promotion_data_loss %s" % (
-            b["lag_ms"], b["lag_entries"], b["promotion_data_loss"]))
-        print("  apply_lag_ms p50 %s p99 %s max %s (%s samples); sampled lag_ms p99 %s" % (
-            b["apply_lag_p50_ms"], b["apply_lag_p99_ms"], b["apply_lag_max_ms"],
-            b["apply_lag_samples"], loss["sampled_lag_ms_p99"]))
-        print("  promotion after it: first write %.3f s, status primary %.3f s" % (
-            loss["promotion"]["first_write_s"], loss["promotion"]["status_primary_s"]))
+        print("data loss: primary killed at %.0f writes/s (%d writers), then the DR secondary "
+              "promoted; %d runs:" % (loss["target_rate"], loss["writers"], len(loss["runs"])))
+        for r in loss["runs"]:
+            b = r["secondary_before_kill"]
+            print("  kill after %.1f s (%.1f writes/s achieved, load1 %.2f): acknowledged %d, "
+                  "missing %d (%s%%), cut by the kill %d" % (
+                      r["seconds_to_kill"], r["achieved_rate"] or 0, r["load1_at_kill"],
+                      r["acknowledged"], r["missing"], r["missing_pct"], r["cut_by_kill"]))
+            print("    at the kill: lag_ms %s, lag_entries %s, promotion_data_loss %s" % (
+                b["lag_ms"], b["lag_entries"], b["promotion_data_loss"]))
+            print("    apply_lag_ms p50 %s p99 %s max %s (%s entries); lag_ms sampled every "
+                  "0.1 s: p99 %s" % (b["apply_lag_p50_ms"], b["apply_lag_p99_ms"],
+                                     b["apply_lag_max_ms"], b["apply_lag_samples"],
+                                     r["sampled_lag_ms_p99"]))
+            print("    promoted: first write %.3f s, status primary %.3f s after the call" % (
+                r["promotion"]["first_write_s"], r["promotion"]["status_primary_s"]))
+        print("  total: %d acknowledged, %d missing (%s%%); apply_lag_ms p99 at the kills: %s" % (
+            loss["acknowledged"], loss["missing"], loss["missing_pct"],
+            loss["apply_lag_p99_ms_at_kills"]))
     rp.print_goals(report)
 
 
@@ -524,8 +542,13 @@ def main(argv):
             report["promotion"] = promotion_run(args, stopper)
             stopper.stop_all()
         if args.only in (None, "loss"):
-            report["loss"] = loss_run(args, stopper)
-            print("loss: %s" % report["loss"], flush=True)
+            report["loss"] = loss = {"target_rate": args.loss_rate, "writers": args.loss_writers,
+                                     "runs": []}
+            for _ in range(args.loss_kills):
+                loss["runs"].append(loss_run(args, stopper))
+                stopper.stop_all()
+                print("loss: %s" % loss["runs"][-1], flush=True)
+            totals(loss)
     except Exception as e:  # report what ran, then fail
         report["error"] = str(e)[:3000]
         print("error: %s" % report["error"], file=sys.stderr)

@@ -99,11 +99,12 @@ def test_dr_bench_smoke_promotes_and_reports_every_figure(tmp_path):
     for key in ("answer_s", "first_write_s", "status_primary_s"):
         assert pr["promotion"][key] >= 0, (key, pr)
     loss = report["loss"]
-    assert loss["acknowledged"] > 0 and loss["refused_before_kill"] == 0, loss
-    assert 0 <= loss["missing"] <= loss["acknowledged"], loss
-    at_kill = loss["secondary_before_kill"]
+    [run] = loss["runs"]
+    assert run["acknowledged"] > 0 and run["refused_before_kill"] == 0, run
+    assert 0 <= run["missing"] <= run["acknowledged"] == loss["acknowledged"], loss
+    at_kill = run["secondary_before_kill"]
     for key in ("lag_ms", "lag_entries", "promotion_data_loss", "apply_lag_p99_ms"):
         assert at_kill[key] is not None, (key, at_kill)
-    assert loss["promotion"]["first_write_s"] >= 0, loss
+    assert run["promotion"]["first_write_s"] >= 0, run
     assert "promotion_to_write_s" in report["goals"]
     assert "first successful write" in p.stdout and "acknowledged" in p.stdout, p.stdout
