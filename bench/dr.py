@@ -30,7 +30,8 @@ it replicates to the secondary and authorises the promotion there).
      before and just after the kill (lag_ms, lag_entries,
      promotion_data_loss, apply_lag_ms: its ring of applied entries' commit
      -> apply delays), then it is promoted and its kv v1 keys listed:
-     acknowledged writes missing there are the data lost.
+     acknowledged writes missing there are the data lost. --loss-kills runs
+     (3), each with a fresh pair, since one kill lands at one random moment.
 
   bench/dr.py --coffer build-release/coffer
   bench/dr.py --coffer build/coffer --smoke          # tiny sizes, seconds
