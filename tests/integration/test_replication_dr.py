@@ -203,6 +203,16 @@ def test_dr_roles_refuse_conflicting_setup(make_server):
     wait_for(lambda: "revoked" in status(d, "dr").get("last_error", "") or
              "unknown" in status(d, "dr").get("last_error", ""), 20,
              "the revoked replica's stream to be refused")
+    # Disabled, the replica is a standalone cluster with the data it holds.
+    ok(dr_op(d, "disable", ops_token))
+    wait_for(lambda: d.get("/v1/sys/health").status_code == 200, 30, "the replica to disable")
+    assert status(d, "dr")["mode"] == "disabled" and status(d)["mode"] == "disabled"
+    ok(d.get("/v1/sys/policies/acl/late", token=p.root_token), 200)
+    ok(d.put("/v1/sys/policies/acl/own", token=p.root_token,
+             json={"policy": 'path "own" { capabilities = ["read"] }'}))
+    ok(p.put("/v1/sys/replication/dr/primary/disable", token=p.root_token))
+    assert status(p, "dr")["mode"] == "disabled"
+    assert status(p)["mode"] == "primary"  # the performance set is untouched
 
 
 def test_failed_bootstrap_leaves_a_node_that_can_be_initialised_again(make_server):
