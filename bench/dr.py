@@ -140,9 +140,13 @@ def dr_pair(args, stopper):
 def wait_caught_up(primary, secondary, timeout=rp.SYNC_TIMEOUT_S):
     """Until the secondary applied all the primary had, then (for up to 30 s)
     until both Merkle roots (replicated, local) agree; returns seconds waited,
-    whether they agreed, and the primary's last_wal."""
+    whether they agreed, the primary's last_wal, and how far behind the
+    secondary was when called (entries; its apply_lag_ms p99)."""
     t0 = time.monotonic()
     target = rp.status(primary, DR)["last_wal"]
+    behind = rp.status(secondary, DR)
+    behind = {"entries": target - behind.get("last_remote_wal", 0),
+              "apply_lag_p99_ms": (behind.get("apply_lag_ms") or {}).get("p99")}
     rp.wait_status(secondary, lambda st: st.get("last_remote_wal", 0) >= target,
                    "the DR secondary to reach wal %d" % target, timeout, DR)
     caught_up = time.monotonic() - t0
@@ -154,7 +158,7 @@ def wait_caught_up(primary, secondary, timeout=rp.SYNC_TIMEOUT_S):
         if same or time.monotonic() > deadline:
             break
         time.sleep(0.05)  # poll interval, bounded by the deadline
-    return round(caught_up, 3), same, target
+    return round(caught_up, 3), same, target, behind
 
 
 def kill(node):
@@ -347,8 +351,8 @@ def promotion_run(args, stopper):
         out["create_error_codes"] = sorted({str(e) for e in errors})
     print("created %d tokens in %.1f s (%d errors)" % (args.leases - len(errors), seconds,
                                                        len(errors)), flush=True)
-    out["catch_up_wait_s"], out["merkle_roots_equal"], out["primary_last_wal"] = (
-        wait_caught_up(primary, secondary))
+    (out["catch_up_wait_s"], out["merkle_roots_equal"], out["primary_last_wal"],
+     out["secondary_behind_after_create"]) = wait_caught_up(primary, secondary)
     out["primary_leases_listed"] = len(list_leases(primary))
     before = rp.status(secondary, DR)
     out["secondary_at_kill"] = {k: before.get(k) for k in
@@ -519,8 +523,11 @@ def print_table(report):
         print("  leases restored (log line)     %8.3f s   (%s restored, %s overdue, in %s ms)" % (
             pr["leases_restored_s"], pr.get("log_leases_restored"),
             pr.get("log_leases_overdue"), pr.get("log_restore_ms")))
-        print("  before the kill: secondary caught up %.1f s after the last create, Merkle "
-              "roots equal: %s" % (p["catch_up_wait_s"], p["merkle_roots_equal"]))
+        print("  before the kill: secondary %s entries behind after the last create (apply "
+              "lag p99 %s ms), caught up %.1f s later, Merkle roots equal: %s" % (
+                  p["secondary_behind_after_create"]["entries"],
+                  p["secondary_behind_after_create"]["apply_lag_p99_ms"], p["catch_up_wait_s"],
+                  p["merkle_roots_equal"]))
         print("  leases listed: primary %d, promoted %d; sample %d/%d live, ttl left %s s" % (
             p["primary_leases_listed"], p["promoted_leases_listed"], p["lease_sample_live"],
             p["lease_sample"], p["sample_ttl_left_s"]))
