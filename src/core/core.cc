@@ -356,9 +356,19 @@ Result<Response> Core::Dispatch(const Request& req, const Router::Match& match,
   }
 
   // POST/PUT: create or update, as the engine's existence check decides.
+  // On a performance secondary the check itself may have to write replicated
+  // storage (an engine's lazy set-up of a mount never used on the primary,
+  // e.g. the kv v2 layout marker): then the primary runs the whole request,
+  // create-or-update included, as for a write the engine itself refused.
+  bool setup_read_only = false;
   if (ereq.operation == Operation::kUpdate && !req.is_help) {
-    ASSIGN_OR_RETURN(std::optional<bool> exists, route.engine->Exists(ereq));
-    if (exists.has_value() && !*exists) ereq.operation = Operation::kCreate;
+    Result<std::optional<bool>> exists = route.engine->Exists(ereq);
+    if (!exists.ok() && exists.status().code() == Code::kReadOnly && !forwarded) {
+      setup_read_only = true;
+    } else {
+      RETURN_IF_ERROR(exists.status());
+      if (exists->has_value() && !**exists) ereq.operation = Operation::kCreate;
+    }
   }
 
   if (caller != nullptr) {
@@ -368,6 +378,10 @@ Result<Response> Core::Dispatch(const Request& req, const Router::Match& match,
     } else if (!caller->root) {
       ASSIGN_OR_RETURN(std::shared_ptr<const Acl> acl, policies_.AclFor(caller->policies));
       AclDecision decision = acl->Check(ereq.operation, req.path, req.data);
+      if (setup_read_only && !decision.allowed) {
+        // Create or update is not known here; the primary decides which.
+        decision = acl->Check(Operation::kCreate, req.path, req.data);
+      }
       if (!decision.allowed || !WrapTtlAllowed(decision, req.wrap_ttl_seconds)) {
         return PermissionDenied();
       }
@@ -382,7 +396,8 @@ Result<Response> Core::Dispatch(const Request& req, const Router::Match& match,
   }
 
   RETURN_IF_ERROR(audit->LogRequest());
-  Result<Response> handled = route.engine->Handle(ereq);
+  Result<Response> handled =
+      setup_read_only ? Result<Response>(ReadOnly()) : route.engine->Handle(ereq);
   // The engine wrote the replicated class on a performance secondary: the
   // primary runs the whole request and its answer is the client's. Its
   // leases, wrapping and index are the primary's; only the token use stays.

@@ -120,6 +120,20 @@ def test_write_on_secondary_is_forwarded_and_read_back_at_once(make_server):
             200)["auth"]["client_token"]
     assert_error(kv_put(s, ro, "fwd/denied", {"v": 1}), 403)
     assert kv_get(p, p.root_token, "fwd/denied").status_code == 404
+    # A kv v2 mount made after activation and never used on the primary: its
+    # lazy set-up on the secondary would write replicated storage, so the
+    # first requests go to the primary; denied callers are still denied here.
+    ok(p.post("/v1/sys/mounts/fresh", token=p.root_token,
+              json={"type": "kv", "options": {"version": "2"}}))
+    ok(s.post("/v1/sys/policy/fresh-create", token=s.root_token,
+              json={"policy": 'path "fresh/data/*" { capabilities = ["create", "read"] }'}))
+    writer = ok(s.post("/v1/auth/token/create", token=s.root_token,
+                       json={"policies": ["fresh-create"]}), 200)["auth"]["client_token"]
+    wait_caught_up(p, s)
+    assert_error(kv_put(s, ro, "x", {"v": 0}, mount="fresh"), 403)
+    assert ok(kv_put(s, writer, "x", {"v": 1}, mount="fresh"), 200)["data"]["version"] == 1
+    assert ok(kv_get(s, writer, "x", mount="fresh"), 200)["data"]["data"] == {"v": 1}
+    assert ok(kv_get(p, p.root_token, "x", mount="fresh"), 200)["data"]["data"] == {"v": 1}
 
 
 def test_x_vault_index_gates_reads(make_server):
