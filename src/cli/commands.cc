@@ -70,6 +70,12 @@ constexpr std::array kCommands = {
     CommandSpec{"audit enable", "Enable an audit device", &RunAuditEnable},
     CommandSpec{"audit list", "List the enabled audit devices", &RunAuditList},
     CommandSpec{"audit disable", "Disable an audit device", &RunAuditDisable},
+    CommandSpec{"topology up", "Bring up a reference topology of clusters on loopback",
+                &RunTopologyUp},
+    CommandSpec{"topology down", "Stop a topology brought up with -detach", &RunTopologyDown},
+    CommandSpec{"topology status", "Show a topology's clusters: role, state, lag",
+                &RunTopologyStatus},
+    CommandSpec{"topology failover", "Run a site's failover drill", &RunTopologyFailover},
 };
 
 std::vector<std::string> Words(std::string_view path) {

@@ -87,6 +87,12 @@ int RunPolicyList(CommandContext& ctx, const std::vector<std::string>& args);
 int RunPolicyDelete(CommandContext& ctx, const std::vector<std::string>& args);
 int RunPolicyFmt(CommandContext& ctx, const std::vector<std::string>& args);
 
+// topology (topology_commands.cc): reference topologies on loopback.
+int RunTopologyUp(CommandContext& ctx, const std::vector<std::string>& args);
+int RunTopologyDown(CommandContext& ctx, const std::vector<std::string>& args);
+int RunTopologyStatus(CommandContext& ctx, const std::vector<std::string>& args);
+int RunTopologyFailover(CommandContext& ctx, const std::vector<std::string>& args);
+
 // Every command, in listing order ("server" included; it is run by cli.cc).
 std::span<const CommandSpec> Commands();
 

@@ -17,10 +17,7 @@ Status Errno(const std::string& what) { return IOError(what + ": " + std::strerr
 
 }  // namespace
 
-Status StoreTokenFile(const EnvLookup& env, std::string_view token) {
-  std::optional<std::string> home = env("HOME");
-  if (!home) return InvalidArgument("HOME is not set; cannot locate the token file");
-  std::string path = *home + "/.vault-token";
+Status WritePrivateFile(const std::string& path, std::string_view contents) {
   std::string templ = path + ".tmp-XXXXXX";
   std::vector<char> name(templ.begin(), templ.end());
   name.push_back('\0');
@@ -35,8 +32,8 @@ Status StoreTokenFile(const EnvLookup& env, std::string_view token) {
   };
   if (fchmod(fd, 0600) != 0) return fail("setting the mode of " + tmp);
   size_t done = 0;
-  while (done < token.size()) {
-    ssize_t n = write(fd, token.data() + done, token.size() - done);
+  while (done < contents.size()) {
+    ssize_t n = write(fd, contents.data() + done, contents.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail("writing " + tmp);
     done += static_cast<size_t>(n);
@@ -53,6 +50,12 @@ Status StoreTokenFile(const EnvLookup& env, std::string_view token) {
     return s;
   }
   return Status::Ok();
+}
+
+Status StoreTokenFile(const EnvLookup& env, std::string_view token) {
+  std::optional<std::string> home = env("HOME");
+  if (!home) return InvalidArgument("HOME is not set; cannot locate the token file");
+  return WritePrivateFile(*home + "/.vault-token", token);
 }
 
 }  // namespace coffer::cli

@@ -9,6 +9,7 @@
 // never logged and never appears in an error message.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cli/api_config.h"
@@ -19,5 +20,9 @@ namespace coffer::cli {
 // Stores `token` (without a trailing newline). Errors: HOME unset
 // (InvalidArgument), file system failures (IOError).
 Status StoreTokenFile(const EnvLookup& env, std::string_view token);
+
+// Replaces `path` atomically with `contents`, mode 0600 (also used for the
+// topology state and secrets files). Errors are IOError naming the file.
+Status WritePrivateFile(const std::string& path, std::string_view contents);
 
 }  // namespace coffer::cli
