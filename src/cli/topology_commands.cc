@@ -228,7 +228,8 @@ int RunTopologyStatus(CommandContext& ctx, const std::vector<std::string>& args)
     }
     health.push_back(std::move(h));
   }
-  // Lag: the upstream's last WAL index minus what this secondary applied.
+  // Lag (of a streaming secondary): the upstream's last WAL index minus what
+  // this secondary applied.
   for (size_t i = 0; i < state->clusters.size(); ++i) {
     const ClusterState& c = state->clusters[i];
     if (c.of.empty() || !health[i].process_running) continue;
@@ -237,7 +238,7 @@ int RunTopologyStatus(CommandContext& ctx, const std::vector<std::string>& args)
       const Json& mine = c.role == ClusterRole::kDr ? health[i].dr : health[i].performance;
       const Json& theirs = c.role == ClusterRole::kDr ? health[j].dr : health[j].performance;
       if (mine.is_object() && theirs.is_object() && theirs.contains("last_wal") &&
-          mine.contains("last_remote_wal")) {
+          mine.contains("last_remote_wal") && StringField(mine, "state") == "stream-wals") {
         health[i].lag_entries =
             std::max(0LL, IntField(theirs, "last_wal") - IntField(mine, "last_remote_wal"));
       }

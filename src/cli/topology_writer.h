@@ -1,10 +1,10 @@
-// The drill's writer: one thread doing KV v2 writes to secret/drill/<run>/<n>
+// The drill's writer: one thread doing KV v1 writes to drill/<run>/<n>
 // on a target cluster that the drill can switch, recording which writes were
 // acknowledged (200) by which target and when.
 //
 // Thread-safety: SwitchTo/Stop/snapshots are called from the drill's thread
 // while the writer thread runs; shared fields are guarded by mu_.
-// Invariants: a write counts as acknowledged only on a 200 answer; the token
+// Invariants: a write counts as acknowledged only on a 2xx answer; the token
 // is never logged.
 #pragma once
 
@@ -22,7 +22,7 @@ namespace coffer::cli {
 class DrillWriter {
  public:
   struct Ack {
-    std::string key;  // under secret/drill/
+    std::string key;  // under drill/
     int target = 0;   // index of the SwitchTo that was current
     std::chrono::steady_clock::time_point at;
   };
