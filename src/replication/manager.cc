@@ -81,7 +81,11 @@ Manager::~Manager() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (Role& r : roles_) clients.push_back(std::move(r.client));
-    StopServer();
+    // Shut the server down beside: a stream handler still running calls the
+    // `seen` hook, which takes mu_, and Shutdown waits for the handlers; both
+    // under mu_ would never finish (a primary with a streaming secondary hung
+    // on SIGTERM). The retired thread is joined below, after mu_ is released.
+    StopServer(/*async=*/true);
     retired = std::move(retired_);
   }
   for (auto& c : clients) {
