@@ -1,4 +1,4 @@
-# Coffer: the two commands that matter are `make run` and `make test`.
+# Coffer: the two commands that matter are `make run` (the two-dc topology) and `make test`.
 # Both install missing Debian packages first (make deps). `make bench` runs the
 # benchmarks (bench/, docs/performance.md); it is not part of `make test`.
 
@@ -20,7 +20,7 @@ BENCH_DR_ARGS ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps bench-deps configure build test run bench bench-build bench-replication \
+.PHONY: all deps bench-deps configure build test run run-dev bench bench-build bench-replication \
   bench-dr clean
 
 all: build
@@ -62,7 +62,13 @@ build: configure
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
 
+# The two-dc reference topology (4 clusters) in the foreground: prints each
+# site's VAULT_ADDR/VAULT_TOKEN; Ctrl-C stops every cluster.
 run: build
+	./$(BUILD_DIR)/coffer topology up two-dc
+
+# One dev server (in-memory, unsealed, root token printed).
+run-dev: build
 	./$(BUILD_DIR)/coffer server -dev
 
 bench-deps: deps

@@ -106,9 +106,18 @@ bool ServerRunning(pid_t pid, const std::string& config_path) {
 }
 
 Status StopServer(pid_t pid, const std::string& config_path, std::chrono::milliseconds grace) {
+  RETURN_IF_ERROR(SignalStop(pid, config_path));
+  return WaitStopped(pid, config_path, grace);
+}
+
+Status SignalStop(pid_t pid, const std::string& config_path) {
   if (!ServerRunning(pid, config_path)) return Status::Ok();
   if (kill(pid, SIGTERM) != 0 && errno != ESRCH) return IOError(Errno("SIGTERM"));
-  if (WaitGone(pid, grace)) return Status::Ok();
+  return Status::Ok();
+}
+
+Status WaitStopped(pid_t pid, const std::string& config_path, std::chrono::milliseconds grace) {
+  if (pid <= 0 || WaitGone(pid, grace)) return Status::Ok();
   return KillServer(pid, config_path);
 }
 

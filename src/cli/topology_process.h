@@ -35,6 +35,12 @@ bool ServerRunning(pid_t pid, const std::string& config_path);
 // that. Nothing to do (Ok) when it is not running.
 Status StopServer(pid_t pid, const std::string& config_path, std::chrono::milliseconds grace);
 
+// SIGTERM without waiting (Ok when it is not running); WaitStopped then
+// waits up to `grace` and sends SIGKILL after that. Together they stop many
+// servers in the time of one.
+Status SignalStop(pid_t pid, const std::string& config_path);
+Status WaitStopped(pid_t pid, const std::string& config_path, std::chrono::milliseconds grace);
+
 // SIGKILL and wait for it to end (an unplanned failure).
 Status KillServer(pid_t pid, const std::string& config_path);
 

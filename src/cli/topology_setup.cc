@@ -221,13 +221,22 @@ Status ConfigureClusters(TopologyState& state, const TransportFactory& factory,
 
 Status StopClusters(TopologyState& state, std::ostream& progress) {
   Status first = Status::Ok();
-  for (auto it = state.clusters.rbegin(); it != state.clusters.rend(); ++it) {
-    ClusterState& c = *it;
-    if (ServerRunning(c.pid, c.config_path())) {
-      Status s = StopServer(c.pid, c.config_path(), kStopGrace);
-      if (!s.ok() && first.ok()) first = s;
-      progress << "  " << c.name << ": stopped\n";
-    }
+  std::vector<ClusterState*> stopping;
+  for (ClusterState& c : state.clusters) {
+    if (!ServerRunning(c.pid, c.config_path())) continue;
+    Status s = SignalStop(c.pid, c.config_path());
+    if (!s.ok() && first.ok()) first = s;
+    stopping.push_back(&c);
+  }
+  auto deadline = std::chrono::steady_clock::now() + kStopGrace;
+  for (ClusterState* c : stopping) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    Status s = WaitStopped(c->pid, c->config_path(), std::max(left, std::chrono::milliseconds(0)));
+    if (!s.ok() && first.ok()) first = s;
+    progress << "  " << c->name << ": stopped\n";
+  }
+  for (ClusterState& c : state.clusters) {
     if (c.condition == "running") c.condition = "stopped";
   }
   Status saved = SaveState(state);

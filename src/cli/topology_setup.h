@@ -36,7 +36,8 @@ Status StartClusters(TopologyState& state);
 Status ConfigureClusters(TopologyState& state, const TransportFactory& factory,
                          std::ostream& progress);
 
-// Stops every running cluster (SIGTERM, downstream first) and saves the state.
+// Stops every running cluster (SIGTERM to all, then SIGKILL to any still
+// running after 15s) and saves the state.
 Status StopClusters(TopologyState& state, std::ostream& progress);
 
 }  // namespace coffer::cli
