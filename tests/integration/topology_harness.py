@@ -64,7 +64,7 @@ class Topology:
     def __init__(self, name, *extra):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="coffer-topo-it-")
-        up = cli("topology", "up", name, "-detach", "-dir", self.dir, *extra)
+        up = cli("topology", "up", name, *extra, "-detach", "-dir", self.dir)
         if up.returncode != 0:
             self.down()
             raise AssertionError("topology up %s failed (%d):\n%s\n%s" % (
