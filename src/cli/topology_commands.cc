@@ -100,7 +100,19 @@ void Supervise(const std::string& dir, const sigset_t& signals, std::ostream& ou
   }
 }
 
-std::string DirFlagUsage() { return "the topology's directory (state.json, secrets.json)"; }
+// Registers -dir (required), parses `args` with `positional` arguments and
+// loads the state in DIR; an exit code when the command must stop.
+std::optional<int> ParseAndLoad(Invocation& inv, const std::vector<std::string>& args,
+                                size_t positional, std::optional<TopologyState>* state) {
+  std::string dir;
+  inv.flags().String("dir", &dir, "the topology's directory (state.json, secrets.json)");
+  if (auto exit = inv.Parse(args, positional, positional)) return exit;
+  if (dir.empty()) return inv.UsageError("-dir is required");
+  Result<TopologyState> loaded = LoadState(dir);
+  if (!loaded.ok()) return inv.Fail("Error", loaded.status(), kExitLocalError);
+  *state = std::move(*loaded);
+  return std::nullopt;
+}
 
 // `up NAME -dir D` and `failover SITE -planned` as the usage shows them: the
 // flag parser stops at the first positional, so a leading NAME/SITE moves
@@ -194,12 +206,8 @@ int RunTopologyUp(CommandContext& ctx, const std::vector<std::string>& args) {
 
 int RunTopologyDown(CommandContext& ctx, const std::vector<std::string>& args) {
   Invocation inv(ctx, kDownUsage);
-  std::string dir;
-  inv.flags().String("dir", &dir, DirFlagUsage());
-  if (auto exit = inv.Parse(args, 0, 0)) return *exit;
-  if (dir.empty()) return inv.UsageError("-dir is required");
-  Result<TopologyState> state = LoadState(dir);
-  if (!state.ok()) return inv.Fail("Error", state.status(), kExitLocalError);
+  std::optional<TopologyState> state;
+  if (auto exit = ParseAndLoad(inv, args, 0, &state)) return *exit;
   Status stopped = StopClusters(*state, inv.out());
   if (!stopped.ok()) return inv.Fail("Error stopping", stopped, kExitRemoteError);
   inv.out() << "Stopped " << state->topology << ". Data and logs are in " << state->dir << "\n";
@@ -208,12 +216,8 @@ int RunTopologyDown(CommandContext& ctx, const std::vector<std::string>& args) {
 
 int RunTopologyStatus(CommandContext& ctx, const std::vector<std::string>& args) {
   Invocation inv(ctx, kStatusUsage);
-  std::string dir;
-  inv.flags().String("dir", &dir, DirFlagUsage());
-  if (auto exit = inv.Parse(args, 0, 0)) return *exit;
-  if (dir.empty()) return inv.UsageError("-dir is required");
-  Result<TopologyState> state = LoadState(dir);
-  if (!state.ok()) return inv.Fail("Error", state.status(), kExitLocalError);
+  std::optional<TopologyState> state;
+  if (auto exit = ParseAndLoad(inv, args, 0, &state)) return *exit;
   std::vector<ClusterHealth> health;
   for (const ClusterState& c : state->clusters) {
     ClusterHealth h;
@@ -267,14 +271,10 @@ int RunTopologyStatus(CommandContext& ctx, const std::vector<std::string>& args)
 
 int RunTopologyFailover(CommandContext& ctx, const std::vector<std::string>& args) {
   Invocation inv(ctx, kFailoverUsage);
-  std::string dir;
   bool planned = false;
-  inv.flags().String("dir", &dir, DirFlagUsage());
   inv.flags().Bool("planned", &planned, "demote the active cluster instead of killing it");
-  if (auto exit = inv.Parse(NameLast(args), 1, 1)) return *exit;
-  if (dir.empty()) return inv.UsageError("-dir is required");
-  Result<TopologyState> state = LoadState(dir);
-  if (!state.ok()) return inv.Fail("Error", state.status(), kExitLocalError);
+  std::optional<TopologyState> state;
+  if (auto exit = ParseAndLoad(inv, NameLast(args), 1, &state)) return *exit;
   Result<DrillReport> report =
       RunFailoverDrill(*state, inv.positional()[0], planned, ctx.transport_factory, inv.out());
   if (!report.ok()) {
