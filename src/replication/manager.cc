@@ -85,7 +85,7 @@ Manager::~Manager() {
     // `seen` hook, which takes mu_, and Shutdown waits for the handlers; both
     // under mu_ would never finish (a primary with a streaming secondary hung
     // on SIGTERM). The retired thread is joined below, after mu_ is released.
-    StopServer(/*async=*/true);
+    StopServer();
     retired = std::move(retired_);
   }
   for (auto& c : clients) {
@@ -225,7 +225,7 @@ void Manager::Sealing() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (Role& r : roles_) clients.push_back(std::move(r.client));
-    StopServer(/*async=*/true);
+    StopServer();
     index_key_.clear();
   }
   for (auto& c : clients) {
@@ -288,7 +288,7 @@ Status Manager::StartServer() {
   return Status::Ok();
 }
 
-void Manager::StopServer(bool async) {
+void Manager::StopServer() {
   if (service_) service_->Stop();
   for (Role& r : roles_) {
     for (auto& [id, link] : r.links) link.connected = false;
@@ -297,15 +297,10 @@ void Manager::StopServer(bool async) {
     service_.reset();
     return;
   }
-  if (!async) {
-    server_->Shutdown(std::chrono::milliseconds(1000));
-    server_.reset();
-    service_.reset();
-    return;
-  }
-  // While the core is sealing it holds its state lock, and a forwarded
-  // request in a handler may be waiting for that lock: the server is shut
-  // down beside, and finishes once the handler has seen the node sealed.
+  // The caller holds mu_ (and, sealing, the core's state lock): a stream
+  // handler still running takes mu_ in its hooks and a forwarded request may
+  // wait for the state lock, while the shutdown waits for the handlers. So
+  // the server is shut down beside, and finishes once they have returned.
   auto done = std::make_shared<std::atomic<bool>>(false);
   std::thread t([server = std::move(server_), service = std::move(service_), done]() mutable {
     server->Shutdown(std::chrono::milliseconds(1000));
@@ -316,12 +311,29 @@ void Manager::StopServer(bool async) {
   retired_.push_back(RetiredServer{std::move(t), std::move(done)});
 }
 
-void Manager::RestartServer(const char* why) {
-  StopServer();
+Status Manager::RestartServer(const char* why) {
+  std::unique_ptr<cluster::Server> old_server;
+  std::unique_ptr<ReplicationService> old_service;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (service_) service_->Stop();
+    for (Role& r : roles_) {
+      for (auto& [id, link] : r.links) link.connected = false;
+    }
+    old_server = std::move(server_);
+    old_service = std::move(service_);
+  }
+  // Outside mu_: running stream handlers call the authorize and seen hooks,
+  // which take it, and the shutdown waits for them.
+  if (old_server) old_server->Shutdown(std::chrono::milliseconds(1000));
+  old_server.reset();
+  old_service.reset();
+  std::lock_guard<std::mutex> lock(mu_);
   Status st = StartServer();
   if (!st.ok()) {
     COFFER_LOG(kError, "replication") << "cluster port (" << why << "): " << st.ToString();
   }
+  return st;
 }
 
 std::string Manager::AdvertisedClusterAddr(Type t) {

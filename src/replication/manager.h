@@ -144,8 +144,12 @@ class Manager {
   Result<ActivationPackage> Unwrap(Type t, const Request& req, const std::string& token);
   Status EnsureClusterTls();
   Status StartServer();                 // REQUIRES: mu_ held
-  void StopServer(bool async = false);  // REQUIRES: mu_ held
-  void RestartServer(const char* why);  // REQUIRES: mu_ held
+  // Retires the server: it shuts down on a thread of its own (joined by the
+  // next StartServer or the destructor). REQUIRES: mu_ held.
+  void StopServer();
+  // Stops the server (outside mu_: handlers take it) and starts it again
+  // with the current sets' CAs. REQUIRES: mu_ NOT held.
+  Status RestartServer(const char* why);
   void StartCanary();
   void StopCanary();
   void CanaryLoop();

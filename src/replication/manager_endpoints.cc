@@ -134,13 +134,13 @@ Result<Response> Manager::PrimaryEnable(Type t, const Request& req) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     role(t).primary = std::move(p);
-    StopServer();  // restarts with the new set's CA among the trusted ones
-    Status st = StartServer();
-    if (!st.ok()) {
-      COFFER_LOG(kError, "replication") << "cluster port: " << st.ToString();
-      warning = Kind(t) + " primary enabled, but the cluster port could not start: " +
-                st.message();
-    }
+  }
+  // Restarted with the new set's CA among the trusted ones.
+  if (Status st = RestartServer("primary enable"); !st.ok()) {
+    warning = Kind(t) + " primary enabled, but the cluster port could not start: " + st.message();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
     canary = WritesCanary();
   }
   if (canary) StartCanary();
@@ -161,9 +161,9 @@ Result<Response> Manager::PrimaryDisable(Type t) {
     std::lock_guard<std::mutex> lock(mu_);
     role(t).primary.reset();
     role(t).links.clear();
-    RestartServer("primary disable");
     canary = WritesCanary();
   }
+  (void)RestartServer("primary disable");
   if (!canary) StopCanary();
   COFFER_LOG(kInfo, "replication") << TypeName(t) << " replication disabled (was primary)";
   return Empty();
@@ -185,10 +185,12 @@ Result<Response> Manager::PerformanceDemote() {
   RETURN_IF_ERROR(core_.barrier().Delete(PrimaryStateKey(Type::kPerformance)));
   RETURN_IF_ERROR(SetSecondaryMarker(Type::kPerformance, true));
   StopCanary();
-  std::lock_guard<std::mutex> lock(mu_);
-  role(Type::kPerformance).primary.reset();
-  role(Type::kPerformance).secondary = std::move(s);
-  RestartServer("performance demote");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    role(Type::kPerformance).primary.reset();
+    role(Type::kPerformance).secondary = std::move(s);
+  }
+  (void)RestartServer("performance demote");
   COFFER_LOG(kInfo, "replication") << "performance primary demoted to a secondary with no primary";
   return Empty();
 }
@@ -539,9 +541,9 @@ Result<Response> Manager::PerformancePromote(const Request& req) {
     std::lock_guard<std::mutex> lock(mu_);
     role(Type::kPerformance).secondary.reset();
     role(Type::kPerformance).primary = std::move(p);
-    RestartServer("performance promote");
     canary = WritesCanary();
   }
+  (void)RestartServer("performance promote");
   if (canary) StartCanary();
   COFFER_LOG(kInfo, "replication") << "performance secondary promoted to primary";
   return WithWarning("This cluster is now the performance primary; other secondaries need new "
