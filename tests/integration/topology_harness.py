@@ -67,6 +67,7 @@ class Topology:
         up = cli("topology", "up", name, *extra, "-detach", "-dir", self.dir)
         if up.returncode != 0:
             self.down()
+            shutil.rmtree(self.dir, ignore_errors=True)
             raise AssertionError("topology up %s failed (%d):\n%s\n%s" % (
                 name, up.returncode, up.stdout[-3000:], up.stderr[-3000:]))
         self.up_output = up.stdout
