@@ -183,15 +183,8 @@ Result<std::string> PrepareBatchDrToken(const ApiClient& client) {
 }
 
 Status MountKv(const ApiClient& client) {
-  RETURN_IF_ERROR(client
-                      .Call("POST", "sys/mounts/secret",
-                            Json{{"type", "kv"}, {"options", {{"version", "2"}}}})
-                      .status());
   return client
-      .Call("POST", "sys/mounts/drill",
-            Json{{"type", "kv"},
-                 {"description", "coffer topology failover drills"},
-                 {"options", {{"version", "1"}}}})
+      .Call("POST", "sys/mounts/secret", Json{{"type", "kv"}, {"options", {{"version", "2"}}}})
       .status();
 }
 

@@ -66,8 +66,7 @@ Result<std::string> GenerateDrOperationToken(const ApiClient& client,
 // secondary operations; made on a DR primary, it serves its DR replicas.
 Result<std::string> PrepareBatchDrToken(const ApiClient& client);
 
-// A KV v2 mount at secret/ (as dev mode has), and the KV v1 mount drill/
-// that failover drills write to.
+// A KV v2 mount at secret/ (as dev mode has); failover drills write there.
 Status MountKv(const ApiClient& client);
 
 }  // namespace coffer::cli

@@ -36,10 +36,10 @@ std::string Fixed(double v, int digits) {
   return buf;
 }
 
-// Keys under drill/<run>/ on `client`.
+// Keys under secret/drill/<run>/ on `client`.
 Result<std::set<std::string>> ListDrillKeys(const ApiClient& client, const std::string& run) {
   ASSIGN_OR_RETURN(std::optional<Json> reply,
-                   client.Read("drill/" + run + "/?list=true"));
+                   client.Read("secret/metadata/drill/" + run + "/?list=true"));
   std::set<std::string> keys;
   if (!reply) return keys;
   const Json& list = Member(DataOf(*reply), "keys");
@@ -229,7 +229,7 @@ Result<DrillReport> RunFailoverDrill(TopologyState& state, const std::string& si
   for (const DrillWriter::Ack& a : acks) {
     if (present.count(a.key) > 0) continue;
     ++report.missing_writes;
-    if (report.missing_sample.size() < 5) report.missing_sample.push_back("drill/" + a.key);
+    if (report.missing_sample.size() < 5) report.missing_sample.push_back("secret/drill/" + a.key);
   }
   report.promoted_role = std::string(RoleName(old_role));
   RETURN_IF_ERROR(SaveState(state));

@@ -1,6 +1,6 @@
 // The failover drill of one site (`coffer topology failover SITE`):
 //
-//   1. a writer starts KV v1 writes (drill/<run>/<n>) on the site's
+//   1. a writer starts KV v2 writes (secret/drill/<run>/<n>) on the site's
 //      active cluster and counts the acknowledged ones;
 //   2. the active cluster is killed (SIGKILL) or, planned, demoted
 //      (sys/replication/dr/primary/demote);

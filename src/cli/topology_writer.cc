@@ -85,7 +85,7 @@ void DrillWriter::Loop() {
     }
     std::string key = run_ + "/" + std::to_string(n);
     Result<ApiResponse> r =
-        client->Send("PUT", "drill/" + key, Json{{"n", n}});
+        client->Send("PUT", "secret/data/drill/" + key, Json{{"data", {{"n", n}}}});
     auto now = std::chrono::steady_clock::now();
     {
       std::lock_guard<std::mutex> lock(mu_);

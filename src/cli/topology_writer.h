@@ -1,4 +1,4 @@
-// The drill's writer: one thread doing KV v1 writes to drill/<run>/<n>
+// The drill's writer: one thread doing KV v2 writes to secret/drill/<run>/<n>
 // on a target cluster that the drill can switch, recording which writes were
 // acknowledged (200) by which target and when.
 //
@@ -22,7 +22,7 @@ namespace coffer::cli {
 class DrillWriter {
  public:
   struct Ack {
-    std::string key;  // under drill/
+    std::string key;  // under secret/drill/
     int target = 0;   // index of the SwitchTo that was current
     std::chrono::steady_clock::time_point at;
   };
