@@ -56,6 +56,16 @@ Result<std::set<std::string>> ListDrillKeys(const ApiClient& client, const std::
   return keys;
 }
 
+// The server's error text of a failed call (the last "* " line of the
+// vault-style message), for one-line progress output.
+std::string LastError(const Status& status) {
+  const std::string& m = status.message();
+  size_t at = m.rfind("* ");
+  std::string line = at == std::string::npos ? m : m.substr(at + 2);
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
 // Promotes `dr` with the batch token, falling back to a one-shot token from
 // the keys; retries while the old primary still looks connected, forcing
 // after kForceAfter.
@@ -69,6 +79,7 @@ Status Promote(const ApiClient& dr, const ClusterState& old_active, const Cluste
   }
   auto started = Clock::now();
   Status last = Status::Ok();
+  int refusals = 0;
   for (;;) {
     bool force = Clock::now() - started > kForceAfter;
     Json body = {{"dr_operation_token", token}};
@@ -82,14 +93,15 @@ Status Promote(const ApiClient& dr, const ClusterState& old_active, const Cluste
     bool token_refused = last.code() == Code::kPermissionDenied ||
                          last.message().find("operation token") != std::string::npos;
     if (token_refused && report->token_used == "batch") {
-      progress << "  the batch DR operation token was refused (" << last.message()
+      progress << "  the batch DR operation token was refused (" << LastError(last)
                << "); generating a one-shot token from the unseal keys\n";
       ASSIGN_OR_RETURN(token, GenerateDrOperationToken(dr, dr_state.keys));
       report->token_used = "one-shot";
       continue;
     }
     if (Clock::now() - started > kPromoteTries) return last;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // retry pace
+    if (++refusals == 1) progress << "  promote refused (" << LastError(last) << "); retrying\n";
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // retry pace
   }
 }
 
