@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 #include "cli/commands.h"
@@ -81,8 +82,10 @@ Result<std::string> TopologyText(const std::string& name, const std::string& fil
 }
 
 // Waits for SIGINT/SIGTERM (blocked by the caller) while the clusters run;
+// says so once when a cluster the state calls running has exited, and
 // returns early when none is running any more (stopped by `down`).
 void Supervise(const std::string& dir, const sigset_t& signals, std::ostream& out) {
+  std::set<std::string> reported;
   for (;;) {
     timespec tick{1, 0};
     int sig = sigtimedwait(&signals, nullptr, &tick);
@@ -91,7 +94,12 @@ void Supervise(const std::string& dir, const sigset_t& signals, std::ostream& ou
     if (!now.ok()) return;
     bool any = false;
     for (const ClusterState& c : now->clusters) {
-      any = any || ServerRunning(c.pid, c.config_path());
+      bool running = ServerRunning(c.pid, c.config_path());
+      any = any || running;
+      if (!running && c.condition == "running" && reported.insert(c.name).second) {
+        out << c.name << " (pid " << c.pid << ") has exited; its log: " << c.log_path() << "\n";
+        out.flush();
+      }
     }
     if (!any) {
       out << "every cluster has stopped\n";

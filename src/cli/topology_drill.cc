@@ -166,6 +166,7 @@ Result<DrillReport> RunFailoverDrill(TopologyState& state, const std::string& si
     active->condition = "killed";
     progress << "  " << active->name << " killed (pid " << active->pid << ")\n";
   }
+  RETURN_IF_ERROR(SaveState(state));
   int new_target = writer.SwitchTo(dr->api_addr());
   long long acked_before = static_cast<long long>(writer.AckCount());
 
