@@ -261,11 +261,15 @@ Status Manager::StartServer() {
   }
   ServiceHooks hooks;
   hooks.authorize = [this](const std::string& fp) { return Authorize(fp); };
-  hooks.seen = [this](Type t, const std::string& id, bool connected) {
-    std::lock_guard<std::mutex> lock(mu_);
-    SecondaryLink& link = role(t).links[id];
-    link.connected = connected;
-    link.last_seen_ms = UnixMillis();
+  hooks.seen = [this](Type t, const std::string& id, bool connected, uint64_t sent_index) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      SecondaryLink& link = role(t).links[id];
+      link.connected = connected;
+      link.last_seen_ms = UnixMillis();
+      link.sent_index = sent_index;
+    }
+    links_cv_.notify_all();
   };
   hooks.forward = [this](const PeerInfo& peer, const v1::ForwardRequest& req) {
     return RunForwarded(peer, req);

@@ -84,6 +84,7 @@ class Manager {
   struct SecondaryLink {
     bool connected = false;
     int64_t last_seen_ms = 0;
+    uint64_t sent_index = 0;  // last WAL index its stream handed to the transport
   };
   // This cluster's role in one replication type.
   struct Role {
@@ -201,6 +202,8 @@ class Manager {
   std::vector<RetiredServer> retired_;             // GUARDED_BY(mu_); servers shutting down
   // Mirrors DrSecondaryLocked() for the per-request hook.
   std::atomic<bool> dr_secondary_{false};
+  // Notified (with mu_) when a stream reports how far it has sent.
+  std::condition_variable links_cv_;
 
   std::mutex canary_mu_;
   std::condition_variable canary_cv_;

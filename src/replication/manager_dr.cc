@@ -30,6 +30,8 @@ constexpr char kDrOpsPrefix[] = "sys/replication/dr/secondary/";
 // A DR secondary still streaming from its primary this recently refuses an
 // unforced promotion: two primaries would accept writes for one set.
 constexpr int64_t kPrimaryAliveMs = 3000;
+// How long a demotion waits for its DR secondaries to be sent the last entry.
+constexpr std::chrono::milliseconds kDemoteDrainTimeout(10000);
 
 }  // namespace
 
@@ -238,18 +240,40 @@ Result<Response> Manager::DrDemote() {
     s.generation = dr.primary->generation;
     s.connect = false;
   }
-  BeginReconfigure("DR demotion", [this, s]() -> Status {
-    // The primary state stays (ignored while a DR secondary): promoted again,
-    // this cluster leads the same set with the same CA.
-    RETURN_IF_ERROR(SaveSecondary(core_.barrier(), Type::kDr, s));
-    RETURN_IF_ERROR(SetSecondaryMarker(Type::kDr, true));
+  // The role first (node class; the primary state stays, ignored while a DR
+  // secondary: promoted again, this cluster leads the same set with the same
+  // CA), then the marker: from here on writes are refused and clients get
+  // 400. The marker's own write passes through the group-commit queue, so
+  // every write accepted before it has committed when it returns.
+  StopCanary();
+  RETURN_IF_ERROR(SaveSecondary(core_.barrier(), Type::kDr, s));
+  RETURN_IF_ERROR(SetSecondaryMarker(Type::kDr, true));
+  // A planned failover loses nothing: the streams still run until every
+  // connected DR secondary has been sent the last entry (bounded).
+  auto last = core_.replicated_log().LastPosition();
+  const uint64_t target = last.ok() ? last->index : 0;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    const bool drained = links_cv_.wait_for(lock, kDemoteDrainTimeout, [&] {
+      for (const auto& [id, link] : role(Type::kDr).links) {
+        if (link.connected && link.sent_index < target) return false;
+      }
+      return true;
+    });
+    if (!drained) {
+      COFFER_LOG(kWarn, "replication") << "DR demotion: not every connected DR secondary was "
+                                       << "sent wal index " << target << " within "
+                                       << kDemoteDrainTimeout.count() << " ms";
+    }
+  }
+  BeginReconfigure("DR demotion", [] {
     COFFER_LOG(kInfo, "replication") << "DR primary demoted to a DR secondary with no primary";
     return Status::Ok();
   });
   return WithWarning(
-      "Demotion started: this cluster becomes a DR secondary that connects nowhere and serves "
-      "no client requests. Point it at the new primary with "
-      "sys/replication/dr/secondary/update-primary and a DR operation token.");
+      "Demoted: this cluster is a DR secondary that connects nowhere and serves no client "
+      "requests (its DR secondaries were sent every write first). Point it at the new primary "
+      "with sys/replication/dr/secondary/update-primary and a DR operation token.");
 }
 
 Result<Response> Manager::DrDisable() {

@@ -146,7 +146,7 @@ grpc::Status ReplicationService::StreamWals(grpc::ServerContext* ctx,
       if (UnixMillis() - last_sent_ms >= 1000) {
         if (!writer->Write(resp)) break;
         last_sent_ms = UnixMillis();
-        if (hooks_.seen) hooks_.seen(type, id, true);
+        if (hooks_.seen) hooks_.seen(type, id, true, index);
       }
       log_->WaitForCommitAfter(index, std::chrono::milliseconds(250));
       continue;
@@ -155,11 +155,11 @@ grpc::Status ReplicationService::StreamWals(grpc::ServerContext* ctx,
     resp.set_primary_last_commit_ms(read->entries.back().commit_time_ms);
     if (!writer->Write(resp)) break;
     last_sent_ms = UnixMillis();
-    if (hooks_.seen) hooks_.seen(type, id, true);
     index = read->entries.back().index;
     hash = read->entries.back().hash;
+    if (hooks_.seen) hooks_.seen(type, id, true, index);
   }
-  if (hooks_.seen) hooks_.seen(type, id, false);
+  if (hooks_.seen) hooks_.seen(type, id, false, index);
   return result;
 }
 

@@ -52,7 +52,8 @@ struct ServiceHooks {
   // The registered secondary holding this certificate fingerprint, or nullopt.
   std::function<std::optional<PeerInfo>(const std::string& fingerprint)> authorize;
   // A stream to `id` sent something (connected) or ended (disconnected).
-  std::function<void(Type type, const std::string& id, bool connected)> seen;
+  // `sent_index`: the last WAL index the stream has handed to the transport.
+  std::function<void(Type type, const std::string& id, bool connected, uint64_t sent_index)> seen;
   // Runs a forwarded request on this (primary) node.
   std::function<Result<v1::ForwardResponse>(const PeerInfo& peer, const v1::ForwardRequest& req)>
       forward;

@@ -3,6 +3,8 @@ the old primary rejoining as a DR secondary of the new one), a performance
 replica following the new primary, generation fencing of an old primary,
 and cascading (a performance replica's DR replica taking its place)."""
 
+import threading
+
 from coffer_harness import assert_error, wait_until
 from repl_harness import (activate, activate_dr, batch_dr_token, cluster_addr, dr_op,
                           enable_primary, generate_operation_token, kv_get, kv_put, new_cluster,
@@ -41,10 +43,25 @@ def three_clusters(make_server):
 
 def test_planned_failover_and_failback_path(make_server):
     p, s, d, ops_token = three_clusters(make_server)
-    # 1. Demote the primary: it stops taking writes at once (a DR secondary
-    #    that connects nowhere), and stays so across a restart.
+    # 1. Demote the primary while a client keeps writing: it stops taking
+    #    writes at once (a DR secondary that connects nowhere), stays so
+    #    across a restart, and every write it acknowledged reaches the DR
+    #    replica first.
+    acked, stop = [], threading.Event()
+
+    def writer():
+        n = 0
+        while not stop.is_set():
+            n += 1
+            if kv_put(p, p.root_token, "w/%d" % n, {"n": n}).status_code == 200:
+                acked.append(n)
+    t = threading.Thread(target=writer)
+    t.start()
+    wait_for(lambda: len(acked) >= 20, 20, "the writer to get going")
     ok(p.put("/v1/sys/replication/dr/primary/demote", token=p.root_token), 200)
     wait_for(lambda: p.get("/v1/sys/health").status_code == 472, 20, "the demotion")
+    stop.set()
+    t.join()
     assert_error(kv_put(p, p.root_token, "y", {"v": "lost"}), 400, "path disabled")
     p.kill()
     p.start()
@@ -59,6 +76,8 @@ def test_planned_failover_and_failback_path(make_server):
     assert status(d, "dr")["generation"] == 2
     assert status(d)["generation"] == 2
     ok(kv_put(d, p.root_token, "y", {"v": "2"}), 200)  # the same root token works
+    missing = [n for n in acked if kv_get(d, p.root_token, "w/%d" % n).status_code != 200]
+    assert missing == [], "acknowledged writes lost in the planned failover: %s" % missing
 
     # 3. The performance replica follows the new primary without a wipe and
     #    keeps serving; it learns the new generation.
