@@ -260,11 +260,9 @@ def drill(topo, site, tokens, planned=False):
         # on: the promoted replica must get every one of them.
         assert report["missing_writes"] == 0, report
     elif planned:
-        # A planned failover should lose nothing. Known gap (DR demotion does not
-        # drain the stream to the DR secondaries first): about one drill in 15
-        # misses the last write acknowledged before the demotion. Tighten to 0
-        # once the demotion drains.
-        assert report["missing_writes"] <= 1, report
+        # A planned failover loses nothing: the demotion refuses writes, then
+        # waits until its DR replica has been sent the last entry.
+        assert report["missing_writes"] == 0, report
     new = topo.active(site)
     assert new.name == promoted_name and new.role == old.role, (new.name, new.role)
     assert topo[old.name].condition == ("demoted" if planned else "killed")
