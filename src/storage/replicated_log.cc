@@ -77,6 +77,10 @@ struct ReplicatedLog::Writer {
   const Batch* batch = nullptr;
   std::vector<StorageClass> classes;     // per op, from the classifier
   std::vector<std::string> value_hashes;  // per op; SHA-256 of a put's value
+  // Where the writer's WAL entries end (op counts, ascending, the last one
+  // batch->size()): ApplyUpstream logs one entry per upstream entry, all in
+  // the writer's one physical batch. Empty: one entry for the whole batch.
+  std::vector<size_t> entry_ends;
   // WipeData's last step: drop every index entry and zero both trees. Such a
   // writer has an empty batch and always forms a group of its own.
   bool reset_index = false;
@@ -364,21 +368,27 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
       Writer* w = group[n];
       // Before the last member is built, let later arrivals join.
       if (n + 1 == group.size()) take_more();
-      WalEntry entry;
-      for (size_t i = 0; i < w->batch->size(); ++i) {
-        RETURN_IF_ERROR(AddOp(g, (*w->batch)[i], w->classes[i], w->value_hashes[i], entry));
+      size_t begin = 0;
+      const size_t ends = std::max<size_t>(1, w->entry_ends.size());
+      for (size_t k = 0; k < ends; ++k) {
+        const size_t end = w->entry_ends.empty() ? w->batch->size() : w->entry_ends[k];
+        WalEntry entry;
+        for (size_t i = begin; i < end; ++i) {
+          RETURN_IF_ERROR(AddOp(g, (*w->batch)[i], w->classes[i], w->value_hashes[i], entry));
+        }
+        begin = end;
+        if (entry.ops.empty()) continue;  // node-class only: no index
+        entry.index = g.wal.last_index + 1;
+        entry.commit_time_ms = now;
+        entry.prev_hash = g.wal.last_hash;
+        std::string record = SealWalEntry(entry);
+        g.wal.last_index = entry.index;
+        g.wal.last_hash = entry.hash;
+        g.wal.retained_bytes += record.size();
+        g.new_entry_sizes[entry.index] = record.size();
+        g.out.push_back(Op::Put(WalEntryKey(entry.index), std::move(record)));
+        g.new_entries.push_back(std::move(entry));
       }
-      if (entry.ops.empty()) continue;  // node-class only: no index
-      entry.index = g.wal.last_index + 1;
-      entry.commit_time_ms = now;
-      entry.prev_hash = g.wal.last_hash;
-      std::string record = SealWalEntry(entry);
-      g.wal.last_index = entry.index;
-      g.wal.last_hash = entry.hash;
-      g.wal.retained_bytes += record.size();
-      g.new_entry_sizes[entry.index] = record.size();
-      g.out.push_back(Op::Put(WalEntryKey(entry.index), std::move(record)));
-      g.new_entries.push_back(std::move(entry));
     }
     // Retention: drop the oldest entries past either bound; keep the newest.
     while (g.wal.first_index < g.wal.last_index &&
@@ -663,16 +673,25 @@ Status ReplicatedLog::ApplyUpstream(std::string_view name, const std::vector<Wal
   RETURN_IF_ERROR(CheckPosition(position));
   Batch batch;
   std::vector<StorageClass> hints;
+  std::vector<size_t> entry_ends;
+  entry_ends.reserve(entries.size());
   for (const WalEntry& e : entries) {
     for (const WalOp& op : e.ops) {
       batch.push_back(op.kind == WalOp::Kind::kPut ? Op::Put(op.key, op.value) : Op::Delete(op.key));
       hints.push_back(op.storage_class);
     }
+    entry_ends.push_back(batch.size());
   }
   const size_t data_ops = batch.size();
   batch.push_back(Op::Put(UpstreamPositionKey(name), EncodeUpstreamPosition(position)));
   hints.push_back(StorageClass::kLocal);
-  RETURN_IF_ERROR(ApplyBatch(batch, hints, data_ops));
+  // The position belongs to the last entry.
+  if (entry_ends.empty()) {
+    entry_ends.push_back(batch.size());
+  } else {
+    entry_ends.back() = batch.size();
+  }
+  RETURN_IF_ERROR(ApplyBatch(batch, hints, data_ops, std::move(entry_ends)));
   NotifyApplied(batch, data_ops);
   return Status::Ok();
 }
@@ -691,16 +710,17 @@ Status ReplicatedLog::ApplySync(std::string_view name, const std::vector<Op>& op
     hints.push_back(StorageClass::kLocal);
   }
   if (batch.empty()) return Status::Ok();
-  RETURN_IF_ERROR(ApplyBatch(batch, hints, data_ops));
+  RETURN_IF_ERROR(ApplyBatch(batch, hints, data_ops, {}));
   NotifyApplied(batch, data_ops);
   return Status::Ok();
 }
 
 Status ReplicatedLog::ApplyBatch(const Batch& batch, const std::vector<StorageClass>& hints,
-                                 size_t data_ops) {
+                                 size_t data_ops, std::vector<size_t> entry_ends) {
   RETURN_IF_ERROR(ValidateBatch(batch));
   Writer w;
   w.batch = &batch;
+  w.entry_ends = std::move(entry_ends);
   MountClassesPtr mounts = mounts_.load();
   w.classes.reserve(batch.size());
   w.value_hashes.reserve(batch.size());

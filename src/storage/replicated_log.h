@@ -163,7 +163,9 @@ class ReplicatedLog final : public Backend {
 
   // Applies entries received from upstream (the caller verified their chain
   // and hashes) in ONE physical batch: every op as given (key + stored bytes),
-  // recorded as one new entry of this log, the Merkle index updated, and
+  // recorded as new entries of this log (one per upstream entry that has ops,
+  // so records stay as small as upstream's; the position goes with the last),
+  // the Merkle index updated, and
   // `position` written at UpstreamPositionKey(name), all atomically. The class
   // of each op is re-derived locally with Classify; a key no local rule or
   // mount places (data of a mount this node does not know yet, e.g. during
@@ -222,7 +224,9 @@ class ReplicatedLog final : public Backend {
   // The apply paths: classifies `batch` (hints: the upstream class of each op)
   // and submits it, bypassing read-only mode. The first `data_ops` ops came
   // from upstream and may not be node class; the rest (the position) may.
-  Status ApplyBatch(const Batch& batch, const std::vector<StorageClass>& hints, size_t data_ops);
+  // `entry_ends`: where each WAL entry it logs ends (empty: one entry).
+  Status ApplyBatch(const Batch& batch, const std::vector<StorageClass>& hints, size_t data_ops,
+                    std::vector<size_t> entry_ends);
   void NotifyApplied(const Batch& batch, size_t data_ops);
   // Publishes a committed (or reloaded) state to waiters.
   void WakeWaiters();
