@@ -353,6 +353,10 @@ def promotion_run(args, stopper):
                                                        len(errors)), flush=True)
     (out["catch_up_wait_s"], out["merkle_roots_equal"], out["primary_last_wal"],
      out["secondary_behind_after_create"]) = wait_caught_up(primary, secondary)
+    behind = out["secondary_behind_after_create"]["entries"]
+    # How fast the secondary applied its backlog once the primary was idle.
+    out["catch_up_entries_per_s"] = (round(behind / out["catch_up_wait_s"])
+                                     if behind > 0 and out["catch_up_wait_s"] > 0 else None)
     out["primary_leases_listed"] = len(list_leases(primary))
     before = rp.status(secondary, DR)
     out["secondary_at_kill"] = {k: before.get(k) for k in
@@ -524,10 +528,10 @@ def print_table(report):
             pr["leases_restored_s"], pr.get("log_leases_restored"),
             pr.get("log_leases_overdue"), pr.get("log_restore_ms")))
         print("  before the kill: secondary %s entries behind after the last create (apply "
-              "lag p99 %s ms), caught up %.1f s later, Merkle roots equal: %s" % (
+              "lag p99 %s ms), caught up %.1f s later (%s entries/s), Merkle roots equal: %s" % (
                   p["secondary_behind_after_create"]["entries"],
                   p["secondary_behind_after_create"]["apply_lag_p99_ms"], p["catch_up_wait_s"],
-                  p["merkle_roots_equal"]))
+                  p.get("catch_up_entries_per_s"), p["merkle_roots_equal"]))
         print("  leases listed: primary %d, promoted %d; sample %d/%d live, ttl left %s s" % (
             p["primary_leases_listed"], p["promoted_leases_listed"], p["lease_sample_live"],
             p["lease_sample"], p["sample_ttl_left_s"]))
