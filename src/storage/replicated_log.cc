@@ -291,10 +291,11 @@ Status ReplicatedLog::Submit(Writer& w) {
 }
 
 Result<std::optional<std::string>> ReplicatedLog::LookupLeaf(GroupState& g, StorageClass c,
-                                                             const std::string& key) {
+                                                             const std::string& key,
+                                                             uint32_t bucket) {
   auto it = g.leaves.find({TreeOf(c), key});
   if (it != g.leaves.end()) return it->second;
-  ASSIGN_OR_RETURN(auto stored, physical_->Get(MerkleLeafKey(c, key)));
+  ASSIGN_OR_RETURN(auto stored, physical_->Get(MerkleLeafPrefix(c, bucket) + key));
   return stored;
 }
 
@@ -316,15 +317,16 @@ Status ReplicatedLog::AddOp(GroupState& g, const Op& op, StorageClass cls,
   // Where the key is indexed now: normally its own class; a key whose mount
   // changed class (or that was indexed before its mount was known) is found
   // in the other tree and moved.
+  // The bucket is a hash of the key: computed once per op.
+  const uint32_t bucket = MerkleBucketOf(op.key);
   StorageClass old_class = cls;
-  ASSIGN_OR_RETURN(std::optional<std::string> old_hash, LookupLeaf(g, cls, op.key));
+  ASSIGN_OR_RETURN(std::optional<std::string> old_hash, LookupLeaf(g, cls, op.key, bucket));
   if (!old_hash.has_value()) {
     StorageClass other =
         cls == StorageClass::kReplicated ? StorageClass::kLocal : StorageClass::kReplicated;
-    ASSIGN_OR_RETURN(old_hash, LookupLeaf(g, other, op.key));
+    ASSIGN_OR_RETURN(old_hash, LookupLeaf(g, other, op.key, bucket));
     if (old_hash.has_value()) old_class = other;
   }
-  const uint32_t bucket = MerkleBucketOf(op.key);
   auto bucket_hash = [&](StorageClass c) -> std::string& {
     auto [it, inserted] = g.buckets.try_emplace({TreeOf(c), bucket});
     if (inserted) it->second = trees_[TreeOf(c)].buckets[bucket];  // state_mu_ held shared
@@ -333,14 +335,14 @@ Status ReplicatedLog::AddOp(GroupState& g, const Op& op, StorageClass cls,
   if (old_hash.has_value()) {
     XorInto(bucket_hash(old_class), MerkleLeafHash(op.key, *old_hash));
     g.leaves[{TreeOf(old_class), op.key}] = std::nullopt;
-    g.out.push_back(Op::Delete(MerkleLeafKey(old_class, op.key)));
+    g.out.push_back(Op::Delete(MerkleLeafPrefix(old_class, bucket) + op.key));
   }
   WalOp logged;
   logged.key = op.key;
   if (op.kind == Op::Kind::kPut) {
     XorInto(bucket_hash(cls), MerkleLeafHash(op.key, value_hash));
     g.leaves[{TreeOf(cls), op.key}] = value_hash;
-    g.out.push_back(Op::Put(MerkleLeafKey(cls, op.key), value_hash));
+    g.out.push_back(Op::Put(MerkleLeafPrefix(cls, bucket) + op.key, value_hash));
     logged.kind = WalOp::Kind::kPut;
     logged.storage_class = cls;
     logged.value = op.value;

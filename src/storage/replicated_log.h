@@ -243,8 +243,9 @@ class ReplicatedLog final : public Backend {
   Status CommitGroup(std::vector<Writer*>& group, const std::function<size_t()>& take_more);
   Status AddOp(GroupState& g, const Op& op, StorageClass cls, const std::string& value_hash,
                WalEntry& entry);
+  // `bucket` is MerkleBucketOf(key).
   Result<std::optional<std::string>> LookupLeaf(GroupState& g, StorageClass c,
-                                                const std::string& key);
+                                                const std::string& key, uint32_t bucket);
   static int TreeOf(StorageClass c) { return c == StorageClass::kReplicated ? 0 : 1; }
 
   Backend* const physical_;
