@@ -217,11 +217,23 @@ storage::Op StoreConfig(const Config& config) {
   return storage::Op::Put(std::string(kConfigKey), DumpJson(j));
 }
 
-Result<std::optional<Metadata>> LoadMetadata(storage::Backend& view, std::string_view path) {
-  // Every read of a secret loads its metadata first; parsing it was the
-  // largest single cost of a kv v2 read. Metadata is not secret data, and a
-  // record whose bytes changed is a miss (see common/decoded_cache.h).
+namespace {
+
+// Every read of a secret loads its metadata first; parsing it was the
+// largest single cost of a kv v2 read. Metadata is not secret data, and a
+// record whose bytes changed is a miss (see common/decoded_cache.h).
+DecodedCache<Metadata>& MetadataCache() {
   static DecodedCache<Metadata> cache(kMetadataCacheEntries);
+  return cache;
+}
+
+// The UTF-8 replacement character DumpJson substitutes for invalid UTF-8.
+constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
+
+}  // namespace
+
+Result<std::optional<Metadata>> LoadMetadata(storage::Backend& view, std::string_view path) {
+  DecodedCache<Metadata>& cache = MetadataCache();
   const std::string key = MetadataKey(path);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, view.Get(key));
   if (!raw) return std::optional<Metadata>();
@@ -233,7 +245,17 @@ Result<std::optional<Metadata>> LoadMetadata(storage::Backend& view, std::string
 }
 
 storage::Op StoreMetadata(std::string_view path, const Metadata& meta) {
-  return storage::Op::Put(MetadataKey(path), DumpJson(MetadataToStored(meta)));
+  storage::Op op = storage::Op::Put(MetadataKey(path), DumpJson(MetadataToStored(meta)));
+  // A write is read back by the next request on the key (the existence check
+  // and the write of the next version): remember `meta` as the decoding of
+  // exactly these bytes, so that read is not a parse. That holds only when
+  // the bytes decode back to `meta`: every version number positive (others
+  // do not load) and no string changed by DumpJson's UTF-8 repair.
+  bool round_trips = meta.versions.empty() || meta.versions.begin()->first > 0;
+  if (round_trips && op.value.find(kReplacementChar) == std::string::npos) {
+    MetadataCache().Put(op.key, op.value, meta);
+  }
+  return op;
 }
 
 Result<std::optional<Json>> LoadVersionData(storage::Backend& view, std::string_view path,

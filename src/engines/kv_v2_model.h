@@ -79,6 +79,7 @@ struct VersionInfo {
   // Deleted as of `now`: a deletion time at or before now.
   bool DeletedAt(int64_t now) const { return deletion_time != 0 && deletion_time <= now; }
   bool ReadableAt(int64_t now) const { return !destroyed && !DeletedAt(now); }
+  bool operator==(const VersionInfo&) const = default;
 };
 
 struct Metadata {
@@ -107,6 +108,7 @@ struct Metadata {
   Json VersionJson(int64_t version) const;
   // The metadata endpoint's data object.
   Json ToApiJson() const;
+  bool operator==(const Metadata&) const = default;
 };
 
 // Storage I/O. Loads return nullopt when the record is absent and

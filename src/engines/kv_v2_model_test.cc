@@ -84,6 +84,53 @@ TEST(KvV2ModelTest, CorruptRecordsAreCorruptionErrors) {
   EXPECT_EQ(LoadConfig(*view).status().code(), Code::kCorruption);
 }
 
+// StoreMetadata remembers the record it wrote so the next load is not a
+// parse: what a load then answers must be exactly what parsing the stored
+// bytes gives (compared here with the same bytes stored under a key the
+// write did not remember).
+TEST(KvV2ModelTest, MetadataLoadedAfterAWriteEqualsTheParsedRecord) {
+  std::vector<Metadata> cases(4);
+  cases[1].AddVersion(1'000, 0, 10);
+  cases[1].AddVersion(2'000, 5'000, 10);
+  cases[1].versions[1].destroyed = true;
+  cases[1].custom_metadata = {{"owner", "team \"a\"\n"}, {"k\u00e9y", "v\u2028"}};
+  cases[1].cas_required = true;
+  cases[1].max_versions = 3;
+  cases[1].delete_version_after = 60;
+  cases[2] = cases[1];
+  cases[2].custom_metadata["bad"] = std::string("\xff\xfe");  // repaired by DumpJson
+  cases[3].AddVersion(7, 0, 1);
+  cases[3].AddVersion(8, 0, 1);  // trims version 1
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(i);
+    auto view = storage::NewInmemBackend();
+    const std::string path = "remembered-" + std::to_string(i);
+    storage::Op op = StoreMetadata(path, cases[i]);
+    ASSERT_TRUE(view->Write({op}).ok());
+    ASSERT_TRUE(view->Put(MetadataKey("parsed-" + std::to_string(i)), op.value).ok());
+    auto remembered = LoadMetadata(*view, path);
+    auto parsed = LoadMetadata(*view, "parsed-" + std::to_string(i));
+    ASSERT_TRUE(remembered.ok() && parsed.ok());
+    ASSERT_TRUE(remembered->has_value() && parsed->has_value());
+    EXPECT_TRUE(**remembered == **parsed);
+    if (i != 2) {
+      EXPECT_TRUE(**remembered == cases[i]);
+    }
+  }
+  // A write that never reached storage is not answered for other bytes.
+  auto view = storage::NewInmemBackend();
+  Metadata unwritten;
+  unwritten.AddVersion(1, 0, 10);
+  (void)StoreMetadata("lost", unwritten);
+  Metadata stored;
+  stored.AddVersion(2, 0, 10);
+  stored.AddVersion(3, 0, 10);
+  ASSERT_TRUE(view->Put(MetadataKey("lost"), StoreMetadata("elsewhere", stored).value).ok());
+  auto loaded = LoadMetadata(*view, "lost");
+  ASSERT_TRUE(loaded.ok() && loaded->has_value());
+  EXPECT_EQ((*loaded)->current_version, 2);
+}
+
 TEST(KvV2ModelTest, VersionKeysAreDistinctForNestedPaths) {
   EXPECT_NE(VersionKey("a/3", 1), VersionKey("a", 31));
   EXPECT_EQ(VersionKey("a/b", 2), "kv2/versions/a/b/2");
