@@ -9,6 +9,7 @@
 #include "core/token_ttl.h"
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
+#include "crypto/hmac_key.h"
 #include "crypto/random.h"
 
 namespace coffer::core {
@@ -107,16 +108,17 @@ Status TokenStore::Setup() {
     RETURN_IF_ERROR(barrier_->Put(std::string(tokenkeys::kSalt), fresh));
     salt = std::move(fresh);
   }
+  crypto::HmacSha256Key key(*salt);
+  OPENSSL_cleanse(salt->data(), salt->size());
   std::lock_guard<std::mutex> lock(mu_);
-  salt_ = std::move(*salt);
+  salt_ = std::move(key);
   return Status::Ok();
 }
 
 void TokenStore::Reset() {
   decoded_.Clear();
   std::lock_guard<std::mutex> lock(mu_);
-  OPENSSL_cleanse(salt_.data(), salt_.size());
-  salt_.clear();
+  salt_.reset();  // wipes the key's pad states
 }
 
 void TokenStore::SetClock(std::function<int64_t()> now) {
@@ -148,8 +150,8 @@ std::string TokenStore::NewTokenId() { return "hvs." + crypto::RandomBase62(24);
 
 Result<std::string> TokenStore::Hash(const std::string& token) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (salt_.empty()) return Sealed();
-  return crypto::HexEncode(crypto::HmacSha256(salt_, token));
+  if (!salt_.has_value()) return Sealed();
+  return crypto::HexEncode(salt_->Mac(token));
 }
 
 bool TokenStore::Live(const TokenEntry& e, int64_t now) {

@@ -58,6 +58,7 @@
 #include "coffer/status.h"
 #include "core/barrier.h"
 #include "core/token_role.h"
+#include "crypto/hmac_key.h"
 
 namespace coffer::core {
 
@@ -224,7 +225,8 @@ class TokenStore {
 
   Barrier* barrier_;
   mutable std::mutex mu_;
-  std::string salt_;                                  // GUARDED_BY(mu_)
+  // The HMAC key of token hashes (the stored salt); empty while sealed.
+  std::optional<crypto::HmacSha256Key> salt_;          // GUARDED_BY(mu_)
   std::function<int64_t()> now_;                      // GUARDED_BY(mu_)
   std::function<void(const TokenEntry&)> revoke_hook_;  // GUARDED_BY(mu_)
   // Token entries decoded from their stored bytes (cleared on seal); a
