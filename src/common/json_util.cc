@@ -257,4 +257,27 @@ std::vector<std::string> StoredStrings(const Json& obj, std::string_view key) {
   return out;
 }
 
+namespace {
+
+// Printable ASCII other than '"' and '\\' stands for itself in a JSON
+// string; anything else goes through the JSON library's escaping.
+bool NeedsNoEscape(std::string_view s) {
+  for (char c : s) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  if (NeedsNoEscape(s)) {
+    out->push_back('"');
+    out->append(s);
+    out->push_back('"');
+  } else {
+    *out += Json(std::string(s)).dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+}
+
 }  // namespace coffer

@@ -61,4 +61,10 @@ std::string StoredString(const Json& obj, std::string_view key);
 // The string items of an array field (other items skipped).
 std::vector<std::string> StoredStrings(const Json& obj, std::string_view key);
 
+// Appends `s` as a JSON string literal, byte for byte as
+// Json(s).dump(-1, ' ', false, Json::error_handler_t::replace) writes it
+// (printable ASCII directly, anything else through the JSON library), for
+// code that writes hot JSON records without building a Json tree.
+void AppendJsonString(std::string* out, std::string_view s);
+
 }  // namespace coffer

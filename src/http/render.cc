@@ -6,6 +6,8 @@
 #include <array>
 #include <random>
 
+#include "common/json_util.h"
+
 namespace coffer::http {
 namespace {
 
@@ -14,25 +16,6 @@ constexpr char kJsonType[] = "application/json";
 std::string Dump(const Json& j) {
   // Replace rather than throw on invalid UTF-8 that may sit in stored data.
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-// Printable ASCII other than '"' and '\\' stands for itself in a JSON
-// string; anything else goes through the JSON library's escaping.
-bool NeedsNoEscape(std::string_view s) {
-  for (char c : s) {
-    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
-  }
-  return true;
-}
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  if (NeedsNoEscape(s)) {
-    out->push_back('"');
-    out->append(s);
-    out->push_back('"');
-  } else {
-    *out += Dump(Json(std::string(s)));
-  }
 }
 
 // Appends "key":value pairs in the order written (Vault's field order).
