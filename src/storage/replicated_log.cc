@@ -399,6 +399,8 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
       uint64_t size = 0;
       if (auto it = g.new_entry_sizes.find(g.wal.first_index); it != g.new_entry_sizes.end()) {
         size = it->second;
+      } else if (std::optional<uint64_t> known = KnownRecordSize(g.wal.first_index)) {
+        size = *known;
       } else {
         ASSIGN_OR_RETURN(auto old, physical_->Get(WalEntryKey(g.wal.first_index)));
         size = old.has_value() ? old->size() : 0;
@@ -435,6 +437,12 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
       }
     }
     if (g.reset) ClearTailLocked();
+    for (const WalEntry& e : g.new_entries) record_sizes_.push_back(g.new_entry_sizes[e.index]);
+    while (record_sizes_.size() > kMaxRecordSizes ||
+           (!record_sizes_.empty() &&
+            state_.last_index - record_sizes_.size() + 1 < state_.first_index)) {
+      record_sizes_.pop_front();
+    }
     AppendTailLocked(std::move(g.new_entries));
     last_index_.store(state_.last_index);
   }
@@ -450,8 +458,15 @@ void ReplicatedLog::PublishLoadedLocked(
   trees_[1] = std::move(trees[1]);
   upstream_ = std::move(upstream);
   ClearTailLocked();
+  record_sizes_.clear();
   last_index_.store(state_.last_index);
   loaded_.store(true, std::memory_order_release);
+}
+
+std::optional<uint64_t> ReplicatedLog::KnownRecordSize(uint64_t index) const {
+  const uint64_t known = record_sizes_.size();
+  if (index > state_.last_index || state_.last_index - index >= known) return std::nullopt;
+  return record_sizes_[known - 1 - (state_.last_index - index)];
 }
 
 void ReplicatedLog::ClearTailLocked() {

@@ -272,6 +272,15 @@ class ReplicatedLog final : public Backend {
   void PublishLoadedLocked(WalState state, MerkleTree (&trees)[2],
                            std::map<std::string, UpstreamPosition, std::less<>> upstream);
   void AppendTailLocked(std::vector<WalEntry> entries);  // REQUIRES: state_mu_ exclusive
+  // Stored sizes of the newest committed records, ending at
+  // state_.last_index (fewer than retained after a load: retention reads the
+  // size of an older record back from storage). Trimming a record by the
+  // retention bounds needs its size; with it in memory, a write past the
+  // bounds reads nothing back.
+  std::deque<uint64_t> record_sizes_;  // GUARDED_BY(state_mu_)
+  static constexpr size_t kMaxRecordSizes = size_t{1} << 20;
+  // The stored size of record `index` when record_sizes_ has it.
+  std::optional<uint64_t> KnownRecordSize(uint64_t index) const;  // REQUIRES: state_mu_
   MerkleTree trees_[2];  // GUARDED_BY(state_mu_); [0] replicated, [1] local
   // What is stored under replication/upstream/, by name.
   std::map<std::string, UpstreamPosition, std::less<>> upstream_;  // GUARDED_BY(state_mu_)
