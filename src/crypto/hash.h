@@ -1,4 +1,5 @@
-// Hashes, HMAC and constant-time comparison (OpenSSL 3 EVP underneath).
+// Hashes, HMAC and constant-time comparison (OpenSSL 3 underneath; HMAC over
+// its SHA-256 block functions, see hmac_key.h).
 //
 // Thread-safety: pure functions; safe from any thread.
 // Invariants: digests are returned raw (not hex); use HexEncode to print.

@@ -1,6 +1,8 @@
 #include "crypto/hmac_key.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <utility>
 
@@ -21,14 +23,24 @@ TEST(HmacSha256KeyTest, Rfc4231) {
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
-TEST(HmacSha256KeyTest, EqualsHmacSha256ForEveryKeyAndMessageLength) {
+// OpenSSL's own HMAC, as the reference.
+std::string OpensslHmac(const std::string& key, const std::string& data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+TEST(HmacSha256KeyTest, EqualsOpensslHmacForEveryKeyAndMessageLength) {
   for (size_t key_len : {0, 1, 32, 63, 64, 65, 200}) {
     std::string key(key_len, '\0');
     for (size_t i = 0; i < key_len; ++i) key[i] = static_cast<char>(i * 7 + 3);
     HmacSha256Key keyed(key);
     for (size_t data_len : {0, 1, 28, 55, 56, 64, 65, 1000}) {
       std::string data(data_len, 'm');
-      EXPECT_EQ(keyed.Mac(data), HmacSha256(key, data)) << key_len << " " << data_len;
+      EXPECT_EQ(keyed.Mac(data), OpensslHmac(key, data)) << key_len << " " << data_len;
+      EXPECT_EQ(HmacSha256(key, data), OpensslHmac(key, data)) << key_len << " " << data_len;
       EXPECT_EQ(keyed.Mac(data), keyed.Mac(data));  // the precomputed state is not consumed
     }
   }
