@@ -265,17 +265,7 @@ TEST(CoreReplicationTest, MountWrittenUnderneathBecomesRoutableAfterInvalidate) 
   auto engine_before = n.core->router().Find("secret/x")->route->engine;
   // What replication applies: the mount table with a new mount, below the
   // router (through the barrier, as the keyring is shared).
-  auto raw = n.core->barrier().Get("core/mounts");
-  ASSERT_TRUE(raw.ok() && raw->has_value());
-  Json table = Json::parse(**raw);
-  MountEntry added;
-  added.path = "upstream/";
-  added.type = "kv";
-  added.uuid = "0b5f1c7e-1111-2222-3333-444455556666";
-  added.accessor = "kv_0badf00d";
-  table["entries"].push_back(added.ToJson());
-  ASSERT_TRUE(n.core->barrier().Put("core/mounts", table.dump()).ok());
-  ASSERT_TRUE(n.core->barrier().Put(added.StoragePrefix() + "k", Json{{"v", "up"}}.dump()).ok());
+  MountEntry added = testing::PutMountUnderneath(*n.core);
 
   auto before = n.core->Handle(Req(Operation::kRead, "upstream/k", {}, n.root));
   EXPECT_EQ(before.status().code(), Code::kNotFound);

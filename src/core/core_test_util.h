@@ -47,4 +47,22 @@ inline std::string InitAndUnseal(Core& core, std::string* hex_key = nullptr) {
   return init->root_token;
 }
 
+// What a replication stream applies below the router: a kv mount "upstream/"
+// added to core/mounts and a key "k" of its data, written through the
+// barrier. Returns the entry (nothing in memory knows it yet).
+inline MountEntry PutMountUnderneath(Core& core) {
+  auto raw = core.barrier().Get("core/mounts");
+  EXPECT_TRUE(raw.ok() && raw->has_value());
+  Json table = Json::parse(raw.ok() && raw->has_value() ? **raw : std::string("{}"));
+  MountEntry added;
+  added.path = "upstream/";
+  added.type = "kv";
+  added.uuid = "0b5f1c7e-1111-2222-3333-444455556666";
+  added.accessor = "kv_0badf00d";
+  table["entries"].push_back(added.ToJson());
+  EXPECT_TRUE(core.barrier().Put("core/mounts", table.dump()).ok());
+  EXPECT_TRUE(core.barrier().Put(added.StoragePrefix() + "k", Json{{"v", "up"}}.dump()).ok());
+  return added;
+}
+
 }  // namespace coffer::core::testing

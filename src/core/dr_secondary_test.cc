@@ -238,17 +238,7 @@ TEST(DrSecondaryTest, ReconfigureReloadsWhatReplicationWroteUnderneath) {
   n.core->SetReplicationHooks(hooks);
   n.dr->store(true);
   // What the DR stream applies below the barrier: a new mount and its data.
-  auto raw = n.core->barrier().Get("core/mounts");
-  ASSERT_TRUE(raw.ok() && raw->has_value());
-  Json table = Json::parse(**raw);
-  MountEntry added;
-  added.path = "upstream/";
-  added.type = "kv";
-  added.uuid = "0b5f1c7e-1111-2222-3333-444455556666";
-  added.accessor = "kv_0badf00d";
-  table["entries"].push_back(added.ToJson());
-  ASSERT_TRUE(n.core->barrier().Put("core/mounts", table.dump()).ok());
-  ASSERT_TRUE(n.core->barrier().Put(added.StoragePrefix() + "k", Json{{"v", "up"}}.dump()).ok());
+  MountEntry added = testing::PutMountUnderneath(*n.core);
   EXPECT_FALSE(n.core->router().Entry("upstream/").has_value());
 
   Status st = n.core->Reconfigure([&n] {
