@@ -49,7 +49,6 @@ Json Manager::TypeStatus(Type t) {
     j["cluster_id"] = r.primary->cluster_id;
     j["primary_cluster_addr"] = r.primary->primary_cluster_addr;
     j["last_" + name + "_wal"] = last_wal;
-    if (t == Type::kDr) j["last_dr_wal"] = last_wal;
     j["generation"] = r.primary->generation;
     Json known = Json::array(), secondaries = Json::array();
     const int64_t now = UnixMillis();
