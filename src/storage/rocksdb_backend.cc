@@ -144,7 +144,8 @@ class RocksdbBackend final : public Backend {
     RETURN_IF_ERROR(ValidateBatch(batch));
     if (batch.empty()) return Status::Ok();
     rocksdb::WriteBatch wb;
-    for (const Op& op : batch) {
+    for (uint32_t i : MemtableInsertOrder(batch)) {
+      const Op& op = batch[i];
       rocksdb::Status s = op.kind == Op::Kind::kPut ? wb.Put(op.key, op.value) : wb.Delete(op.key);
       if (!s.ok()) return FromRocks(s, "batch");
     }
@@ -226,6 +227,15 @@ class RocksdbBackend final : public Backend {
 };
 
 }  // namespace
+
+std::vector<uint32_t> MemtableInsertOrder(const Batch& batch) {
+  std::vector<uint32_t> order(batch.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  // Stable: ops on one key keep their order, so the last one still wins.
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return batch[a].key < batch[b].key; });
+  return order;
+}
 
 Result<BackendPtr> OpenRocksdbBackend(const std::string& raw_path) {
   std::string path = NormalizePath(raw_path);

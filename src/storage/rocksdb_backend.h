@@ -19,11 +19,21 @@
 // IOError for the rest); nothing throws.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "coffer/storage.h"
 
 namespace coffer::storage {
+
+// The order in which Write hands a batch's ops to RocksDB: ascending by key,
+// ops on the same key in batch order (so the batch means the same). The
+// memtable is a skiplist that remembers where its last insert went; keys
+// inserted in ascending order start their search from there instead of from
+// the top (a group commit's batch mixes data keys, Merkle leaves and buckets,
+// and WAL keys).
+std::vector<uint32_t> MemtableInsertOrder(const Batch& batch);
 
 // Opens (creating if missing) the database in directory `path`.
 Result<BackendPtr> OpenRocksdbBackend(const std::string& path);

@@ -235,5 +235,29 @@ TEST(RocksdbBackendTest, DamagedDatabaseIsAnErrorNotACrash) {
   EXPECT_FALSE(b.ok());
 }
 
+TEST(RocksdbBackendTest, InsertOrderIsByKeyAndKeepsTheOrderOfOpsOnOneKey) {
+  Batch batch = {Op::Put("node/wal/state", "s"), Op::Delete("b/leaf"), Op::Put("a", "1"),
+                 Op::Put("b/leaf", "new"),       Op::Put("a", "2"),     Op::Put("A", "x")};
+  EXPECT_EQ(MemtableInsertOrder(batch), (std::vector<uint32_t>{5, 2, 4, 1, 3, 0}));
+  EXPECT_TRUE(MemtableInsertOrder({}).empty());
+}
+
+TEST(RocksdbBackendTest, ABatchReorderedForTheMemtableMeansTheSame) {
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  BackendPtr b = MustOpen(dir.path() + "/db");
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->Write({Op::Put("k1", "old"), Op::Put("k2", "old")}).ok());
+  // The last op on each key wins, wherever the key sorts among the others.
+  ASSERT_TRUE(b->Write({Op::Put("z", "1"), Op::Delete("k1"), Op::Put("k1", "new"),
+                        Op::Put("k2", "tmp"), Op::Delete("k2"), Op::Put("a", "first"),
+                        Op::Put("a", "second")})
+                  .ok());
+  EXPECT_EQ(b->Get("k1").value(), std::optional<std::string>("new"));
+  EXPECT_EQ(b->Get("k2").value(), std::nullopt);
+  EXPECT_EQ(b->Get("a").value(), std::optional<std::string>("second"));
+  EXPECT_EQ(b->Get("z").value(), std::optional<std::string>("1"));
+}
+
 }  // namespace
 }  // namespace coffer::storage
