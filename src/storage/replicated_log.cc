@@ -335,7 +335,10 @@ Status ReplicatedLog::AddOp(GroupState& g, const Op& op, StorageClass cls,
   if (old_hash.has_value()) {
     XorInto(bucket_hash(old_class), MerkleLeafHash(op.key, *old_hash));
     g.leaves[{TreeOf(old_class), op.key}] = std::nullopt;
-    g.out.push_back(Op::Delete(MerkleLeafPrefix(old_class, bucket) + op.key));
+    // A put in the same tree overwrites the leaf below: no delete needed.
+    if (op.kind != Op::Kind::kPut || old_class != cls) {
+      g.out.push_back(Op::Delete(MerkleLeafPrefix(old_class, bucket) + op.key));
+    }
   }
   WalOp logged;
   logged.key = op.key;

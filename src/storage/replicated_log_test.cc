@@ -603,5 +603,57 @@ TEST(ReplicatedLogRetention, TrimsWithoutReadingRecordsBack) {
   EXPECT_EQ(state->retained_bytes, StoredRecordBytes(*physical, *state));
 }
 
+// Keeps the last batch written through it.
+class BatchRecorder final : public Backend {
+ public:
+  explicit BatchRecorder(Backend* inner) : inner_(inner) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override { return inner_->Get(key); }
+  Status Write(const Batch& batch) override {
+    last = batch;
+    return inner_->Write(batch);
+  }
+  Result<std::vector<std::string>> List(std::string_view p) override { return inner_->List(p); }
+  Result<std::vector<std::string>> ListAll(std::string_view p) override {
+    return inner_->ListAll(p);
+  }
+  std::string_view Type() const override { return inner_->Type(); }
+  Batch last;
+
+ private:
+  Backend* inner_;
+};
+
+// Overwriting a key rewrites its Merkle leaf with one put (no delete of the
+// same leaf key before it: one memtable entry less per overwrite); a delete
+// still deletes the leaf.
+TEST(ReplicatedLogMerkle, AnOverwriteRewritesTheLeafWithoutDeletingItFirst) {
+  auto physical = NewInmemBackend();
+  BatchRecorder recorded(physical.get());
+  ReplicatedLog log(&recorded, ReplicatedLogOptions{});
+  const std::string key = "sys/policy/p";
+  const std::string leaf = MerkleLeafKey(StorageClass::kReplicated, key);
+  auto ops_on_leaf = [&] {
+    std::vector<std::pair<Op::Kind, std::string>> out;
+    for (const Op& op : recorded.last) {
+      if (op.key == leaf) out.emplace_back(op.kind, op.value);
+    }
+    return out;
+  };
+  ASSERT_TRUE(log.Put(key, "v1").ok());
+  ASSERT_TRUE(log.Put(key, "v2").ok());
+  EXPECT_THAT(ops_on_leaf(), ElementsAre(std::make_pair(Op::Kind::kPut, crypto::Sha256("v2"))));
+  EXPECT_EQ(physical->Get(leaf).value(), std::optional<std::string>(crypto::Sha256("v2")));
+  ASSERT_TRUE(log.Delete(key).ok());
+  EXPECT_THAT(ops_on_leaf(), ElementsAre(std::make_pair(Op::Kind::kDelete, std::string())));
+  EXPECT_EQ(physical->Get(leaf).value(), std::nullopt);
+  // The buckets agree with a store that only ever saw the final state.
+  auto fresh_physical = NewInmemBackend();
+  ReplicatedLog fresh(fresh_physical.get(), ReplicatedLogOptions{});
+  ASSERT_TRUE(log.Put(key, "v3").ok());
+  ASSERT_TRUE(fresh.Put(key, "v3").ok());
+  EXPECT_EQ(log.MerkleRoot(StorageClass::kReplicated).value(),
+            fresh.MerkleRoot(StorageClass::kReplicated).value());
+}
+
 }  // namespace
 }  // namespace coffer::storage
