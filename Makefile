@@ -9,7 +9,8 @@ JOBS ?= $(shell nproc)
 DEB_PACKAGES := g++ cmake ninja-build ccache pkg-config libboost-dev libboost-system-dev \
   libssl-dev openssl librocksdb-dev libprotobuf-dev protobuf-compiler \
   protobuf-compiler-grpc libgrpc++-dev nlohmann-json3-dev libgtest-dev libgmock-dev \
-  python3 python3-pytest python3-hvac python3-requests curl wrk libpq-dev postgresql
+  python3 python3-pytest python3-hvac python3-requests curl wrk libpq-dev postgresql \
+  libgoogle-perftools-dev
 # Peers that only `make bench` runs (the HTTP floor and a durable KV store).
 BENCH_PACKAGES := nginx etcd-server
 BENCH_BUILD_DIR ?= build-release
