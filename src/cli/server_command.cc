@@ -221,7 +221,9 @@ int RunServer(const std::vector<std::string>& args) {
   };
   std::vector<std::unique_ptr<http::Server>> servers;
   for (const auto& l : cfg.listeners) {
-    auto server = http::Server::Start(ListenerOptions(l), handler);
+    http::ServerOptions options = ListenerOptions(l);
+    options.serve_inline = [core_ptr](const Request& req) { return core_ptr->ServesInline(req); };
+    auto server = http::Server::Start(options, handler);
     if (!server.ok()) {
       std::fprintf(stderr, "Error starting listener on %s: %s\n", l.address.c_str(),
                    server.status().message().c_str());

@@ -285,6 +285,26 @@ Result<Response> Core::Handle(const Request& req) {
   return audit.Finish(HandleRouted(req, match, &audit));
 }
 
+bool Core::ServesInline(const Request& req) {
+  if (req.operation != Operation::kRead && req.operation != Operation::kList) return false;
+  if (req.wrap_ttl_seconds.has_value()) return false;  // mints a wrapping token
+  // Consistency and forwarding headers can make a read wait for replication
+  // or go to the primary.
+  for (const char* header : {"x-vault-index", "x-vault-forward", "x-vault-inconsistent"}) {
+    if (req.headers.count(header) != 0) return false;
+  }
+  if (FindUnauthenticatedSysRoute(req.path) != nullptr) {
+    return req.path == "sys/health" || req.path == "sys/seal-status" || req.path == "sys/leader";
+  }
+  if (IsDrSecondary()) return false;
+  std::shared_lock<std::shared_mutex> lock(state_mu_, std::try_to_lock);
+  if (!lock.owns_lock() || barrier_.Sealed()) return false;
+  Result<Router::Match> match = router_.Find(req.path);
+  if (!match.ok()) return false;
+  const std::string& type = match->route->entry.type;
+  return type == "kv" || type == "kv-v2" || type == "cubbyhole" || type == "token";
+}
+
 void Core::AddIndexHeader(const Request& req, Result<Response>& result) const {
   if (!result.ok() || !hooks_.index_header) return;
   const Operation op = req.operation;

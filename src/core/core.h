@@ -85,6 +85,15 @@ class Core {
 
   Result<Response> Handle(const Request& req);
 
+  // True when Handle(req) only reads this node's own storage and never waits
+  // long (no forwarding, no index wait, no network, no response wrapping): a
+  // read or list on a kv, cubbyhole or token mount, or sys/health,
+  // sys/seal-status, sys/leader. The HTTP server runs such requests on its
+  // I/O threads instead of handing them to a worker. Never blocks: a seal in
+  // progress makes it answer false. (A use-limited token still writes its use
+  // count: one group commit.)
+  bool ServesInline(const Request& req);
+
   // Installed once before serving (server_command.cc); see replication_hooks.h.
   // hooks.sealing and hooks.unsealed run with the state lock held
   // exclusively: they must not call Handle, HandleForwarded, InvalidateKeys,

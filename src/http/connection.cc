@@ -1,17 +1,19 @@
 // One HTTP/1.1 connection: read a request with Beast, run the exchange on the
-// worker pool, write the response on the connection's strand, repeat while
-// keep-alive holds. Templated on the stream so plain TCP and TLS share it.
+// connection's I/O thread (requests the server serves inline) or on the worker
+// pool, write the response on the I/O thread, repeat while keep-alive holds. Templated on the stream so plain TCP and TLS share it.
 #include "http/connection.h"
 
 #include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <type_traits>
 
 #include "common/log.h"
+#include "http/wire.h"
 
 namespace coffer::http::internal {
 
@@ -58,23 +60,6 @@ HttpResponse JsonError(int status, std::string_view message) {
   r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
   r.body = Json{{"errors", Json::array({std::string(message)})}}.dump();
   return r;
-}
-
-std::string ReasonFor(int status) {
-  const auto s = bhttp::int_to_status(static_cast<unsigned>(status));
-  if (s != bhttp::status::unknown) return std::string(bhttp::obsolete_reason(s));
-  return "status code " + std::to_string(status);  // what Go writes for unknown codes
-}
-
-bool IsSafeHeader(std::string_view name, std::string_view value) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (c <= ' ' || c == ':' || c == 0x7f) return false;
-  }
-  for (char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
 }
 
 bool IsHttpParseError(const error_code& ec) {
@@ -238,50 +223,57 @@ class Connection final : public ConnectionBase,
     raw.body = std::move(req.body());
     raw.remote_addr = remote_;
     const bool keep_alive = req.keep_alive();
-    auto executor = stream_.get_executor();
+    PendingExchange pending = BeginExchange(raw);
+    if (RunsInline(pending)) {
+      Write(FinishExchange(std::move(pending), shared_->handler), keep_alive);
+      return;
+    }
     // The handler may block: run it on the worker pool, then come back to
-    // this connection's strand to write.
-    asio::post(*shared_->workers, [self = this->shared_from_this(), raw = std::move(raw),
+    // this connection's I/O thread to write.
+    auto executor = stream_.get_executor();
+    asio::post(*shared_->workers, [self = this->shared_from_this(), pending = std::move(pending),
                                    keep_alive, executor]() mutable {
-      HttpResponse response = Exchange(raw, self->shared_->handler);
+      HttpResponse response = FinishExchange(std::move(pending), self->shared_->handler);
       asio::post(executor, [self, response = std::move(response), keep_alive]() mutable {
         self->Write(std::move(response), keep_alive);
       });
     });
   }
 
+  // Errors of translation are rendered at once; a request runs on this I/O
+  // thread only when the server's serve_inline says it never waits long.
+  bool RunsInline(const PendingExchange& pending) const {
+    if (!pending.request.ok()) return true;
+    const auto& serve_inline = shared_->options.serve_inline;
+    if (!serve_inline) return false;
+    try {
+      return serve_inline(*pending.request);
+    } catch (...) {
+      return false;
+    }
+  }
+
   void SendAndClose(HttpResponse response) { Write(std::move(response), /*keep_alive=*/false); }
 
   void Write(HttpResponse response, bool keep_alive) {
     if (shared_->stopping.load()) keep_alive = false;
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    std::shared_ptr<std::string> wire;
     try {
-      res->version(version_);
-      res->result(static_cast<unsigned>(response.status));
-      res->reason(ReasonFor(response.status));
-      for (const auto& [name, value] : response.headers) {
-        if (IsSafeHeader(name, value)) res->insert(name, value);
-      }
-      res->body() = std::move(response.body);
-      res->keep_alive(keep_alive);
-      res->prepare_payload();
-      // RFC 9110: no Content-Length on 204 (Beast 1.74 writes "0").
-      if (response.status == 204 || response.status == 304)
-        res->erase(bhttp::field::content_length);
+      wire = std::make_shared<std::string>(WireResponse(response, version_, keep_alive));
     } catch (const std::exception& e) {
       COFFER_LOG(kError, "http") << "cannot build response: " << e.what();
       return;  // drop the connection
     }
     SetDeadline(WriteTimeout());
-    bhttp::async_write(stream_, *res,
-                       [self = this->shared_from_this(), res, keep_alive](error_code ec, size_t) {
-                         if (ec) return;
-                         if (keep_alive) {
-                           self->AwaitNextRequest();
-                         } else {
-                           self->CloseGracefully();
-                         }
-                       });
+    asio::async_write(stream_, asio::buffer(*wire),
+                      [self = this->shared_from_this(), wire, keep_alive](error_code ec, size_t) {
+                        if (ec) return;
+                        if (keep_alive) {
+                          self->AwaitNextRequest();
+                        } else {
+                          self->CloseGracefully();
+                        }
+                      });
   }
 
   std::chrono::milliseconds WriteTimeout() const {

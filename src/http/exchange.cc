@@ -6,26 +6,43 @@
 
 namespace coffer::http {
 
-HttpResponse Exchange(const RawRequest& raw, const Handler& handler) {
-  const bool head = raw.method == "HEAD";
+PendingExchange BeginExchange(const RawRequest& raw) {
+  PendingExchange pending;
+  pending.head = raw.method == "HEAD";
   try {
-    Result<Request> request = TranslateRequest(raw);
-    if (!request.ok()) return RenderError(request.status(), head);
+    pending.request = TranslateRequest(raw);
+  } catch (const std::exception& e) {
+    COFFER_LOG(kError, "http") << "request translation threw: " << e.what();
+    pending.request = Internal("internal error");
+  } catch (...) {
+    COFFER_LOG(kError, "http") << "request translation threw a non-standard exception";
+    pending.request = Internal("internal error");
+  }
+  return pending;
+}
+
+HttpResponse FinishExchange(PendingExchange pending, const Handler& handler) {
+  try {
+    if (!pending.request.ok()) return RenderError(pending.request.status(), pending.head);
     const std::string request_id = NewRequestId();
-    request->request_id = request_id;
+    pending.request->request_id = request_id;
     // The renderer needs only the operation and path; the (possibly large)
     // data moves into the handler.
     Request shape;
-    shape.operation = request->operation;
-    shape.path = request->path;
-    Response response = handler(std::move(request).value());
+    shape.operation = pending.request->operation;
+    shape.path = pending.request->path;
+    Response response = handler(std::move(pending.request).value());
     return RenderResponse(shape, response, request_id);
   } catch (const std::exception& e) {
     COFFER_LOG(kError, "http") << "request handling threw: " << e.what();
   } catch (...) {
     COFFER_LOG(kError, "http") << "request handling threw a non-standard exception";
   }
-  return RenderError(Internal("internal error"), head);
+  return RenderError(Internal("internal error"), pending.head);
+}
+
+HttpResponse Exchange(const RawRequest& raw, const Handler& handler) {
+  return FinishExchange(BeginExchange(raw), handler);
 }
 
 }  // namespace coffer::http

@@ -9,7 +9,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <thread>
 #include <vector>
@@ -128,19 +127,37 @@ ServerOptions Normalize(ServerOptions o) {
 
 }  // namespace
 
+// One I/O thread with its own io_context: the connections it owns are served
+// by that thread alone, so they need no strand and a burst of ready sockets
+// is handled in one pass without waking another thread.
+struct IoLoop {
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{asio::make_work_guard(ioc)};
+  std::thread thread;
+};
+
 struct Server::Impl {
   explicit Impl(std::shared_ptr<internal::ServerShared> s)
       : shared(std::move(s)),
-        ioc(shared->options.io_threads),
-        work(asio::make_work_guard(ioc)),
+        loops(MakeLoops(shared->options.io_threads)),
         workers(static_cast<size_t>(shared->options.worker_threads)),
-        acceptor(ioc),
-        accept_retry(ioc) {
+        acceptor(loops.front()->ioc),
+        accept_retry(loops.front()->ioc) {
     shared->workers = &workers;
   }
 
+  static std::vector<std::unique_ptr<IoLoop>> MakeLoops(int n) {
+    std::vector<std::unique_ptr<IoLoop>> out;
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<IoLoop>());
+    return out;
+  }
+
+  // Runs on the first loop's thread only (accept handlers), so next_loop
+  // needs no lock. New connections go to the loops in turn.
   void Accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
+    asio::io_context& owner = loops[next_loop]->ioc;
+    next_loop = (next_loop + 1) % loops.size();
+    acceptor.async_accept(owner, [this](error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == asio::error::operation_aborted || shared->stopping) return;
         // E.g. out of file descriptors: back off instead of spinning.
@@ -158,16 +175,15 @@ struct Server::Impl {
     });
   }
 
-  // Declaration order is destruction order in reverse: the io_context must
+  // Declaration order is destruction order in reverse: the io_contexts must
   // outlive the worker pool (whose abandoned jobs hold connections) and the
   // acceptor.
   std::shared_ptr<internal::ServerShared> shared;
-  asio::io_context ioc;
-  asio::executor_work_guard<asio::io_context::executor_type> work;
+  std::vector<std::unique_ptr<IoLoop>> loops;
   asio::thread_pool workers;
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry;
-  std::vector<std::thread> io_threads;
+  size_t next_loop = 0;
   std::string bound_address;
   std::atomic<bool> stopped{false};
 };
@@ -182,7 +198,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Hand
   }
   auto impl = std::make_unique<Impl>(shared);
   ASSIGN_OR_RETURN(const tcp::endpoint endpoint,
-                   ResolveListenAddress(impl->ioc, shared->options.address));
+                   ResolveListenAddress(impl->loops.front()->ioc, shared->options.address));
   error_code ec;
   auto fail = [&](const char* step) {
     return IOError("listen tcp " + shared->options.address + ": " + step + ": " + ec.message());
@@ -200,8 +216,8 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Hand
   impl->bound_address = EndpointString(local);
 
   impl->Accept();
-  for (int i = 0; i < shared->options.io_threads; ++i) {
-    impl->io_threads.emplace_back([ioc = &impl->ioc] {
+  for (auto& loop : impl->loops) {
+    loop->thread = std::thread([ioc = &loop->ioc] {
       for (;;) {
         try {
           ioc->run();
@@ -227,9 +243,9 @@ std::string Server::BoundAddress() const { return impl_->bound_address; }
 void Server::Stop() {
   if (!impl_ || impl_->stopped.exchange(true)) return;
   impl_->shared->stopping = true;
-  impl_->ioc.stop();
-  for (auto& t : impl_->io_threads) {
-    if (t.joinable()) t.join();
+  for (auto& loop : impl_->loops) loop->ioc.stop();
+  for (auto& loop : impl_->loops) {
+    if (loop->thread.joinable()) loop->thread.join();
   }
   // Let running handlers finish; queued ones are abandoned.
   impl_->workers.stop();

@@ -6,10 +6,14 @@
 //   ASSIGN_OR_RETURN(auto server, Server::Start(opts, handler));
 //   std::string addr = server->BoundAddress();  // "127.0.0.1:54321"
 //
-// Threading: `io_threads` threads run the asio io_context (each connection is
-// on its own strand); handlers run on a separate pool of `worker_threads`, so
-// a handler blocking on disk never stalls I/O. The response is posted back to
-// the connection's strand for writing. No mutex is held across I/O.
+// Threading: `io_threads` threads each run their own asio io_context and own
+// the connections accepted onto it (in turn), so a connection is only ever
+// touched by one I/O thread. Handlers run on a separate pool of
+// `worker_threads`, so a handler blocking on disk or the network never stalls
+// I/O; the response is posted back to the connection's I/O thread for
+// writing. Requests for which `serve_inline` answers true skip the pool and
+// run on the I/O thread (no thread hand-off): it must accept only requests
+// that never wait long (local reads). No mutex is held across I/O.
 //
 // Limits enforced before the handler sees anything: request bodies over
 // `max_request_size` get 413 without being buffered; headers over
@@ -23,6 +27,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -54,6 +59,10 @@ struct ServerOptions {
 
   int io_threads = 2;
   int worker_threads = 8;
+
+  // Unset: every request goes to the worker pool. Called on an I/O thread
+  // with the translated request; must be cheap and never block.
+  std::function<bool(const Request&)> serve_inline;
 };
 
 class Server {

@@ -13,7 +13,9 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "http/client.h"
@@ -329,6 +331,91 @@ TEST(ServerTest, HandlerRunsOffTheIoThread) {
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(blocked.ok()) << blocked.status().ToString();
   EXPECT_EQ(blocked->status, 200) << blocked->body;
+}
+
+TEST(ServerTest, InlineRequestsDoNotWaitForTheWorkerPool) {
+  // One worker, held by a blocked handler: a request the server serves inline
+  // runs on the I/O thread and releases it; without inline serving it would
+  // queue behind the blocked one and the wait would time out.
+  ServerOptions o = TestOptions();
+  o.io_threads = 1;
+  o.worker_threads = 1;
+  o.serve_inline = [](const Request& req) { return req.path == "release"; };
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  std::atomic<bool> block_started{false};
+  std::thread::id release_thread;
+  std::thread::id block_thread;
+  auto server = MustStart(o, [&](Request req) {
+    std::unique_lock<std::mutex> lock(mu);
+    if (req.path == "block") {
+      block_thread = std::this_thread::get_id();
+      block_started = true;
+      if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return released; })) {
+        return ErrorResponse(Internal("never released"));
+      }
+    } else {
+      release_thread = std::this_thread::get_id();
+      released = true;
+      cv.notify_all();
+    }
+    return Response::Data(Json{{"path", req.path}});
+  });
+  ASSERT_TRUE(server);
+  Result<ClientResponse> blocked = Internal("not run");
+  std::thread t([&] {
+    Client c = MakeClient(*server);
+    blocked = c.Do("GET", "/v1/block", "", {});
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!block_started && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(block_started.load());
+  Client c = MakeClient(*server);
+  auto r = c.Do("GET", "/v1/release", "", {});
+  t.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200) << r->body;
+  ASSERT_TRUE(blocked.ok()) << blocked.status().ToString();
+  EXPECT_EQ(blocked->status, 200) << blocked->body;
+  EXPECT_NE(release_thread, block_thread);
+}
+
+TEST(ServerTest, ConnectionsSpreadOverIoThreadsAndAllAnswer) {
+  // Inline requests report the I/O thread that ran them: with three I/O
+  // threads, six connections land on all three, and each keeps its own.
+  ServerOptions o = TestOptions();
+  o.io_threads = 3;
+  o.serve_inline = [](const Request&) { return true; };
+  std::mutex mu;
+  std::map<std::string, std::set<std::thread::id>> threads_by_conn;
+  auto server = MustStart(o, [&](Request req) {
+    std::lock_guard<std::mutex> lock(mu);
+    threads_by_conn[req.remote_addr].insert(std::this_thread::get_id());
+    return Response::Data(Json{{"path", req.path}});
+  });
+  ASSERT_TRUE(server);
+  std::vector<std::unique_ptr<Client>> clients;
+  ClientOptions co;
+  co.address = "http://" + server->BoundAddress();
+  co.timeout_s = 10;
+  for (int i = 0; i < 6; ++i) clients.push_back(std::make_unique<Client>(co));
+  for (int round = 0; round < 3; ++round) {
+    for (auto& c : clients) {
+      auto r = c->Do("GET", "/v1/x", "", {});
+      ASSERT_TRUE(r.ok());
+      EXPECT_EQ(r->status, 200);
+    }
+  }
+  std::set<std::thread::id> all;
+  for (const auto& [conn, ids] : threads_by_conn) {
+    EXPECT_EQ(ids.size(), 1u) << conn;
+    all.insert(ids.begin(), ids.end());
+  }
+  EXPECT_EQ(threads_by_conn.size(), 6u);
+  EXPECT_EQ(all.size(), 3u);
 }
 
 TEST(ServerTest, FiftyParallelRequests) {
