@@ -4,6 +4,7 @@
 
 #include "auth/cidr.h"
 #include "common/json_util.h"
+#include "common/time_format.h"
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -90,13 +91,9 @@ Json SecretIdEntry::ToLookupJson() const {
 }
 
 std::string FormatTime(int64_t unix_seconds) {
-  if (unix_seconds == 0) return "0001-01-01T00:00:00Z";
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return "0001-01-01T00:00:00Z";
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf, n);
+  if (unix_seconds == 0) return "0001-01-01T00:00:00Z";  // Go's zero time
+  std::string out = FormatRfc3339(unix_seconds);
+  return out.empty() ? "0001-01-01T00:00:00Z" : out;
 }
 
 Result<SecretIdEntry> NewSecretIdEntry(const Json& data, const Role& role, int64_t now) {

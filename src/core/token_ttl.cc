@@ -81,13 +81,4 @@ Result<int64_t> RenewedTtl(const RenewInputs& in) {
   return ttl;
 }
 
-std::string FormatRfc3339(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return "";
-  char buf[32];
-  size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf, n);
-}
-
 }  // namespace coffer::core

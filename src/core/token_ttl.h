@@ -21,6 +21,7 @@
 #include <string>
 
 #include "coffer/status.h"
+#include "common/time_format.h"  // FormatRfc3339, used with the TTLs
 
 namespace coffer::core {
 
@@ -70,8 +71,5 @@ struct RenewInputs {
 //   "lease is not renewable"                      renewable == false
 //   "lease expired"                               nothing is left to extend
 Result<int64_t> RenewedTtl(const RenewInputs& in);
-
-// Unix seconds as RFC 3339 in UTC: 1714564800 -> "2024-05-01T12:00:00Z".
-std::string FormatRfc3339(int64_t unix_seconds);
 
 }  // namespace coffer::core

@@ -8,6 +8,7 @@
 #include "common/decoded_cache.h"
 #include "common/duration.h"
 #include "common/json_util.h"
+#include "common/time_format.h"
 #include "engines/stored_json.h"
 
 namespace coffer::engines::kv2 {
@@ -136,27 +137,7 @@ std::string VersionKey(std::string_view path, int64_t version) {
 
 std::string FormatTime(int64_t unix_nanos) {
   if (unix_nanos == 0) return "";
-  int64_t seconds = unix_nanos / kNanosPerSecond;
-  int64_t nanos = unix_nanos % kNanosPerSecond;
-  if (nanos < 0) {
-    nanos += kNanosPerSecond;
-    --seconds;
-  }
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return "";
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buf, n);
-  if (nanos != 0) {
-    char frac[16];
-    std::snprintf(frac, sizeof(frac), ".%09lld", static_cast<long long>(nanos));
-    std::string f(frac);
-    while (f.back() == '0') f.pop_back();
-    out += f;
-  }
-  out += 'Z';
-  return out;
+  return FormatRfc3339Nano(unix_nanos);
 }
 
 int64_t DeletionTimeFor(int64_t created, int64_t mount_after, int64_t key_after) {

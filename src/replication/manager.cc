@@ -4,6 +4,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/time_format.h"
 #include "core/token_ttl.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -26,7 +27,7 @@ std::string Trimmed(std::string s) {
 }
 
 std::string TimeText(int64_t unix_ms) {
-  return unix_ms <= 0 ? "" : core::FormatRfc3339(unix_ms / 1000);
+  return unix_ms <= 0 ? "" : FormatRfc3339(unix_ms / 1000);
 }
 
 std::string WithScheme(const std::string& addr) {

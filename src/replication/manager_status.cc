@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "common/clock.h"
+#include "common/time_format.h"
 #include "core/token_ttl.h"
 #include "crypto/encoding.h"
 #include "replication/manager.h"
@@ -86,7 +87,7 @@ Json Manager::TypeStatus(Type t) {
     const uint64_t remote = pos.ok() && pos->has_value() ? (*pos)->index : 0;
     const uint64_t applied_ms = pos.ok() && pos->has_value() ? (*pos)->commit_time_ms : 0;
     j["last_remote_wal"] = remote;
-    j["last_start"] = cs.last_start_s > 0 ? core::FormatRfc3339(cs.last_start_s) : "";
+    j["last_start"] = cs.last_start_s > 0 ? FormatRfc3339(cs.last_start_s) : "";
     const int64_t now = UnixMillis();
     const uint64_t lag_entries = cs.primary_last_index > remote ? cs.primary_last_index - remote : 0;
     const int64_t lag_ms =
