@@ -1,10 +1,15 @@
 #include "crypto/random.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
+#include <mutex>
 
 #include "common/log.h"
 
@@ -22,20 +27,58 @@ std::string MustRandomBytes(size_t n) {
   return std::move(bytes).value();
 }
 
+bool FillFromDrbg(unsigned char* out, size_t n) {
+  size_t done = 0;
+  // RAND_bytes takes an int length; fill large buffers in chunks.
+  while (done < n) {
+    const size_t chunk = std::min<size_t>(n - done, INT_MAX);
+    if (RAND_bytes(out + done, static_cast<int>(chunk)) != 1) return false;
+    done += chunk;
+  }
+  return true;
+}
+
+// Small draws (token ids, nonces, UUIDs: several per request) come from a
+// per-thread pool filled by one RAND_bytes call: each call costs more than
+// the AES-GCM it feeds. Bytes are wiped from the pool as they are handed out,
+// so it never holds anything a caller already has; a forked child empties its
+// copy (it must never hand out its parent's bytes again).
+constexpr size_t kPoolBytes = 4096;
+constexpr size_t kPooledDrawMax = 64;
+
+struct Pool {
+  std::array<unsigned char, kPoolBytes> bytes{};
+  size_t next = kPoolBytes;  // bytes[next..] are unused; all used at start
+  ~Pool() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+};
+
+thread_local Pool pool;
+
+void ForgetPoolInChild() {
+  OPENSSL_cleanse(pool.bytes.data(), pool.bytes.size());
+  pool.next = kPoolBytes;
+}
+
+bool DrawFromPool(unsigned char* out, size_t n) {
+  static std::once_flag registered;
+  std::call_once(registered, [] { pthread_atfork(nullptr, nullptr, ForgetPoolInChild); });
+  if (kPoolBytes - pool.next < n) {
+    if (!FillFromDrbg(pool.bytes.data(), kPoolBytes)) return false;
+    pool.next = 0;
+  }
+  std::memcpy(out, pool.bytes.data() + pool.next, n);
+  OPENSSL_cleanse(pool.bytes.data() + pool.next, n);
+  pool.next += n;
+  return true;
+}
+
 }  // namespace
 
 Result<std::string> RandomBytes(size_t n) {
   std::string out(n, '\0');
-  size_t done = 0;
-  // RAND_bytes takes an int length; fill large buffers in chunks.
-  while (done < n) {
-    size_t chunk = std::min<size_t>(n - done, INT_MAX);
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data() + done),
-                   static_cast<int>(chunk)) != 1) {
-      return Internal("RAND_bytes failed");
-    }
-    done += chunk;
-  }
+  auto* data = reinterpret_cast<unsigned char*>(out.data());
+  const bool ok = n <= kPooledDrawMax ? DrawFromPool(data, n) : FillFromDrbg(data, n);
+  if (!ok) return Internal("RAND_bytes failed");
   return out;
 }
 

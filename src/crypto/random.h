@@ -1,4 +1,5 @@
-// Cryptographically secure randomness (OpenSSL's RAND_bytes, the process DRBG).
+// Cryptographically secure randomness (OpenSSL's RAND_bytes, the process DRBG;
+// draws of up to 64 bytes through a per-thread pool, see random.cc).
 //
 // Thread-safety: every function may be called concurrently from any thread.
 // Invariants: RandomBytes/RandomUint64 report a DRBG failure as an error.

@@ -1,6 +1,8 @@
 #include "crypto/random.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <set>
@@ -30,6 +32,51 @@ bool IsCanonicalV4(const std::string& u) {
     }
   }
   return u[14] == '4' && (u[19] == '8' || u[19] == '9' || u[19] == 'a' || u[19] == 'b');
+}
+
+TEST(RandomTest, SmallDrawsAcrossManyPoolRefillsNeverRepeat) {
+  // 48-byte draws do not divide the per-thread pool: some straddle a refill.
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    auto b = RandomBytes(48);
+    ASSERT_TRUE(b.ok());
+    ASSERT_EQ(b->size(), 48u);
+    EXPECT_TRUE(seen.insert(*b).second);
+  }
+  for (size_t n : {0u, 1u, 63u, 64u, 65u, 5000u}) {
+    auto b = RandomBytes(n);
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(b->size(), n);
+  }
+}
+
+TEST(RandomTest, AForkedChildNeverRepeatsItsParentsBytes) {
+  ASSERT_TRUE(RandomBytes(16).ok());  // the parent's pool now holds unused bytes
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto b = RandomBytes(32);
+    const bool ok = b.ok() && write(fds[1], b->data(), b->size()) == 32;
+    _exit(ok ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string child(32, '\0');
+  size_t got = 0;
+  while (got < child.size()) {
+    const ssize_t n = read(fds[0], child.data() + got, child.size() - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(got, 32u);
+  auto parent = RandomBytes(32);
+  ASSERT_TRUE(parent.ok());
+  EXPECT_NE(*parent, child);
 }
 
 TEST(RandomTest, UuidIsCanonicalVersion4) {

@@ -1,12 +1,10 @@
 #include "http/render.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <array>
-#include <random>
 
 #include "common/json_util.h"
+#include "crypto/random.h"
 
 namespace coffer::http {
 namespace {
@@ -290,33 +288,6 @@ Response ErrorResponse(const Status& status) {
   return r;
 }
 
-std::string NewRequestId() {
-  // Random bytes are drawn 64 ids at a time: one RAND_bytes call per id
-  // cost more than the rest of rendering a small response.
-  constexpr size_t kIdsPerDraw = 64;
-  thread_local std::array<unsigned char, 16 * kIdsPerDraw> pool{};
-  thread_local size_t used = kIdsPerDraw;
-  if (used == kIdsPerDraw) {
-    if (RAND_bytes(pool.data(), static_cast<int>(pool.size())) != 1) {
-      std::random_device rd;  // an id, not a secret: any randomness will do
-      for (auto& x : pool) x = static_cast<unsigned char>(rd());
-    }
-    used = 0;
-  }
-  std::array<unsigned char, 16> b{};
-  std::copy_n(pool.begin() + static_cast<std::ptrdiff_t>(16 * used), 16, b.begin());
-  ++used;
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (size_t i = 0; i < b.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[b[i] >> 4]);
-    out.push_back(kHex[b[i] & 0x0f]);
-  }
-  return out;
-}
+std::string NewRequestId() { return crypto::RandomUuid(); }
 
 }  // namespace coffer::http
