@@ -84,9 +84,16 @@ struct ReplicatedLog::Writer {
   // WipeData's last step: drop every index entry and zero both trees. Such a
   // writer has an empty batch and always forms a group of its own.
   bool reset_index = false;
-  Status status;
-  bool done = false;  // GUARDED_BY(queue_mu_)
+  // The hand-off: the leader of the writer's group sets `done` (and
+  // `status`), or the previous leader sets `lead`, under the writer's own
+  // mutex, and signals it. The writer waits on its own mutex, so a woken
+  // writer never queues on queue_mu_ (which the leader and new arrivals
+  // hold), and it returns only after the signaller has released `mu`.
+  std::mutex mu;
   std::condition_variable cv;
+  Status status;      // GUARDED_BY(mu)
+  bool done = false;  // GUARDED_BY(mu)
+  bool lead = false;  // GUARDED_BY(mu)
 };
 
 // What one group changes, before it is written and published.
@@ -251,10 +258,19 @@ Status ReplicatedLog::Write(const Batch& batch) {
 }
 
 Status ReplicatedLog::Submit(Writer& w) {
-  std::unique_lock<std::mutex> lock(queue_mu_);
-  queue_.push_back(&w);
-  while (!w.done && queue_.front() != &w) w.cv.wait(lock);
-  if (w.done) return w.status;
+  bool lead_now = false;
+  {
+    std::lock_guard<std::mutex> queue_lock(queue_mu_);
+    queue_.push_back(&w);
+    // Nobody commits: lead at once. Otherwise the leader whose group ends
+    // just before w promotes it, or a leader takes it into its group.
+    lead_now = queue_.size() == 1;
+  }
+  if (!lead_now) {
+    std::unique_lock<std::mutex> own(w.mu);
+    w.cv.wait(own, [&w] { return w.done || w.lead; });
+    if (w.done) return w.status;
+  }
 
   // Leader: take the queue's head, in order, up to the bounds; writers that
   // arrive while the group is being built join it (CommitGroup asks again).
@@ -273,20 +289,35 @@ Status ReplicatedLog::Submit(Writer& w) {
     }
     return added;
   };
-  take_more();
-  lock.unlock();
+  {
+    std::lock_guard<std::mutex> queue_lock(queue_mu_);
+    take_more();
+  }
   Status st = CommitGroup(group, [&] {
     std::lock_guard<std::mutex> relock(queue_mu_);
     return take_more();
   });
-  lock.lock();
+  Writer* next_leader = nullptr;
+  {
+    std::lock_guard<std::mutex> queue_lock(queue_mu_);
+    for (size_t i = 0; i < group.size(); ++i) queue_.pop_front();
+    if (!queue_.empty()) next_leader = queue_.front();
+  }
   for (Writer* member : group) {
-    queue_.pop_front();
+    if (member == &w) continue;
+    std::lock_guard<std::mutex> own(member->mu);
     member->status = st;
     member->done = true;
-    if (member != &w) member->cv.notify_one();
+    member->cv.notify_one();
   }
-  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  // Then the next group's leader (it cannot leave before it is signalled:
+  // only this leader could finish or promote it). Waking the members first
+  // lets their next requests join that group.
+  if (next_leader != nullptr) {
+    std::lock_guard<std::mutex> own(next_leader->mu);
+    next_leader->lead = true;
+    next_leader->cv.notify_one();
+  }
   return st;
 }
 

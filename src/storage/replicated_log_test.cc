@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <mutex>
+#include <condition_variable>
 #include <random>
 #include <set>
 #include <thread>
@@ -185,6 +187,78 @@ TEST_P(ReplicatedLogTest, IndexesAreGaplessUnderConcurrentWriters) {
       last = i;
     }
   }
+}
+
+// The hand-off between a group's leader, its members and the next leader:
+// writers queued behind a slow commit all get their own group's status, a
+// failed group hands leadership on, and the log continues without a gap.
+TEST(ReplicatedLogGroupCommit, QueuedWritersGetTheirGroupsStatusAndTheNextOneLeads) {
+  auto physical = NewInmemBackend();
+  // log -> faulty -> gate -> physical. The gate holds the first write (once
+  // armed) until released.
+  struct Gate final : public Backend {
+    explicit Gate(Backend* inner) : inner(inner) {}
+    Result<std::optional<std::string>> Get(std::string_view key) override {
+      return inner->Get(key);
+    }
+    Status Write(const Batch& batch) override {
+      std::unique_lock<std::mutex> lock(mu);
+      if (armed && !opened) {
+        entered = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return opened; });
+      }
+      return inner->Write(batch);
+    }
+    Result<std::vector<std::string>> List(std::string_view p) override { return inner->List(p); }
+    Result<std::vector<std::string>> ListAll(std::string_view p) override {
+      return inner->ListAll(p);
+    }
+    std::string_view Type() const override { return inner->Type(); }
+    Backend* inner;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool armed = false, entered = false, opened = false;
+  } gate(physical.get());
+  FaultyBackend faulty(&gate);
+  ReplicatedLog log(&faulty, ReplicatedLogOptions{});
+  ASSERT_TRUE(log.Open().ok());  // writes the empty index: not held
+  {
+    std::lock_guard<std::mutex> lock(gate.mu);
+    gate.armed = true;
+  }
+
+  Status first;
+  std::thread leader([&] { first = log.Put("sys/policy/first", "1"); });
+  {
+    std::unique_lock<std::mutex> lock(gate.mu);
+    gate.cv.wait(lock, [&] { return gate.entered; });
+  }
+  // Every later commit fails, however the queued writers are grouped.
+  faulty.fail = true;
+  constexpr int kQueued = 6;
+  std::vector<Status> statuses(kQueued);
+  std::vector<std::thread> queued;
+  for (int i = 0; i < kQueued; ++i) {
+    queued.emplace_back([&, i] { statuses[i] = log.Put("sys/policy/q" + std::to_string(i), "v"); });
+  }
+  {
+    std::lock_guard<std::mutex> lock(gate.mu);
+    gate.opened = true;
+  }
+  gate.cv.notify_all();
+  leader.join();
+  for (auto& t : queued) t.join();
+  EXPECT_TRUE(first.ok()) << first.ToString();
+  for (const Status& st : statuses) {
+    EXPECT_EQ(st.code(), Code::kIOError) << st.ToString();
+  }
+  faulty.fail = false;
+  ASSERT_TRUE(log.Put("sys/policy/after", "2").ok());
+  auto last = log.LastPosition();
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->index, 2u);  // the failed groups took no index
+  EXPECT_EQ(physical->Get("sys/policy/q0").value(), std::nullopt);
 }
 
 TEST_P(ReplicatedLogTest, ReadAfterReportsGapsAndFutureIndexes) {
