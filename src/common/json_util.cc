@@ -280,4 +280,56 @@ void AppendJsonString(std::string* out, std::string_view s) {
   }
 }
 
+void AppendJson(std::string* out, const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::null:
+      *out += "null";
+      return;
+    case Json::value_t::boolean:
+      *out += value.get<bool>() ? "true" : "false";
+      return;
+    case Json::value_t::number_integer:
+      *out += std::to_string(value.get<int64_t>());
+      return;
+    case Json::value_t::number_unsigned:
+      *out += std::to_string(value.get<uint64_t>());
+      return;
+    case Json::value_t::string:
+      AppendJsonString(out, value.get_ref<const std::string&>());
+      return;
+    case Json::value_t::object: {
+      out->push_back('{');
+      bool first = true;
+      for (const auto& [key, item] : value.get_ref<const Json::object_t&>()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJsonString(out, key);
+        out->push_back(':');
+        AppendJson(out, item);
+      }
+      out->push_back('}');
+      return;
+    }
+    case Json::value_t::array: {
+      out->push_back('[');
+      bool first = true;
+      for (const Json& item : value.get_ref<const Json::array_t&>()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJson(out, item);
+      }
+      out->push_back(']');
+      return;
+    }
+    default:  // floats (the library's shortest round-trip form), binary, discarded
+      *out += value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+}
+
+std::string DumpJsonCompact(const Json& value) {
+  std::string out;
+  AppendJson(&out, value);
+  return out;
+}
+
 }  // namespace coffer

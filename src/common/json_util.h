@@ -67,4 +67,13 @@ std::vector<std::string> StoredStrings(const Json& obj, std::string_view key);
 // code that writes hot JSON records without building a Json tree.
 void AppendJsonString(std::string* out, std::string_view s);
 
+// Appends `value` compactly, byte for byte as
+// value.dump(-1, ' ', false, Json::error_handler_t::replace) writes it, but
+// without the library's per-character serializer for the common parts
+// (objects, arrays, integers, printable-ASCII strings); floats, binary
+// values and strings that need escaping still go through the library.
+void AppendJson(std::string* out, const Json& value);
+// AppendJson into a new string.
+std::string DumpJsonCompact(const Json& value);
+
 }  // namespace coffer

@@ -149,5 +149,53 @@ TEST(JsonUtilTest, LongInputIsCutInErrors) {
   EXPECT_NE(msg.find("..."), std::string::npos);
 }
 
+std::string LibraryDump(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+TEST(JsonUtilTest, AppendJsonWritesWhatTheLibraryWrites) {
+  const std::vector<Json> cases = {
+      nullptr,
+      true,
+      false,
+      0,
+      -1,
+      int64_t{-9223372036854775807} - 1,
+      uint64_t{18446744073709551615u},
+      1.5,
+      0.1,
+      -2.5e-300,
+      1e300,
+      "",
+      "plain",
+      "quote \" backslash \\ slash /",
+      "control \x01\x1f tab\t newline\n cr\r bs\b ff\f del\x7f",
+      "unicode caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91",
+      std::string("invalid \xff\xfe utf-8 \xc3"),
+      std::string("nul \0 inside", 12),
+      Json::object(),
+      Json::array(),
+      Json{{"b", 1}, {"a", Json::array({1, "x", nullptr, Json::object()})}, {"c", {{"d", 2.25}}}},
+      Json{{"k\n\"", "v"}, {"caf\xc3\xa9", {1, 2, 3}}},
+      Json::binary({1, 2, 3}),
+  };
+  for (const Json& v : cases) {
+    std::string out = "prefix";
+    AppendJson(&out, v);
+    EXPECT_EQ(out, "prefix" + LibraryDump(v)) << LibraryDump(v);
+    EXPECT_EQ(DumpJsonCompact(v), LibraryDump(v));
+  }
+}
+
+TEST(JsonUtilTest, AppendJsonOfADeepRecordMatchesTheLibrary) {
+  Json v = Json::object();
+  Json* cur = &v;
+  for (int i = 0; i < 100; ++i) {
+    (*cur)["n" + std::to_string(i)] = i;
+    (*cur)["s"] = std::string(static_cast<size_t>(i), 'x');
+    (*cur)["next"] = Json::object();
+    cur = &(*cur)["next"];
+  }
+  EXPECT_EQ(DumpJsonCompact(v), LibraryDump(v));
+}
+
 }  // namespace
 }  // namespace coffer

@@ -252,7 +252,7 @@ Status FileAuditDevice::LogResponse(const Request& req, const Response& resp,
 Status FileAuditDevice::WriteLine(const Json& entry) {
   // Invalid UTF-8 in client input is replaced rather than thrown on.
   std::string line = options_.prefix +
-                     entry.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+                     DumpJsonCompact(entry) + "\n";
   std::lock_guard<std::mutex> lock(mu_);
   if (discard_) return Status::Ok();
   if (fd_ < 0) return IOError("audit file " + options_.file_path + " is closed");

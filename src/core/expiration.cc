@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/clock.h"
+#include "common/json_util.h"
 #include "common/log.h"
 
 namespace coffer::core {
@@ -181,7 +182,7 @@ Result<std::optional<LeaseEntry>> ExpirationManager::Read(const std::string& lea
 
 storage::Batch ExpirationManager::WriteOps(const LeaseEntry& e) {
   storage::Batch batch;
-  batch.push_back(storage::Op::Put(leasekeys::Entry(e.lease_id), e.ToStored().dump()));
+  batch.push_back(storage::Op::Put(leasekeys::Entry(e.lease_id), DumpJsonCompact(e.ToStored())));
   if (!e.client_token_hash.empty()) {
     batch.push_back(
         storage::Op::Put(leasekeys::TokenIndex(e.client_token_hash, e.lease_id), e.lease_id));

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "common/clock.h"
+#include "common/json_util.h"
 #include "core/token_store_keys.h"
 #include "core/token_ttl.h"
 #include "crypto/encoding.h"
@@ -175,7 +176,7 @@ Result<std::optional<TokenEntry>> TokenStore::ReadByHash(const std::string& hash
 }
 
 Status TokenStore::WriteEntry(const TokenEntry& e) {
-  return barrier_->Put(tokenkeys::Id(e.hash), e.ToStored().dump());
+  return barrier_->Put(tokenkeys::Id(e.hash), DumpJsonCompact(e.ToStored()));
 }
 
 Result<TokenEntry> TokenStore::CreateRootToken(const std::string& id) {
@@ -243,7 +244,7 @@ Result<TokenEntry> TokenStore::CreateEntry(TokenEntry e) {
   e.accessor = crypto::RandomBase62(24);
   e.cubbyhole_id = crypto::RandomBase62(24);
   storage::Batch batch;
-  batch.push_back(storage::Op::Put(tokenkeys::Id(e.hash), e.ToStored().dump()));
+  batch.push_back(storage::Op::Put(tokenkeys::Id(e.hash), DumpJsonCompact(e.ToStored())));
   batch.push_back(storage::Op::Put(tokenkeys::Accessor(e.accessor), e.hash));
   if (!e.parent.empty()) {
     batch.push_back(storage::Op::Put(tokenkeys::Child(e.parent, e.hash), "1"));
@@ -261,7 +262,7 @@ Result<TokenEntry> TokenStore::CreateEntry(TokenEntry e) {
 
 Result<std::string> TokenStore::EncodeBatch(const TokenEntry& e) {
   ASSIGN_OR_RETURN(std::string sealed, barrier_->Encrypt(tokenkeys::kBatchContext,
-                                                         e.ToStored().dump()));
+                                                         DumpJsonCompact(e.ToStored())));
   return "hvb." + crypto::Base64UrlEncode(sealed);
 }
 
@@ -400,7 +401,7 @@ Result<std::optional<TokenRole>> TokenStore::GetRole(const std::string& name) {
 
 Status TokenStore::PutRole(const TokenRole& role) {
   if (!tokenkeys::ValidRoleName(role.name)) return InvalidArgument("invalid role name");
-  return barrier_->Put(tokenkeys::Role(role.name), role.ToStored().dump());
+  return barrier_->Put(tokenkeys::Role(role.name), DumpJsonCompact(role.ToStored()));
 }
 
 Status TokenStore::DeleteRole(const std::string& name) {

@@ -2,6 +2,7 @@
 #include <set>
 #include <utility>
 
+#include "common/json_util.h"
 #include "common/log.h"
 #include "core/token_store.h"
 #include "core/token_store_keys.h"
@@ -100,7 +101,7 @@ Status TokenStore::RevokeOrphan(const std::string& token) {
       if (child.has_value()) {
         child->parent.clear();
         child->orphan = true;
-        batch.push_back(storage::Op::Put(tokenkeys::Id(c), child->ToStored().dump()));
+        batch.push_back(storage::Op::Put(tokenkeys::Id(c), DumpJsonCompact(child->ToStored())));
       }
     }
     ASSIGN_OR_RETURN(auto links, barrier_->ListAll(tokenkeys::Children(hash)));

@@ -225,7 +225,7 @@ Result<Response> MaybeWrap(TokenStore& tokens, Router& router, const Request& re
       resp.data[kResponseKey].is_string()) {
     stored = resp.data[kResponseKey].get<std::string>();
   } else {
-    stored = ResponseToStored(resp).dump(-1, ' ', false, Json::error_handler_t::replace);
+    stored = DumpJsonCompact(ResponseToStored(resp));
   }
 
   ASSIGN_OR_RETURN(WrapInfo w, StoreWrapped(tokens, router, stored, ttl, creation_path, ""));
@@ -271,7 +271,7 @@ Result<WrapInfo> WrapResponseAs(TokenStore& tokens, Router& router, const Respon
                                 int64_t ttl, const std::string& creation_path,
                                 std::string token_id) {
   if (ttl <= 0) return InvalidArgument("wrapping TTL must be positive");
-  std::string stored = ResponseToStored(resp).dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string stored = DumpJsonCompact(ResponseToStored(resp));
   return StoreWrapped(tokens, router, stored, ttl, creation_path, std::move(token_id));
 }
 

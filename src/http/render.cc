@@ -11,10 +11,8 @@ namespace {
 
 constexpr char kJsonType[] = "application/json";
 
-std::string Dump(const Json& j) {
-  // Replace rather than throw on invalid UTF-8 that may sit in stored data.
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
+// Replaces rather than throws on invalid UTF-8 that may sit in stored data.
+std::string Dump(const Json& j) { return DumpJsonCompact(j); }
 
 // Appends "key":value pairs in the order written (Vault's field order).
 // Keys and scalar values are written directly (the envelope is rendered for
@@ -46,7 +44,7 @@ class ObjectWriter {
         AppendJsonString(&out_, value.get_ref<const std::string&>());
         break;
       default:
-        out_ += Dump(value);
+        AppendJson(&out_, value);
     }
   }
   void Add(std::string_view key, std::string_view value) {

@@ -600,15 +600,23 @@ TEST_F(ServiceTest, GenerationIsReportedAndANewerSecondaryIsRefused) {
   primary_generation_ = 5;
   SecondaryClient client(Type::kPerformance, newer, &secondary_log_, {});
   client.Start();
-  ASSERT_TRUE(WaitFor([&] { return client.status().state == "stream-wals"; },
-                      std::chrono::seconds(5)));
+  // Wait for a message of the open stream (it carries generation 5): "stream-wals"
+  // alone is set before the primary answered, and a primary at generation 2 by
+  // then would refuse the stream itself, with the client never hearing a number.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const ClientStatus s = client.status();
+        return s.state == "stream-wals" && s.primary_generation == 5;
+      },
+      std::chrono::seconds(5)));
   primary_generation_ = 2;
   ASSERT_TRUE(WaitFor(
       [&] {
         // The client's own check ends the stream (the primary checks only
         // when a stream starts, and refuses the reconnection after that).
-        return client.status().last_error.find("generation 2 is older than") !=
-               std::string::npos;
+        const ClientStatus s = client.status();
+        return s.last_error.find("generation 2 is older than") != std::string::npos &&
+               s.primary_generation == 2;
       },
       std::chrono::seconds(5)));
   EXPECT_EQ(client.status().primary_generation, 2u);
