@@ -13,6 +13,7 @@
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "storage/read_cache.h"
 
 namespace coffer::core {
 namespace {
@@ -151,7 +152,17 @@ void Barrier::Keyring::Wipe() {
   active_term = 0;
 }
 
+Barrier::Plaintext::~Plaintext() { Cleanse(text); }
+
 Barrier::Barrier(storage::Backend* physical) : physical_(physical) {}
+
+void Barrier::MemoizeDecryptsUnder(std::vector<std::string> prefixes) {
+  memo_prefixes_ = std::move(prefixes);
+}
+
+bool Barrier::Memoized(std::string_view key) const {
+  return storage::HasPrefixIn(key, memo_prefixes_);
+}
 
 Barrier::~Barrier() { Seal(); }
 
@@ -284,6 +295,8 @@ Status Barrier::LoadKeyringLocked(std::string_view root_key) {
 
   keyring_.Wipe();
   std::swap(keyring_, ring);
+  // What the old keyring decrypted may not open under the new one.
+  memo_.Clear();
   encryptions_.store(0);
   sealed_.store(false);
   return Status::Ok();
@@ -292,6 +305,7 @@ Status Barrier::LoadKeyringLocked(std::string_view root_key) {
 void Barrier::Seal() {
   std::unique_lock lock(mu_);
   keyring_.Wipe();
+  memo_.Clear();  // Plaintext wipes itself
   const bool was_unsealed = !sealed_.exchange(true);
   if (was_unsealed) {
     COFFER_LOG(kInfo, "barrier") << "sealed";
@@ -378,7 +392,15 @@ Result<std::optional<std::string>> Barrier::Get(std::string_view key) {
   if (IsReserved(key)) return PermissionDenied("barrier: reserved path");
   ASSIGN_OR_RETURN(auto raw, physical_->Get(key));
   if (!raw.has_value()) return std::optional<std::string>();
+  const bool memoized = Memoized(key);
+  if (memoized) {
+    // Only for exactly these stored bytes under this key (the path is the
+    // associated data, so the pair decrypts the same until the keyring
+    // changes, which clears the memo).
+    if (auto hit = memo_.Find(key, *raw)) return std::optional<std::string>(hit->text);
+  }
   ASSIGN_OR_RETURN(std::string plain, DecryptLocked(key, *raw));
+  if (memoized) memo_.Put(key, *raw, Plaintext(plain));
   return std::optional<std::string>(std::move(plain));
 }
 

@@ -23,6 +23,10 @@
 //    Write, so its atomicity is preserved.
 //  - Terms only grow; every term ever installed stays in the keyring, so old
 //    values remain readable after Rotate.
+//  - Decryptions of the keys chosen with MemoizeDecryptsUnder are remembered
+//    with the exact stored bytes they came from and answered only for those
+//    bytes (common/decoded_cache.h), so a changed value is simply a miss; the
+//    memo is wiped whenever the keyring is loaded and on Seal.
 #pragma once
 
 #include <atomic>
@@ -36,6 +40,7 @@
 
 #include "coffer/status.h"
 #include "coffer/storage.h"
+#include "common/decoded_cache.h"
 
 namespace coffer::core {
 
@@ -76,7 +81,12 @@ class Barrier final : public storage::Backend {
   // rotation). On failure the loaded keyring stays. REQUIRES: unsealed.
   Status ReloadKeyring();
 
-  // Wipes every key from memory. Idempotent.
+  // Remembers the plaintext of values read under these prefixes (the token
+  // entries every request reads), keyed by their exact ciphertext: a read of
+  // the same bytes skips the decryption. Call before serving.
+  void MemoizeDecryptsUnder(std::vector<std::string> prefixes);
+
+  // Wipes every key (and remembered plaintext) from memory. Idempotent.
   void Seal();
   bool Sealed() const;
 
@@ -124,11 +134,25 @@ class Barrier final : public storage::Backend {
   // Serialises `ring`, seals it under its root key and writes it to physical.
   Status PersistKeyring(const Keyring& ring);
 
+  // A remembered plaintext; wiped when the memo drops it.
+  struct Plaintext {
+    std::string text;
+    explicit Plaintext(std::string t) : text(std::move(t)) {}
+    Plaintext(Plaintext&&) = default;
+    Plaintext(const Plaintext&) = default;
+    ~Plaintext();
+  };
+  bool Memoized(std::string_view key) const;
+
   storage::Backend* const physical_;
   mutable std::shared_mutex mu_;
   std::atomic<bool> sealed_{true};  // written under exclusive mu_
   Keyring keyring_;                 // GUARDED_BY(mu_); empty while sealed
   std::atomic<uint64_t> encryptions_{0};
+  std::vector<std::string> memo_prefixes_;  // set before serving, then read-only
+  // Put only under a shared mu_ while unsealed; cleared under an exclusive one.
+  static constexpr size_t kMemoEntries = 8192;
+  DecodedCache<Plaintext> memo_{kMemoEntries};
 };
 
 }  // namespace coffer::core

@@ -395,5 +395,54 @@ TEST_F(BarrierTest, ReloadKeyringPicksUpATermRotatedBelow) {
   EXPECT_EQ(barrier_.ReloadKeyring().code(), Code::kSealed);
 }
 
+TEST_F(BarrierTest, MemoizedReadsAnswerOnlyForTheSameStoredBytes) {
+  barrier_.MemoizeDecryptsUnder({"tok/"});
+  ASSERT_TRUE(barrier_.Put("tok/a", "v1").ok());
+  const std::string v1 = physical_.Raw("tok/a");
+  EXPECT_EQ(barrier_.Get("tok/a").value(), "v1");
+  EXPECT_EQ(barrier_.Get("tok/a").value(), "v1");
+  // Other bytes below: decrypted, not remembered ones.
+  physical_.SetRaw("tok/a", barrier_.Encrypt("tok/a", "v2").value());
+  EXPECT_EQ(barrier_.Get("tok/a").value(), "v2");
+  std::string flipped = v1;
+  flipped.back() = static_cast<char>(flipped.back() ^ 1);
+  physical_.SetRaw("tok/a", flipped);
+  EXPECT_EQ(barrier_.Get("tok/a").status().code(), Code::kCorruption);
+  physical_.SetRaw("tok/a", v1);
+  EXPECT_EQ(barrier_.Get("tok/a").value(), "v1");
+  // Bytes moved to another key do not answer there (the path is bound in).
+  physical_.SetRaw("tok/b", v1);
+  EXPECT_EQ(barrier_.Get("tok/b").status().code(), Code::kCorruption);
+  ASSERT_TRUE(barrier_.Delete("tok/a").ok());
+  EXPECT_FALSE(barrier_.Get("tok/a").value().has_value());
+}
+
+// A keyring loaded below the barrier (a replicated one, or a replaced
+// storage's) may not open what the old one did: the memo must not answer.
+TEST_F(BarrierTest, TheMemoGoesWithTheKeyring) {
+  barrier_.MemoizeDecryptsUnder({"tok/"});
+  ASSERT_TRUE(barrier_.Put("tok/a", "v").ok());
+  EXPECT_EQ(barrier_.Get("tok/a").value(), "v");  // remembered
+  // Same root key, another term-1 key.
+  FakeBackend elsewhere;
+  Barrier fresh(&elsewhere);
+  ASSERT_TRUE(fresh.Initialize(root_key_).ok());
+  physical_.SetRaw("core/keyring", elsewhere.Raw("core/keyring"));
+  ASSERT_TRUE(barrier_.ReloadKeyring().ok());
+  EXPECT_EQ(barrier_.Get("tok/a").status().code(), Code::kCorruption);
+
+  // The same through a seal and an unseal.
+  ASSERT_TRUE(barrier_.Put("tok/a", "w").ok());
+  EXPECT_EQ(barrier_.Get("tok/a").value(), "w");
+  FakeBackend third;
+  Barrier other(&third);
+  ASSERT_TRUE(other.Initialize(root_key_).ok());
+  barrier_.Seal();
+  EXPECT_EQ(barrier_.Get("tok/a").status().code(), Code::kSealed);
+  physical_.SetRaw("core/keyring", third.Raw("core/keyring"));
+  ASSERT_TRUE(barrier_.Unseal(root_key_).ok());
+  EXPECT_EQ(barrier_.Get("tok/a").status().code(), Code::kCorruption);
+}
+
 }  // namespace
 }  // namespace coffer::core

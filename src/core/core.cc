@@ -16,6 +16,7 @@
 #include "core/sys_routes.h"
 #include "core/sys_wrapping.h"
 #include "core/token_engine.h"
+#include "core/token_store_keys.h"
 #include "core/wrapping.h"
 #include "crypto/encoding.h"
 #include "crypto/random.h"
@@ -75,6 +76,11 @@ Core::Core(CoreOptions options)
     log_.SetMountClasses(
         std::make_shared<const storage::MountClasses>(storage::MountClassesFromEntries(entries)));
   });
+  // Every authenticated request reads its token entry: the log keeps its
+  // stored bytes (invalidated by every write below the barrier, replication
+  // included) and the barrier its decryption (for exactly those bytes).
+  log_.CacheReadsUnder({std::string(tokenkeys::kIdPrefix)});
+  barrier_.MemoizeDecryptsUnder({std::string(tokenkeys::kIdPrefix)});
   // Recover the WAL position now, so a bad store shows at start; writes retry.
   if (Status st = log_.Open(); !st.ok()) {
     COFFER_LOG(kError, "core") << "replicated log: " << st.ToString();
@@ -239,6 +245,7 @@ void Core::TearDown() {
   audit_table_.Reset();
   policies_.Reset();
   tokens_.Reset();
+  log_.ClearReadCache();
   std::lock_guard<std::mutex> info_lock(info_mu_);
   cluster_info_ = ClusterInfo{};
 }

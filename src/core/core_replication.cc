@@ -126,6 +126,9 @@ Status Core::ReplaceStorage(const std::function<Result<std::string>()>& replace,
   COFFER_LOG(kInfo, "core") << "replacing storage: node sealed while it is rewritten";
 
   Result<std::string> root_key = replace();
+  // replace() writes through the log (which keeps its read cache current);
+  // a fresh start after rewriting everything costs nothing.
+  log_.ClearReadCache();
   if (!root_key.ok()) {
     return Status(root_key.status().code(),
                   "storage replacement failed, node left sealed: " + root_key.status().message());

@@ -451,7 +451,12 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
     g.out.push_back(hash == zero ? Op::Delete(std::move(key)) : Op::Put(std::move(key), hash));
   }
 
+  // Cached reads of the written keys go, and none come back while the write
+  // is in flight; EndWrite runs failed or not (the backend may hold part of
+  // it), before any writer of the group returns.
+  read_cache_.BeginWrite(g.out);
   Status st = g.out.empty() ? Status::Ok() : physical_->Write(g.out);
+  read_cache_.EndWrite(g.out);
   {
     std::unique_lock<std::shared_mutex> publish(state_mu_);
     if (!st.ok()) {
@@ -889,8 +894,20 @@ bool ReplicatedLog::WaitForUpstream(std::string_view name, uint64_t index,
   return commit_cv_.wait_for(lock, timeout, reached);
 }
 
+void ReplicatedLog::CacheReadsUnder(std::vector<std::string> prefixes) {
+  read_cache_.SetPrefixes(std::move(prefixes));
+}
+
 Result<std::optional<std::string>> ReplicatedLog::Get(std::string_view key) {
-  return physical_->Get(key);
+  if (!read_cache_.Covers(key)) return physical_->Get(key);
+  if (std::optional<std::string> hit = read_cache_.Find(key)) {
+    return std::optional<std::string>(std::move(hit));
+  }
+  // The generation before the read (storage/read_cache.h).
+  const uint64_t generation = read_cache_.Generation();
+  ASSIGN_OR_RETURN(std::optional<std::string> value, physical_->Get(key));
+  if (value.has_value()) read_cache_.Insert(key, *value, generation);
+  return value;
 }
 
 Result<std::vector<std::string>> ReplicatedLog::List(std::string_view prefix) {

@@ -17,12 +17,16 @@
 // concurrent fsyncs merged, now by us rather than by RocksDB.
 //
 // Thread-safety: every method may be called concurrently. Reads (Get, List,
-// ListAll) go straight to the backend. Only the leader changes the WAL state
+// ListAll) go straight to the backend, except Gets of the keys chosen with
+// CacheReadsUnder (see storage/read_cache.h: every physical write of the log
+// invalidates them before its writers return). Only the leader changes the WAL state
 // and the Merkle trees, and it publishes them (under state_mu_) only after the
 // physical write succeeded; after a failed write the state is reloaded from
 // storage before the next one, so memory never runs ahead of disk.
 //
 // Invariants:
+//  - Nothing writes the physical backend except this class (the read cache
+//    relies on it).
 //  - Keys under node/wal/ and node/merkle/ are written only by this class;
 //    a caller's write to them is PermissionDenied.
 //  - Entry i exists for first_index <= i <= last_index, entry i's prev_hash is
@@ -65,6 +69,7 @@
 #include "coffer/status.h"
 #include "coffer/storage.h"
 #include "storage/merkle_index.h"
+#include "storage/read_cache.h"
 #include "storage/storage_class.h"
 #include "storage/wal_entry.h"
 
@@ -113,6 +118,15 @@ class ReplicatedLog final : public Backend {
 
   // The mount snapshot that classifies mount data from now on.
   void SetMountClasses(MountClassesPtr mounts);
+
+  // Keeps the stored bytes of keys under these prefixes in memory after a
+  // Get (storage/read_cache.h); every write of this log, whatever its path,
+  // invalidates them. Call before serving.
+  void CacheReadsUnder(std::vector<std::string> prefixes);
+  // Drops every cached read (a seal: nothing needs it, the cache is only
+  // ciphertext, but a fresh start costs nothing).
+  void ClearReadCache() { read_cache_.Clear(); }
+  size_t cached_reads() { return read_cache_.size(); }
 
   // Loads the WAL position and Merkle buckets from storage; a store without
   // WAL state gets its Merkle index built from the keys already there. Runs
@@ -286,6 +300,9 @@ class ReplicatedLog final : public Backend {
   std::map<std::string, UpstreamPosition, std::less<>> upstream_;  // GUARDED_BY(state_mu_)
 
   std::atomic<ReadOnlyMode> read_only_{ReadOnlyMode::kNone};
+
+  static constexpr size_t kReadCacheEntries = 8192;
+  ReadCache read_cache_{kReadCacheEntries};
 
   // Waiters on commits: a committer publishes under state_mu_, then takes
   // commit_mu_ before notifying, so a waiter that checked under commit_mu_

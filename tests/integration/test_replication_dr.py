@@ -65,6 +65,16 @@ def test_promoted_dr_replica_keeps_tokens_leases_and_secrets(make_server, postgr
     short_token = create_token(p, policies=["app"], ttl="12s")["client_token"]
     short_cred = ok(p.get("/v1/database/creds/short", token=p.root_token), 200)
     ops_token = batch_dr_token(p)
+    # A token used on the primary and looked up on the replica (the operation
+    # token check reads its entry there: both cache it), then revoked: refused
+    # at once on the primary, and on the replica once the revocation streamed.
+    revoked = create_token(p, policies=["app"], ttl="1h")["client_token"]
+    wait_caught_up(p, d, kind="dr")
+    for _ in range(2):
+        assert_error(dr_op(d, "reindex", revoked), 403, "invalid DR operation token")
+        ok(lookup_self(p, revoked), 200)
+    ok(p.post("/v1/auth/token/revoke", token=p.root_token, json={"token": revoked}))
+    assert_error(lookup_self(p, revoked), 403)
     wait_caught_up(p, d, kind="dr")
 
     # Before promotion the replica serves no client path.
@@ -84,6 +94,7 @@ def test_promoted_dr_replica_keeps_tokens_leases_and_secrets(make_server, postgr
     assert read_secret(d, batch, "after") == {"v": "2"}
     assert read_secret(d, later, "after") == {"v": "2"}
     assert ok(lookup_self(d, service), 200)["data"]["policies"] == ["app", "default"]
+    assert_error(lookup_self(d, revoked), 403)
     put_secret(d, service, "promoted", {"v": "3"})
     assert read_secret(d, d.root_token, "promoted") == {"v": "3"}
     # Leases: the long one is known, renewable and revocable (the user goes).

@@ -283,6 +283,10 @@ def make_family(api):
 def test_revoke_parent_revokes_children(dev_api):
     parent, child, grandchild = make_family(dev_api)
     assert lookup_data(dev_api, child)["orphan"] is False
+    # Used (so their entries are cached on the node), then revoked: refused
+    # by the very next request.
+    for tok in (parent, child, grandchild):
+        assert token_alive(dev_api, tok) and token_alive(dev_api, tok)
     r = dev_api.post("auth/token/revoke", {"token": parent})
     assert r.status_code == 204, r.text
     for tok in (parent, child, grandchild):
@@ -320,6 +324,7 @@ def test_revoke_self_and_accessor(dev_api):
     assert r.status_code == 204, r.text
     assert not token_alive(dev_api, a["client_token"])
     b = create(dev_api)["auth"]
+    assert token_alive(dev_api, b["client_token"]) and token_alive(dev_api, b["client_token"])
     r = dev_api.post("auth/token/revoke-accessor", {"accessor": b["accessor"]})
     assert r.status_code == 204, r.text
     assert not token_alive(dev_api, b["client_token"])

@@ -1,0 +1,104 @@
+// ReadCache: a bounded cache of stored values for keys under a few chosen
+// prefixes (the token entries every authenticated request reads), so a hot
+// record is read from the physical backend once rather than per request.
+//
+// It is owned by the one layer every write passes through (ReplicatedLog's
+// group commit: caller writes, upstream apply, Merkle sync, wipes), which
+// brackets every physical write with BeginWrite (before) and EndWrite (after
+// it returned, whether or not it succeeded, and before the writers are told
+// it committed). Readers follow a generation protocol:
+//
+//   if (auto hit = cache.Find(key)) return *hit;
+//   uint64_t gen = cache.Generation();          // BEFORE reading the backend
+//   auto value = backend->Get(key);
+//   if (value) cache.Insert(key, *value, gen);  // dropped if a write interfered
+//
+// Why a hit is always what the backend holds at that moment: BeginWrite
+// erases the batch's keys and marks them as being written; EndWrite erases
+// them again, unmarks them and advances the generation, all under the key's
+// shard lock. Insert (under the same lock) refuses a marked key and refuses
+// when the generation moved since the read began. So a value goes in only if
+// no write of its key was in flight when it was inserted and none ended
+// between the backend read and the insert: it is the backend's current value,
+// and it stays in only until the next write of the key begins. Hits are thus
+// as fresh as backend reads (no read sees an older value after a newer one),
+// and a write's effect is visible to every read that starts after it returns.
+//
+// REQUIRES of the owner: nothing writes the covered keys in the backend
+// except between its BeginWrite and EndWrite.
+//
+// Holds stored bytes as the backend has them (under the barrier: ciphertext),
+// at most `capacity` entries (spread over shards; a full shard drops an
+// arbitrary entry). Absent keys are not cached.
+//
+// Thread-safety: every method may be called concurrently; SetPrefixes only
+// before the cache is used.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "coffer/storage.h"
+
+namespace coffer::storage {
+
+// Whether key starts with one of prefixes.
+bool HasPrefixIn(std::string_view key, const std::vector<std::string>& prefixes);
+
+class ReadCache {
+ public:
+  explicit ReadCache(size_t capacity);
+  ReadCache(const ReadCache&) = delete;
+  ReadCache& operator=(const ReadCache&) = delete;
+
+  // The keys to cache: those starting with one of `prefixes` (none: the cache
+  // is off). Call before serving.
+  void SetPrefixes(std::vector<std::string> prefixes);
+  bool Covers(std::string_view key) const;
+
+  std::optional<std::string> Find(std::string_view key);
+  uint64_t Generation() const { return generation_.load(); }
+  // Caches `value` unless a write of `key` is in flight or one ended since
+  // `generation` was read.
+  void Insert(std::string_view key, std::string_view value, uint64_t generation);
+
+  // Bracket a physical write of `batch` (its covered keys, puts and deletes
+  // alike). Every BeginWrite needs its EndWrite with the same batch.
+  void BeginWrite(const Batch& batch);
+  void EndWrite(const Batch& batch);
+  void Clear();
+
+  size_t size();
+
+ private:
+  static constexpr size_t kShards = 16;
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, std::string> entries;  // GUARDED_BY(mu)
+    std::unordered_map<std::string, uint32_t> writing;     // GUARDED_BY(mu); key -> writes in flight
+  };
+  // Erases each covered key of the batch and calls under_lock(shard, key)
+  // with its shard locked.
+  template <class F>
+  void ForEachCoveredKey(const Batch& batch, F&& under_lock);
+  Shard& ShardFor(std::string_view key) {
+    return shards_[std::hash<std::string_view>{}(key) % kShards];
+  }
+
+  const size_t per_shard_;
+  std::vector<std::string> prefixes_;  // set before use, then read-only
+  // Advanced by every EndWrite and Clear, under the lock of the shard it touches.
+  std::atomic<uint64_t> generation_{0};
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace coffer::storage

@@ -1,0 +1,311 @@
+// The read cache on its own, and the replicated log's use of it: every write
+// path of the log (caller writes, upstream apply, Merkle sync, wipe, a failed
+// write) is seen by the next read of a cached key, and a read that races with
+// a write never leaves the old value behind.
+#include "storage/read_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/inmem_backend.h"
+#include "storage/log_node_for_test.h"
+#include "storage/replicated_log.h"
+
+namespace coffer::storage {
+namespace {
+
+constexpr char kPrefix[] = "sys/token/id/";  // local class: replicated to DR secondaries
+const std::string kKey = std::string(kPrefix) + "aa";
+
+TEST(ReadCache, CoversOnlyItsPrefixesAndIsOffWithoutAny) {
+  ReadCache cache(16);
+  EXPECT_FALSE(cache.Covers(kKey));
+  cache.SetPrefixes({kPrefix, "x/"});
+  EXPECT_TRUE(cache.Covers(kKey));
+  EXPECT_TRUE(cache.Covers("x/1"));
+  EXPECT_FALSE(cache.Covers("sys/token/accessor/aa"));
+}
+
+TEST(ReadCache, AnInsertAfterAWriteBeganOrEndedIsDropped) {
+  ReadCache cache(16);
+  cache.SetPrefixes({kPrefix});
+  const Batch write = {Op::Put(kKey, "new")};
+
+  // The write ended between the read's generation and its insert.
+  uint64_t gen = cache.Generation();
+  cache.BeginWrite(write);
+  cache.EndWrite(write);
+  cache.Insert(kKey, "old", gen);
+  EXPECT_FALSE(cache.Find(kKey).has_value());
+
+  // A write still in flight: nothing goes in, whatever the generation.
+  cache.BeginWrite(write);
+  cache.Insert(kKey, "old", cache.Generation());
+  EXPECT_FALSE(cache.Find(kKey).has_value());
+  cache.EndWrite(write);
+
+  // Nothing in between: cached.
+  gen = cache.Generation();
+  cache.Insert(kKey, "new", gen);
+  EXPECT_EQ(cache.Find(kKey), "new");
+  // The next write's begin drops it at once.
+  cache.BeginWrite({Op::Delete(kKey)});
+  EXPECT_FALSE(cache.Find(kKey).has_value());
+  cache.EndWrite({Op::Delete(kKey)});
+}
+
+TEST(ReadCache, OverlappingWritesOfOneKeyKeepItMarkedUntilTheLastEnds) {
+  ReadCache cache(16);
+  cache.SetPrefixes({kPrefix});
+  const Batch twice = {Op::Put(kKey, "a"), Op::Put(kKey, "b")};
+  const Batch once = {Op::Put(kKey, "c")};
+  cache.BeginWrite(twice);
+  cache.BeginWrite(once);
+  cache.EndWrite(twice);
+  cache.Insert(kKey, "b", cache.Generation());
+  EXPECT_FALSE(cache.Find(kKey).has_value());
+  cache.EndWrite(once);
+  cache.Insert(kKey, "c", cache.Generation());
+  EXPECT_EQ(cache.Find(kKey), "c");
+}
+
+TEST(ReadCache, ClearDropsEverythingAndRacingInserts) {
+  ReadCache cache(16);
+  cache.SetPrefixes({kPrefix});
+  cache.Insert(kKey, "v", cache.Generation());
+  const uint64_t gen = cache.Generation();
+  cache.Clear();
+  EXPECT_EQ(cache.size(), 0u);
+  cache.Insert(kKey, "v", gen);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(ReadCache, IsBounded) {
+  ReadCache cache(64);
+  cache.SetPrefixes({kPrefix});
+  for (int i = 0; i < 10000; ++i) {
+    cache.Insert(std::string(kPrefix) + std::to_string(i), "v", cache.Generation());
+  }
+  EXPECT_LE(cache.size(), 64u + 16u);  // capacity / shards + 1 per shard
+  EXPECT_GT(cache.size(), 0u);
+}
+
+// A backend that counts reads of kKey and can hold one read of it, after it
+// read the inner backend, until released; and can fail a write after applying
+// it (a write whose outcome the caller cannot know).
+class GateBackend final : public Backend {
+ public:
+  explicit GateBackend(Backend* inner) : inner_(inner) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    auto value = inner_->Get(key);
+    if (key == kKey) {
+      reads.fetch_add(1);
+      std::unique_lock<std::mutex> lock(mu_);
+      if (hold_next_) {
+        hold_next_ = false;
+        held_ = true;
+        cv_.notify_all();
+        cv_.wait(lock, [&] { return !held_; });
+      }
+    }
+    return value;
+  }
+  Status Write(const Batch& batch) override {
+    Status st = inner_->Write(batch);
+    if (st.ok() && fail_after_write.exchange(false)) return IOError("injected: outcome unknown");
+    return st;
+  }
+  Result<std::vector<std::string>> List(std::string_view p) override { return inner_->List(p); }
+  Result<std::vector<std::string>> ListAll(std::string_view p) override {
+    return inner_->ListAll(p);
+  }
+  std::string_view Type() const override { return "gate"; }
+
+  void HoldNextRead() {
+    std::lock_guard<std::mutex> lock(mu_);
+    hold_next_ = true;
+  }
+  void WaitUntilHeld() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return held_; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_ = false;
+    cv_.notify_all();
+  }
+
+  std::atomic<int> reads{0};
+  std::atomic<bool> fail_after_write{false};
+
+ private:
+  Backend* inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_next_ = false;  // GUARDED_BY(mu_)
+  bool held_ = false;       // GUARDED_BY(mu_)
+};
+
+class LogReadCacheTest : public ::testing::Test {
+ protected:
+  LogReadCacheTest() : inner_(NewInmemBackend()), gate_(inner_.get()) {
+    log_ = std::make_unique<ReplicatedLog>(&gate_, ReplicatedLogOptions{});
+    log_->SetMountClasses(testing::SharedMountU());
+    log_->CacheReadsUnder({kPrefix});
+    EXPECT_TRUE(log_->Open().ok());
+  }
+  std::optional<std::string> Read(const std::string& key = kKey) {
+    auto v = log_->Get(key);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? *v : std::nullopt;
+  }
+  // Reads kKey twice; the second read must not reach the backend.
+  void ReadCached(const std::optional<std::string>& expected) {
+    EXPECT_EQ(Read(), expected);
+    const int before = gate_.reads.load();
+    EXPECT_EQ(Read(), expected);
+    if (expected.has_value()) {
+      EXPECT_EQ(gate_.reads.load(), before) << "a cached read went to the backend";
+    }
+  }
+
+  BackendPtr inner_;
+  GateBackend gate_;
+  std::unique_ptr<ReplicatedLog> log_;
+};
+
+TEST_F(LogReadCacheTest, ARepeatedReadIsServedFromMemoryAndOtherKeysAreNot) {
+  ASSERT_TRUE(log_->Put(kKey, "v1").ok());
+  ASSERT_TRUE(log_->Put("sys/token/accessor/x", "a").ok());
+  ReadCached("v1");
+  EXPECT_EQ(log_->cached_reads(), 1u);
+  EXPECT_EQ(Read("sys/token/accessor/x"), "a");
+  EXPECT_EQ(log_->cached_reads(), 1u);
+}
+
+TEST_F(LogReadCacheTest, CallerPutsAndDeletesAreSeenByTheNextRead) {
+  ASSERT_TRUE(log_->Put(kKey, "v1").ok());
+  ReadCached("v1");
+  ASSERT_TRUE(log_->Put(kKey, "v2").ok());
+  ReadCached("v2");
+  // In a batch with other keys.
+  ASSERT_TRUE(log_->Write({Op::Put("logical/u/x", "1"), Op::Put(kKey, "v3")}).ok());
+  ReadCached("v3");
+  ASSERT_TRUE(log_->Delete(kKey).ok());
+  ReadCached(std::nullopt);
+  ASSERT_TRUE(log_->Put(kKey, "v4").ok());
+  ReadCached("v4");
+}
+
+TEST_F(LogReadCacheTest, AWriteThatFailedAfterReachingTheBackendIsSeen) {
+  ASSERT_TRUE(log_->Put(kKey, "v1").ok());
+  ReadCached("v1");
+  gate_.fail_after_write = true;
+  EXPECT_FALSE(log_->Put(kKey, "v2").ok());
+  EXPECT_EQ(Read(), "v2");
+}
+
+TEST_F(LogReadCacheTest, UpstreamApplyMerkleSyncAndWipeAreSeenByTheNextRead) {
+  // The upstream: another log whose entries this one applies, as a DR
+  // secondary does (token entries are local class: they go to DR replicas).
+  testing::Node primary;
+  ASSERT_TRUE(primary.log->Put(kKey, "p1").ok());
+  ASSERT_TRUE(log_->Put(kKey, "mine").ok());
+  ReadCached("mine");
+
+  auto stream = [&](uint64_t after, const std::string& hash) {
+    auto read = primary.log->ReadAfter(after, hash, 100);
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    ASSERT_FALSE(read->entries.empty());
+    ASSERT_TRUE(log_->ApplyUpstream("dr", read->entries, testing::PositionOf(read->entries.back()))
+                    .ok());
+  };
+  stream(0, WalGenesisHash());
+  ReadCached("p1");
+
+  // A revocation upstream (a delete) applied here.
+  const WalPosition at = primary.Last();
+  ASSERT_TRUE(primary.log->Delete(kKey).ok());
+  stream(at.index, at.hash);
+  ReadCached(std::nullopt);
+
+  // Merkle sync puts and deletes.
+  ASSERT_TRUE(log_->ApplySync("dr", {Op::Put(kKey, "synced")}, std::nullopt,
+                              StorageClass::kLocal).ok());
+  ReadCached("synced");
+  ASSERT_TRUE(log_->ApplySync("dr", {Op::Delete(kKey)}, std::nullopt, StorageClass::kLocal).ok());
+  ReadCached(std::nullopt);
+
+  // Secondary enable's wipe.
+  ASSERT_TRUE(log_->ApplySync("dr", {Op::Put(kKey, "again")}, std::nullopt,
+                              StorageClass::kLocal).ok());
+  ReadCached("again");
+  ASSERT_TRUE(log_->WipeData().ok());
+  ReadCached(std::nullopt);
+}
+
+// The read reached the backend before the write, the write committed and
+// returned, then the read finished: it may answer the old value (it was
+// concurrent with the write), but must not leave it cached.
+TEST_F(LogReadCacheTest, AReadThatRacedWithAWriteLeavesNothingStale) {
+  for (const bool remove : {false, true}) {
+    SCOPED_TRACE(remove ? "delete" : "put");
+    ASSERT_TRUE(log_->Put(kKey, "old").ok());
+    gate_.HoldNextRead();
+    std::optional<std::string> raced;
+    std::thread reader([&] { raced = Read(); });
+    gate_.WaitUntilHeld();
+    EXPECT_TRUE((remove ? log_->Delete(kKey) : log_->Put(kKey, "new")).ok());
+    gate_.Release();
+    reader.join();
+    EXPECT_EQ(raced, "old");
+    ReadCached(remove ? std::nullopt : std::optional<std::string>("new"));
+  }
+}
+
+// Many readers against one writer: once a write returned, no read that
+// starts after it sees an older value, and no reader ever sees a value go
+// backwards.
+TEST_F(LogReadCacheTest, ReadsNeverGoBackwardsUnderConcurrentWrites) {
+  ASSERT_TRUE(log_->Put(kKey, "0").ok());
+  std::atomic<int> committed{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      int last = 0;
+      while (!stop.load()) {
+        const int floor = committed.load();
+        auto v = log_->Get(kKey);
+        if (!v.ok() || !v->has_value()) {
+          failures.fetch_add(1);
+          continue;
+        }
+        const int seen = std::stoi(**v);
+        if (seen < floor || seen < last) failures.fetch_add(1);
+        last = seen;
+      }
+    });
+  }
+  for (int i = 1; i <= 300; ++i) {
+    Status st = log_->Put(kKey, std::to_string(i));
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    if (!st.ok()) break;
+    committed.store(i);
+  }
+  stop = true;
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(failures.load(), 0);
+  ReadCached("300");
+}
+
+}  // namespace
+}  // namespace coffer::storage
