@@ -23,12 +23,12 @@ Status Bad() { return InvalidArgument("invalid X-Vault-Index header"); }
 
 }  // namespace
 
-std::string EncodeIndexState(const IndexState& s, std::string_view key) {
+std::string EncodeIndexState(const IndexState& s, const crypto::HmacSha256Key& key) {
   std::string prefix = Prefix(s);
-  return crypto::Base64Encode(prefix + ":" + crypto::HexEncode(crypto::HmacSha256(key, prefix)));
+  return crypto::Base64Encode(prefix + ":" + crypto::HexEncode(key.Mac(prefix)));
 }
 
-Result<IndexState> DecodeIndexState(std::string_view value, std::string_view key) {
+Result<IndexState> DecodeIndexState(std::string_view value, const crypto::HmacSha256Key& key) {
   auto raw = crypto::Base64Decode(value);
   if (!raw.ok()) return Bad();
   std::string_view text = *raw;
@@ -51,7 +51,7 @@ Result<IndexState> DecodeIndexState(std::string_view value, std::string_view key
   }
   s.cluster_id = std::string(parts[1]);
   auto mac = crypto::HexDecode(text.substr(mac_at + 1));
-  if (!mac.ok() || !crypto::ConstantTimeEqual(*mac, crypto::HmacSha256(key, prefix))) {
+  if (!mac.ok() || !crypto::ConstantTimeEqual(*mac, key.Mac(prefix))) {
     return Bad();
   }
   return s;

@@ -10,6 +10,9 @@
 // the replicated `core/replication/index-key`, so every member of the set can
 // check every member's values.
 //
+// The key is held as a crypto::HmacSha256Key (its pads hashed once, when the
+// node unseals), since every write answers with a fresh value.
+//
 // Thread-safety: pure functions.
 #pragma once
 
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "coffer/status.h"
+#include "crypto/hmac_key.h"
 
 namespace coffer::replication {
 
@@ -29,9 +33,9 @@ struct IndexState {
   bool operator==(const IndexState&) const = default;
 };
 
-std::string EncodeIndexState(const IndexState& s, std::string_view key);
+std::string EncodeIndexState(const IndexState& s, const crypto::HmacSha256Key& key);
 // kInvalidArgument for a malformed value or a bad MAC.
-Result<IndexState> DecodeIndexState(std::string_view value, std::string_view key);
+Result<IndexState> DecodeIndexState(std::string_view value, const crypto::HmacSha256Key& key);
 // A request header may carry several values separated by commas.
 std::vector<std::string> SplitIndexHeader(std::string_view header);
 

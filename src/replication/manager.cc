@@ -194,7 +194,9 @@ void Manager::Unsealed() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     dr_secondary_ = false;
-    index_key_ = std::move(index_key);
+    index_key_ = index_key.empty()
+                     ? nullptr
+                     : std::make_shared<const crypto::HmacSha256Key>(index_key);
     tls_ = std::move(*tls);
     role(Type::kPerformance).primary = std::move(*perf_primary);
     role(Type::kPerformance).secondary = std::move(*perf_secondary);
@@ -227,7 +229,7 @@ void Manager::Sealing() {
     std::lock_guard<std::mutex> lock(mu_);
     for (Role& r : roles_) clients.push_back(std::move(r.client));
     StopServer();
-    index_key_.clear();
+    index_key_.reset();
   }
   for (auto& c : clients) {
     if (c) c->Stop();
@@ -645,36 +647,36 @@ std::string Manager::IndexClusterId() {
 }
 
 std::string Manager::IndexHeader() {
-  std::string key;
+  std::shared_ptr<const crypto::HmacSha256Key> key;
   {
     std::lock_guard<std::mutex> lock(mu_);
     key = index_key_;
   }
-  if (key.empty()) return "";
+  if (!key) return "";
   IndexState s;
   s.cluster_id = IndexClusterId();
   if (s.cluster_id.empty()) return "";
   auto last = core_.replicated_log().LastPosition();
   s.local_index = last.ok() ? last->index : 0;
   s.replicated_index = ReplicatedIndex();
-  return EncodeIndexState(s, key);
+  return EncodeIndexState(s, *key);
 }
 
 Status Manager::CheckIndex(const Request& req) {
   auto it = req.headers.find("x-vault-index");
   if (it == req.headers.end() || it->second.empty()) return Status::Ok();
-  std::string key;
+  std::shared_ptr<const crypto::HmacSha256Key> key;
   bool secondary = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     key = index_key_;
     secondary = role(Type::kPerformance).secondary.has_value();
   }
-  if (key.empty()) return Status::Ok();
+  if (!key) return Status::Ok();
   const std::string cluster_id = IndexClusterId();
   uint64_t required = 0;
   for (const std::string& value : SplitIndexHeader(it->second)) {
-    ASSIGN_OR_RETURN(IndexState s, DecodeIndexState(value, key));
+    ASSIGN_OR_RETURN(IndexState s, DecodeIndexState(value, *key));
     if (s.cluster_id != cluster_id) continue;  // another set's state says nothing here
     required = std::max(required, s.replicated_index);
   }

@@ -47,6 +47,7 @@
 #include "cluster/server.h"
 #include "core/core.h"
 #include "core/replication_hooks.h"
+#include "crypto/hmac_key.h"
 #include "replication/activation.h"
 #include "replication/client.h"
 #include "replication/service.h"
@@ -193,7 +194,8 @@ class Manager {
   std::unique_ptr<ReplicationService> service_;    // GUARDED_BY(mu_)
   std::unique_ptr<cluster::Server> server_;        // GUARDED_BY(mu_)
   int bound_cluster_port_ = 0;                     // GUARDED_BY(mu_)
-  std::string index_key_;                          // GUARDED_BY(mu_)
+  // The X-Vault-Index MAC key (null while sealed or without one).
+  std::shared_ptr<const crypto::HmacSha256Key> index_key_;  // GUARDED_BY(mu_)
   std::string api_addr_;                           // GUARDED_BY(mu_)
   struct RetiredServer {
     std::thread thread;

@@ -12,7 +12,9 @@
 #include "cluster/dial.h"
 #include "cluster/server.h"
 #include "common/clock.h"
+#include "crypto/encoding.h"
 #include "crypto/hash.h"
+#include "crypto/hmac_key.h"
 #include "replication/activation.h"
 #include "replication/client.h"
 #include "replication/index_state.h"
@@ -91,17 +93,17 @@ TEST(Activation, PackageRoundTripsAndRejectsIncomplete) {
 
 TEST(IndexState, EncodesVaultLayoutAndChecksTheMac) {
   IndexState s{"cid", 7, 42};
-  std::string v = EncodeIndexState(s, "key");
-  auto raw = std::string();
-  {
-    // base64("v1:cid:7:42:<hex mac>")
-    auto decoded = DecodeIndexState(v, "key");
-    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-    EXPECT_EQ(*decoded, s);
-  }
-  EXPECT_FALSE(DecodeIndexState(v, "other-key").ok());
-  EXPECT_FALSE(DecodeIndexState("bm9wZQ==", "key").ok());
-  EXPECT_FALSE(DecodeIndexState("%%%", "key").ok());
+  const crypto::HmacSha256Key key("key");
+  std::string v = EncodeIndexState(s, key);
+  // base64("v1:cid:7:42:" + hex(HMAC-SHA256(key, "v1:cid:7:42")))
+  EXPECT_EQ(v, crypto::Base64Encode("v1:cid:7:42:" +
+                                    crypto::HexEncode(crypto::HmacSha256("key", "v1:cid:7:42"))));
+  auto decoded = DecodeIndexState(v, key);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, s);
+  EXPECT_FALSE(DecodeIndexState(v, crypto::HmacSha256Key("other-key")).ok());
+  EXPECT_FALSE(DecodeIndexState("bm9wZQ==", key).ok());
+  EXPECT_FALSE(DecodeIndexState("%%%", key).ok());
   EXPECT_EQ(SplitIndexHeader(" a, b ,,c "), (std::vector<std::string>{"a", "b", "c"}));
 }
 
