@@ -159,6 +159,8 @@ int RunServer(const std::vector<std::string>& args) {
   core_options.max_lease_ttl_s = cfg.max_lease_ttl_s;
   core_options.wal_max_entries = static_cast<uint64_t>(cfg.replication.logshipper_buffer_length);
   core_options.wal_max_bytes = static_cast<uint64_t>(cfg.replication.logshipper_buffer_size);
+  core_options.disable_cache = cfg.disable_cache;
+  core_options.cache_size = static_cast<size_t>(cfg.cache_size);
   auto core = std::make_unique<core::Core>(std::move(core_options));
   // Replication roles hook into the core before it can be unsealed.
   replication::ManagerOptions repl_options;

@@ -28,7 +28,8 @@ struct Fragment {
   std::optional<StorageConfig> storage;
   std::vector<ListenerConfig> listeners;
   std::optional<std::string> api_addr, cluster_addr, cluster_name, log_level;
-  std::optional<bool> disable_mlock, ui, raw_storage_endpoint;
+  std::optional<bool> disable_mlock, ui, raw_storage_endpoint, disable_cache;
+  std::optional<int64_t> cache_size;
   std::optional<int64_t> default_lease_ttl_s, max_lease_ttl_s;
   std::optional<int64_t> logshipper_buffer_length, logshipper_buffer_size;
   std::optional<int64_t> wal_wait_ms, canary_interval_s, bootstrap_timeout_ms;
@@ -301,6 +302,11 @@ Result<Fragment> ParseFragment(const Json& root, std::string_view source) {
   RETURN_IF_ERROR(Take(GetBool(root, "disable_mlock"), source, &f.disable_mlock));
   RETURN_IF_ERROR(Take(GetBool(root, "ui"), source, &f.ui));
   RETURN_IF_ERROR(Take(GetBool(root, "raw_storage_endpoint"), source, &f.raw_storage_endpoint));
+  RETURN_IF_ERROR(Take(GetBool(root, "disable_cache"), source, &f.disable_cache));
+  RETURN_IF_ERROR(Take(GetInt(root, "cache_size"), source, &f.cache_size));
+  if (f.cache_size.has_value() && *f.cache_size < 0) {
+    return InvalidArgument(std::string(source) + ": cache_size must not be negative");
+  }
   RETURN_IF_ERROR(Take(GetDuration(root, "default_lease_ttl"), source, &f.default_lease_ttl_s));
   RETURN_IF_ERROR(Take(GetDuration(root, "max_lease_ttl"), source, &f.max_lease_ttl_s));
   if (f.log_level.has_value()) {
@@ -324,6 +330,8 @@ void Apply(Fragment f, ServerConfig* c) {
   if (f.disable_mlock) c->disable_mlock = *f.disable_mlock;
   if (f.ui) c->ui = *f.ui;
   if (f.raw_storage_endpoint) c->raw_storage_endpoint = *f.raw_storage_endpoint;
+  if (f.disable_cache) c->disable_cache = *f.disable_cache;
+  if (f.cache_size) c->cache_size = *f.cache_size;
   if (f.default_lease_ttl_s) c->default_lease_ttl_s = *f.default_lease_ttl_s;
   if (f.max_lease_ttl_s) c->max_lease_ttl_s = *f.max_lease_ttl_s;
   if (f.logshipper_buffer_length) {

@@ -66,6 +66,8 @@ struct ServerConfig {
   std::string log_level = "info";
   bool ui = false;
   bool raw_storage_endpoint = false;
+  bool disable_cache = false;
+  int64_t cache_size = 0;  // entries of the read cache; 0: the default (131072)
   ReplicationConfig replication;
 };
 

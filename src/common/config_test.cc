@@ -183,6 +183,22 @@ TEST(ConfigTest, ReplicationWaitDefaultsAndBadValues) {
   EXPECT_NE(zero.status().message().find("bootstrap_timeout"), std::string::npos);
 }
 
+TEST(ConfigTest, ReadCacheSettings) {
+  auto defaults = FromHcl("storage \"inmem\" {}\nlistener \"tcp\" { tls_disable = true }\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_FALSE(defaults->disable_cache);
+  EXPECT_EQ(defaults->cache_size, 0);
+  auto set = FromHcl("storage \"inmem\" {}\nlistener \"tcp\" { tls_disable = true }\n"
+                     "disable_cache = true\ncache_size = \"1000\"\n");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_TRUE(set->disable_cache);
+  EXPECT_EQ(set->cache_size, 1000);
+  auto bad = FromHcl("storage \"inmem\" {}\nlistener \"tcp\" { tls_disable = true }\n"
+                     "cache_size = -1\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("cache_size must not be negative"), std::string::npos);
+}
+
 TEST(ConfigTest, JsonShapesOfTypedBlocks) {
   // {"tcp": [ {...}, {...} ]} is another way JSON configs list listeners.
   auto c = ParseServerConfig(Json::parse(R"({

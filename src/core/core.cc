@@ -76,11 +76,17 @@ Core::Core(CoreOptions options)
     log_.SetMountClasses(
         std::make_shared<const storage::MountClasses>(storage::MountClassesFromEntries(entries)));
   });
-  // Every authenticated request reads its token entry: the log keeps its
-  // stored bytes (invalidated by every write below the barrier, replication
-  // included) and the barrier its decryption (for exactly those bytes).
-  log_.CacheReadsUnder({std::string(tokenkeys::kIdPrefix)});
-  barrier_.MemoizeDecryptsUnder({std::string(tokenkeys::kIdPrefix)});
+  // Every authenticated request reads its token entry, and reads of mount
+  // data (kv secrets and their metadata, auth method roles) repeat: the log
+  // keeps their stored bytes (invalidated by every write below the barrier,
+  // replication included), as Vault's physical read cache does. Only token
+  // entries also keep their decryption (for exactly those bytes): secret
+  // data is never held in memory as plaintext between requests.
+  if (!options_.disable_cache) {
+    log_.CacheReadsUnder({std::string(tokenkeys::kIdPrefix), "logical/", "auth/"},
+                         options_.cache_size > 0 ? options_.cache_size : kDefaultCacheSize);
+    barrier_.MemoizeDecryptsUnder({std::string(tokenkeys::kIdPrefix)});
+  }
   // Recover the WAL position now, so a bad store shows at start; writes retry.
   if (Status st = log_.Open(); !st.ok()) {
     COFFER_LOG(kError, "core") << "replicated log: " << st.ToString();

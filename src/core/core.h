@@ -64,7 +64,15 @@ struct CoreOptions {
   // logshipper_buffer_size }); 0 takes the defaults of storage/replicated_log.h.
   uint64_t wal_max_entries = 0;
   uint64_t wal_max_bytes = 0;
+  // Server config disable_cache / cache_size (Vault's): the read cache of
+  // stored entries (token entries and all mount data, ciphertext as stored)
+  // and the remembered decryptions of token entries. cache_size counts
+  // entries; 0 takes kDefaultCacheSize.
+  bool disable_cache = false;
+  size_t cache_size = 0;
 };
+
+inline constexpr size_t kDefaultCacheSize = 131072;
 
 struct InitOutput {
   std::vector<std::string> keys;  // raw shares

@@ -6,8 +6,9 @@ namespace coffer::storage {
 
 ReadCache::ReadCache(size_t capacity) : per_shard_(capacity / kShards + 1) {}
 
-void ReadCache::SetPrefixes(std::vector<std::string> prefixes) {
+void ReadCache::SetPrefixes(std::vector<std::string> prefixes, size_t capacity) {
   prefixes_ = std::move(prefixes);
+  if (capacity > 0) per_shard_ = capacity / kShards + 1;
 }
 
 bool HasPrefixIn(std::string_view key, const std::vector<std::string>& prefixes) {

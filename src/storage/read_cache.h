@@ -61,8 +61,9 @@ class ReadCache {
   ReadCache& operator=(const ReadCache&) = delete;
 
   // The keys to cache: those starting with one of `prefixes` (none: the cache
-  // is off). Call before serving.
-  void SetPrefixes(std::vector<std::string> prefixes);
+  // is off); `capacity` entries at most (0: the constructor's). Call before
+  // serving.
+  void SetPrefixes(std::vector<std::string> prefixes, size_t capacity = 0);
   bool Covers(std::string_view key) const;
 
   std::optional<std::string> Find(std::string_view key);
@@ -94,7 +95,7 @@ class ReadCache {
     return shards_[std::hash<std::string_view>{}(key) % kShards];
   }
 
-  const size_t per_shard_;
+  size_t per_shard_;  // set before use, then read-only
   std::vector<std::string> prefixes_;  // set before use, then read-only
   // Advanced by every EndWrite and Clear, under the lock of the shard it touches.
   std::atomic<uint64_t> generation_{0};

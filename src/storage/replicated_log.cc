@@ -894,8 +894,8 @@ bool ReplicatedLog::WaitForUpstream(std::string_view name, uint64_t index,
   return commit_cv_.wait_for(lock, timeout, reached);
 }
 
-void ReplicatedLog::CacheReadsUnder(std::vector<std::string> prefixes) {
-  read_cache_.SetPrefixes(std::move(prefixes));
+void ReplicatedLog::CacheReadsUnder(std::vector<std::string> prefixes, size_t capacity) {
+  read_cache_.SetPrefixes(std::move(prefixes), capacity);
 }
 
 Result<std::optional<std::string>> ReplicatedLog::Get(std::string_view key) {

@@ -122,7 +122,8 @@ class ReplicatedLog final : public Backend {
   // Keeps the stored bytes of keys under these prefixes in memory after a
   // Get (storage/read_cache.h); every write of this log, whatever its path,
   // invalidates them. Call before serving.
-  void CacheReadsUnder(std::vector<std::string> prefixes);
+  // `capacity`: entries at most (0: kReadCacheEntries).
+  void CacheReadsUnder(std::vector<std::string> prefixes, size_t capacity = 0);
   // Drops every cached read (a seal: nothing needs it, the cache is only
   // ciphertext, but a fresh start costs nothing).
   void ClearReadCache() { read_cache_.Clear(); }
