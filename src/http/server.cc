@@ -117,7 +117,7 @@ Result<std::unique_ptr<asio::ssl::context>> BuildTlsContext(const ServerOptions&
 
 ServerOptions Normalize(ServerOptions o) {
   if (o.io_threads <= 0) o.io_threads = 2;
-  if (o.worker_threads <= 0) o.worker_threads = 8;
+  if (o.worker_threads <= 0) o.worker_threads = 64;
   if (o.max_request_size == 0) o.max_request_size = 32 << 20;
   if (o.max_header_bytes == 0) o.max_header_bytes = 64 << 10;
   if (o.read_header_timeout.count() <= 0) o.read_header_timeout = o.read_timeout;

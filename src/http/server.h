@@ -58,7 +58,10 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(300)};
 
   int io_threads = 2;
-  int worker_threads = 8;
+  // Handlers that may block. A durable write waits on its thread for the
+  // group commit, so this bounds how many writes can share one fsync: 8
+  // made groups of ~4.5 at 64 connections, 64 gave +30% kv v2 writes/s.
+  int worker_threads = 64;
 
   // Unset: every request goes to the worker pool. Called on an I/O thread
   // with the translated request; must be cheap and never block.

@@ -418,6 +418,40 @@ TEST(ServerTest, ConnectionsSpreadOverIoThreadsAndAllAnswer) {
   EXPECT_EQ(all.size(), 3u);
 }
 
+TEST(ServerTest, ByDefaultFortyRequestsCanWaitAtOnce) {
+  // Durable writes wait for their group commit on a handler thread; a group
+  // can only be as large as the number of handlers waiting together. Forty
+  // handlers each wait until all forty have arrived: with fewer default
+  // workers they would time out.
+  ServerOptions o;
+  o.address = "127.0.0.1:0";
+  constexpr int kN = 40;
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
+  auto server = MustStart(o, [&](Request req) {
+    std::unique_lock<std::mutex> lock(mu);
+    ++arrived;
+    cv.notify_all();
+    if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return arrived >= kN; })) {
+      return ErrorResponse(Internal("only " + std::to_string(arrived) + " arrived"));
+    }
+    return Response::Data(Json{{"path", req.path}});
+  });
+  ASSERT_TRUE(server);
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int i = 0; i < kN; ++i) {
+    threads.emplace_back([&] {
+      Client c = MakeClient(*server);
+      auto r = c.Do("PUT", "/v1/secret/w", "{}", {});
+      if (r.ok() && r->status == 200) ++good;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(good.load(), kN);
+}
+
 TEST(ServerTest, FiftyParallelRequests) {
   auto server = MustStart(TestOptions(), Echo);
   ASSERT_TRUE(server);
