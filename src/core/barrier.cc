@@ -62,10 +62,10 @@ std::string NowRfc3339Nano() {
   return out;
 }
 
-Result<std::string> SealEnvelope(std::string_view key, uint32_t term, std::string_view aad,
-                                 std::string_view plaintext) {
+Result<std::string> SealEnvelope(const crypto::AesGcmKey& key, uint32_t term,
+                                 std::string_view aad, std::string_view plaintext) {
   ASSIGN_OR_RETURN(std::string nonce, crypto::RandomBytes(crypto::kGcmNonceSize));
-  ASSIGN_OR_RETURN(std::string body, crypto::AesGcmSeal(key, nonce, plaintext, aad));
+  ASSIGN_OR_RETURN(std::string body, key.Seal(nonce, plaintext, aad));
   std::string out;
   out.reserve(kHeaderSize + body.size());
   out.push_back(static_cast<char>(kEnvelopeVersion));
@@ -154,6 +154,13 @@ void Barrier::Keyring::Wipe() {
 
 Barrier::Plaintext::~Plaintext() { Cleanse(text); }
 
+Result<Barrier::Term> Barrier::MakeTerm(std::string key, std::string install_time) {
+  Term t{std::move(key), std::move(install_time), nullptr};
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcmKey> cipher, crypto::AesGcmKey::Make(t.key));
+  t.cipher = std::move(cipher);
+  return t;
+}
+
 Barrier::Barrier(storage::Backend* physical) : physical_(physical) {}
 
 void Barrier::MemoizeDecryptsUnder(std::vector<std::string> prefixes) {
@@ -188,8 +195,8 @@ Status Barrier::PersistKeyring(const Keyring& ring) {
   // replace: never throw on a (corrupt) non-UTF-8 install_time.
   std::string plain = doc.dump(-1, ' ', false, Json::error_handler_t::replace);
   ScopedCleanse wipe_plain(plain);
-  ASSIGN_OR_RETURN(std::string sealed,
-                   SealEnvelope(ring.root_key, kRootKeyTerm, kKeyringPath, plain));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcmKey> root, crypto::AesGcmKey::Make(ring.root_key));
+  ASSIGN_OR_RETURN(std::string sealed, SealEnvelope(*root, kRootKeyTerm, kKeyringPath, plain));
   return physical_->Put(std::string(kKeyringPath), std::move(sealed));
 }
 
@@ -205,7 +212,7 @@ Status Barrier::Initialize(std::string_view root_key) {
   ring.root_key = std::string(root_key);
   ring.active_term = 1;
   ASSIGN_OR_RETURN(std::string key, crypto::RandomBytes(crypto::kAesKeySize));
-  ring.terms[1] = Term{std::move(key), NowRfc3339Nano()};
+  ASSIGN_OR_RETURN(ring.terms[1], MakeTerm(std::move(key), NowRfc3339Nano()));
   Status st = PersistKeyring(ring);
   ring.Wipe();
   if (st.ok()) {
@@ -286,8 +293,10 @@ Status Barrier::LoadKeyringLocked(std::string_view root_key) {
     }
     ASSIGN_OR_RETURN(std::string key, DecodeKey(Field(entry, "key"), "term key"));
     const Json* time = Field(entry, "install_time");
-    ring.terms[term] =
-        Term{std::move(key), time != nullptr && time->is_string() ? time->get<std::string>() : ""};
+    ASSIGN_OR_RETURN(ring.terms[term],
+                     MakeTerm(std::move(key), time != nullptr && time->is_string()
+                                                  ? time->get<std::string>()
+                                                  : ""));
   }
   if (ring.terms.count(ring.active_term) == 0) {
     return Corruption("barrier: keyring active term missing");
@@ -331,7 +340,7 @@ Status Barrier::Rotate() {
   } wipe_ring{next_ring};
   next_ring.root_key = keyring_.root_key;
   next_ring.terms = keyring_.terms;
-  next_ring.terms[next] = Term{std::move(key), NowRfc3339Nano()};
+  ASSIGN_OR_RETURN(next_ring.terms[next], MakeTerm(std::move(key), NowRfc3339Nano()));
   next_ring.active_term = next;
   RETURN_IF_ERROR(PersistKeyring(next_ring));
 
@@ -356,7 +365,8 @@ Result<std::string> Barrier::RootKey() {
 
 Result<std::string> Barrier::EncryptLocked(std::string_view path, std::string_view plaintext) {
   const Term& active = keyring_.terms.at(keyring_.active_term);
-  ASSIGN_OR_RETURN(std::string out, SealEnvelope(active.key, keyring_.active_term, path, plaintext));
+  ASSIGN_OR_RETURN(std::string out,
+                   SealEnvelope(*active.cipher, keyring_.active_term, path, plaintext));
   encryptions_.fetch_add(1, std::memory_order_relaxed);
   return out;
 }
@@ -367,7 +377,7 @@ Result<std::string> Barrier::DecryptLocked(std::string_view path, std::string_vi
   if (it == keyring_.terms.end()) {
     return Corruption("barrier: unknown key term " + std::to_string(env.term));
   }
-  auto plain = crypto::AesGcmOpen(it->second.key, env.nonce, env.body, path);
+  auto plain = it->second.cipher->Open(env.nonce, env.body, path);
   if (!plain.ok() && plain.status().code() == Code::kCorruption) {
     return Corruption("barrier: value failed authentication");
   }

@@ -32,6 +32,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -41,6 +42,7 @@
 #include "coffer/status.h"
 #include "coffer/storage.h"
 #include "common/decoded_cache.h"
+#include "crypto/aead.h"
 
 namespace coffer::core {
 
@@ -117,7 +119,12 @@ class Barrier final : public storage::Backend {
   struct Term {
     std::string key;  // 32 bytes
     std::string install_time;
+    // `key`, expanded once for every encryption and decryption under the
+    // term; shared by the copies of a keyring (Rotate), freed and wiped with
+    // the last.
+    std::shared_ptr<const crypto::AesGcmKey> cipher;
   };
+  static Result<Term> MakeTerm(std::string key, std::string install_time);
   struct Keyring {
     uint32_t active_term = 0;
     std::string root_key;          // 32 bytes

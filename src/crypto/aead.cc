@@ -50,68 +50,155 @@ Result<CtxPtr> NewCtx(bool encrypt, std::string_view key, std::string_view nonce
   return ctx;
 }
 
-}  // namespace
-
-Result<std::string> AesGcmSeal(std::string_view key32, std::string_view nonce12,
-                               std::string_view plaintext, std::string_view aad) {
-  RETURN_IF_ERROR(CheckParams(key32, nonce12, plaintext.size(), aad.size()));
-  ASSIGN_OR_RETURN(CtxPtr ctx, NewCtx(true, key32, nonce12));
+// Encrypts with a context keyed and given its nonce.
+Result<std::string> SealWith(EVP_CIPHER_CTX* ctx, std::string_view plaintext,
+                             std::string_view aad) {
   int len = 0;
   if (!aad.empty() &&
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1) {
+      EVP_EncryptUpdate(ctx, nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1) {
     return Internal("AES-GCM aad failed");
   }
   std::string out(plaintext.size() + kGcmTagSize, '\0');
   unsigned char* dst = reinterpret_cast<unsigned char*>(out.data());
   int written = 0;
   if (!plaintext.empty()) {
-    if (EVP_EncryptUpdate(ctx.get(), dst, &len, U8(plaintext), static_cast<int>(plaintext.size())) !=
-        1) {
+    if (EVP_EncryptUpdate(ctx, dst, &len, U8(plaintext), static_cast<int>(plaintext.size())) != 1) {
       return Internal("AES-GCM encrypt failed");
     }
     written = len;
   }
-  if (EVP_EncryptFinal_ex(ctx.get(), dst + written, &len) != 1) {
+  if (EVP_EncryptFinal_ex(ctx, dst + written, &len) != 1) {
     return Internal("AES-GCM final failed");
   }
   written += len;
   if (static_cast<size_t>(written) != plaintext.size()) return Internal("AES-GCM length mismatch");
-  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kGcmTagSize, dst + written) != 1) {
+  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kGcmTagSize, dst + written) != 1) {
     return Internal("AES-GCM get tag failed");
   }
   return out;
 }
 
-Result<std::string> AesGcmOpen(std::string_view key32, std::string_view nonce12,
-                               std::string_view ciphertext_with_tag, std::string_view aad) {
-  RETURN_IF_ERROR(CheckParams(key32, nonce12, ciphertext_with_tag.size(), aad.size()));
-  if (ciphertext_with_tag.size() < kGcmTagSize) return Corruption("ciphertext too short");
+// Decrypts and authenticates with a context keyed and given its nonce.
+// REQUIRES: ciphertext_with_tag holds at least the tag.
+Result<std::string> OpenWith(EVP_CIPHER_CTX* ctx, std::string_view ciphertext_with_tag,
+                             std::string_view aad) {
   std::string_view ct = ciphertext_with_tag.substr(0, ciphertext_with_tag.size() - kGcmTagSize);
   std::string tag(ciphertext_with_tag.substr(ct.size()));
-
-  ASSIGN_OR_RETURN(CtxPtr ctx, NewCtx(false, key32, nonce12));
   int len = 0;
   if (!aad.empty() &&
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1) {
+      EVP_DecryptUpdate(ctx, nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1) {
     return Internal("AES-GCM aad failed");
   }
   std::string out(ct.size(), '\0');
   unsigned char* dst = reinterpret_cast<unsigned char*>(out.data());
   int written = 0;
   if (!ct.empty()) {
-    if (EVP_DecryptUpdate(ctx.get(), dst, &len, U8(ct), static_cast<int>(ct.size())) != 1) {
+    if (EVP_DecryptUpdate(ctx, dst, &len, U8(ct), static_cast<int>(ct.size())) != 1) {
       return Internal("AES-GCM decrypt failed");
     }
     written = len;
   }
-  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kGcmTagSize, tag.data()) != 1) {
+  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kGcmTagSize, tag.data()) != 1) {
     return Internal("AES-GCM set tag failed");
   }
-  if (EVP_DecryptFinal_ex(ctx.get(), dst + written, &len) != 1) {
+  if (EVP_DecryptFinal_ex(ctx, dst + written, &len) != 1) {
     // Do not leave unauthenticated plaintext lying around.
     OPENSSL_cleanse(out.data(), out.size());
     return Corruption("message authentication failed");
   }
+  return out;
+}
+
+// A context is pooled only up to this many per direction; more are freed.
+constexpr size_t kMaxIdleContexts = 16;
+
+}  // namespace
+
+Result<std::string> AesGcmSeal(std::string_view key32, std::string_view nonce12,
+                               std::string_view plaintext, std::string_view aad) {
+  RETURN_IF_ERROR(CheckParams(key32, nonce12, plaintext.size(), aad.size()));
+  ASSIGN_OR_RETURN(CtxPtr ctx, NewCtx(true, key32, nonce12));
+  return SealWith(ctx.get(), plaintext, aad);
+}
+
+Result<std::string> AesGcmOpen(std::string_view key32, std::string_view nonce12,
+                               std::string_view ciphertext_with_tag, std::string_view aad) {
+  RETURN_IF_ERROR(CheckParams(key32, nonce12, ciphertext_with_tag.size(), aad.size()));
+  if (ciphertext_with_tag.size() < kGcmTagSize) return Corruption("ciphertext too short");
+  ASSIGN_OR_RETURN(CtxPtr ctx, NewCtx(false, key32, nonce12));
+  return OpenWith(ctx.get(), ciphertext_with_tag, aad);
+}
+
+Result<std::unique_ptr<AesGcmKey>> AesGcmKey::Make(std::string_view key32) {
+  if (key32.size() != kAesKeySize) return InvalidArgument("AES-256-GCM key must be 32 bytes");
+  return std::unique_ptr<AesGcmKey>(new AesGcmKey(key32));
+}
+
+AesGcmKey::AesGcmKey(std::string_view key32) : key_(key32) {}
+
+AesGcmKey::~AesGcmKey() {
+  for (auto& idle : idle_) {
+    for (EVP_CIPHER_CTX* ctx : idle) EVP_CIPHER_CTX_free(ctx);
+  }
+  OPENSSL_cleanse(key_.data(), key_.size());
+}
+
+EVP_CIPHER_CTX* AesGcmKey::Take(bool encrypt) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& idle = idle_[encrypt ? 1 : 0];
+    if (!idle.empty()) {
+      EVP_CIPHER_CTX* ctx = idle.back();
+      idle.pop_back();
+      return ctx;
+    }
+  }
+  CtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) return nullptr;
+  // Keyed now, nonce per call.
+  const int rc = encrypt
+                     ? EVP_EncryptInit_ex(ctx.get(), Aes256Gcm(), nullptr, U8(key_), nullptr)
+                     : EVP_DecryptInit_ex(ctx.get(), Aes256Gcm(), nullptr, U8(key_), nullptr);
+  return rc == 1 ? ctx.release() : nullptr;
+}
+
+void AesGcmKey::Return(bool encrypt, EVP_CIPHER_CTX* ctx) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& idle = idle_[encrypt ? 1 : 0];
+    if (idle.size() < kMaxIdleContexts) {
+      idle.push_back(ctx);
+      return;
+    }
+  }
+  EVP_CIPHER_CTX_free(ctx);
+}
+
+Result<std::string> AesGcmKey::Seal(std::string_view nonce12, std::string_view plaintext,
+                                    std::string_view aad) const {
+  RETURN_IF_ERROR(CheckParams(key_, nonce12, plaintext.size(), aad.size()));
+  CtxPtr ctx(Take(true));
+  if (!ctx) return Internal("AES-GCM init failed");
+  // A null cipher and key keep the context's key schedule; only the nonce is new.
+  if (EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, nullptr, U8(nonce12)) != 1) {
+    return Internal("AES-GCM init failed");
+  }
+  auto out = SealWith(ctx.get(), plaintext, aad);
+  if (out.ok()) Return(true, ctx.release());  // a failed context is freed, never reused
+  return out;
+}
+
+Result<std::string> AesGcmKey::Open(std::string_view nonce12, std::string_view ciphertext_with_tag,
+                                    std::string_view aad) const {
+  RETURN_IF_ERROR(CheckParams(key_, nonce12, ciphertext_with_tag.size(), aad.size()));
+  if (ciphertext_with_tag.size() < kGcmTagSize) return Corruption("ciphertext too short");
+  CtxPtr ctx(Take(false));
+  if (!ctx) return Internal("AES-GCM init failed");
+  if (EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, nullptr, U8(nonce12)) != 1) {
+    return Internal("AES-GCM init failed");
+  }
+  auto out = OpenWith(ctx.get(), ciphertext_with_tag, aad);
+  if (out.ok()) Return(false, ctx.release());
   return out;
 }
 
