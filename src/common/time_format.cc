@@ -8,6 +8,21 @@ namespace {
 constexpr int64_t kSecondsPerDay = 86400;
 constexpr int64_t kNanosPerSecond = 1000000000;
 
+// a / b and a % b rounded toward negative infinity (b > 0): instants before
+// 1970 still split into a day (second) and a non-negative remainder.
+struct FloorDiv {
+  int64_t quotient;
+  int64_t remainder;
+};
+FloorDiv DivideFloor(int64_t a, int64_t b) {
+  FloorDiv d{a / b, a % b};
+  if (d.remainder < 0) {
+    d.remainder += b;
+    --d.quotient;
+  }
+  return d;
+}
+
 struct Civil {
   int64_t year;
   int month;  // 1..12
@@ -53,12 +68,7 @@ std::string SlowFormat(int64_t unix_seconds) {
 
 // "YYYY-MM-DDTHH:MM:SS" without the zone.
 std::string FormatSeconds(int64_t unix_seconds) {
-  int64_t days = unix_seconds / kSecondsPerDay;
-  int64_t rest = unix_seconds % kSecondsPerDay;
-  if (rest < 0) {
-    rest += kSecondsPerDay;
-    --days;
-  }
+  const auto [days, rest] = DivideFloor(unix_seconds, kSecondsPerDay);
   const Civil c = CivilFromDays(days);
   if (c.year < 0 || c.year > 9999) return SlowFormat(unix_seconds);
   std::string out;
@@ -87,12 +97,7 @@ std::string FormatRfc3339(int64_t unix_seconds) {
 }
 
 std::string FormatRfc3339Nano(int64_t unix_nanos) {
-  int64_t seconds = unix_nanos / kNanosPerSecond;
-  int64_t nanos = unix_nanos % kNanosPerSecond;
-  if (nanos < 0) {
-    nanos += kNanosPerSecond;
-    --seconds;
-  }
+  auto [seconds, nanos] = DivideFloor(unix_nanos, kNanosPerSecond);
   std::string out = FormatSeconds(seconds);
   if (out.empty()) return out;
   if (nanos != 0) {

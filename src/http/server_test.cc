@@ -298,39 +298,67 @@ TEST(ServerTest, ExpectContinueGetsInterimResponse) {
   EXPECT_NE(reply.find(R"("data":{"a":1})"), std::string::npos) << reply;
 }
 
+// A handler whose "/v1/block" requests wait (up to 5 s) until a
+// "/v1/release" request has run, recording the threads both ran on.
+struct BlockUntilReleased {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  std::atomic<bool> block_started{false};
+  std::thread::id block_thread;
+  std::thread::id release_thread;
+
+  Handler MakeHandler() {
+    return [this](Request req) {
+      std::unique_lock<std::mutex> lock(mu);
+      if (req.path == "block") {
+        block_thread = std::this_thread::get_id();
+        block_started = true;
+        if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return released; })) {
+          return ErrorResponse(Internal("never released"));
+        }
+      } else {
+        release_thread = std::this_thread::get_id();
+        released = true;
+        cv.notify_all();
+      }
+      return Response::Data(Json{{"path", req.path}});
+    };
+  }
+
+  // Sends a block request from another thread, waits until its handler runs,
+  // then the release request; both answers must be 200.
+  void Run(const Server& server) {
+    Result<ClientResponse> blocked = Internal("not run");
+    std::thread t([&] {
+      Client c = MakeClient(server);
+      blocked = c.Do("GET", "/v1/block", "", {});
+    });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!block_started && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_TRUE(block_started.load());
+    Client c = MakeClient(server);
+    auto r = c.Do("GET", "/v1/release", "", {});
+    t.join();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 200) << r->body;
+    ASSERT_TRUE(blocked.ok()) << blocked.status().ToString();
+    EXPECT_EQ(blocked->status, 200) << blocked->body;
+  }
+};
+
 TEST(ServerTest, HandlerRunsOffTheIoThread) {
   // One I/O thread: if the blocked handler ran on it, the second request
   // could never be read and the first would never be released.
   ServerOptions o = TestOptions();
   o.io_threads = 1;
   o.worker_threads = 4;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool released = false;
-  auto server = MustStart(o, [&](Request req) {
-    std::unique_lock<std::mutex> lock(mu);
-    if (req.path == "block") {
-      if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return released; })) {
-        return ErrorResponse(Internal("never released"));
-      }
-    } else {
-      released = true;
-      cv.notify_all();
-    }
-    return Response::Data(Json{{"path", req.path}});
-  });
+  BlockUntilReleased h;
+  auto server = MustStart(o, h.MakeHandler());
   ASSERT_TRUE(server);
-  Result<ClientResponse> blocked = Internal("not run");
-  std::thread t([&] {
-    Client c = MakeClient(*server);
-    blocked = c.Do("GET", "/v1/block", "", {});
-  });
-  Client c = MakeClient(*server);
-  auto r = c.Do("GET", "/v1/release", "", {});
-  t.join();
-  ASSERT_TRUE(r.ok());
-  ASSERT_TRUE(blocked.ok()) << blocked.status().ToString();
-  EXPECT_EQ(blocked->status, 200) << blocked->body;
+  h.Run(*server);
 }
 
 TEST(ServerTest, InlineRequestsDoNotWaitForTheWorkerPool) {
@@ -341,46 +369,11 @@ TEST(ServerTest, InlineRequestsDoNotWaitForTheWorkerPool) {
   o.io_threads = 1;
   o.worker_threads = 1;
   o.serve_inline = [](const Request& req) { return req.path == "release"; };
-  std::mutex mu;
-  std::condition_variable cv;
-  bool released = false;
-  std::atomic<bool> block_started{false};
-  std::thread::id release_thread;
-  std::thread::id block_thread;
-  auto server = MustStart(o, [&](Request req) {
-    std::unique_lock<std::mutex> lock(mu);
-    if (req.path == "block") {
-      block_thread = std::this_thread::get_id();
-      block_started = true;
-      if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return released; })) {
-        return ErrorResponse(Internal("never released"));
-      }
-    } else {
-      release_thread = std::this_thread::get_id();
-      released = true;
-      cv.notify_all();
-    }
-    return Response::Data(Json{{"path", req.path}});
-  });
+  BlockUntilReleased h;
+  auto server = MustStart(o, h.MakeHandler());
   ASSERT_TRUE(server);
-  Result<ClientResponse> blocked = Internal("not run");
-  std::thread t([&] {
-    Client c = MakeClient(*server);
-    blocked = c.Do("GET", "/v1/block", "", {});
-  });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!block_started && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_TRUE(block_started.load());
-  Client c = MakeClient(*server);
-  auto r = c.Do("GET", "/v1/release", "", {});
-  t.join();
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->status, 200) << r->body;
-  ASSERT_TRUE(blocked.ok()) << blocked.status().ToString();
-  EXPECT_EQ(blocked->status, 200) << blocked->body;
-  EXPECT_NE(release_thread, block_thread);
+  h.Run(*server);
+  EXPECT_NE(h.release_thread, h.block_thread);
 }
 
 TEST(ServerTest, ConnectionsSpreadOverIoThreadsAndAllAnswer) {
