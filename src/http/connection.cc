@@ -1,6 +1,7 @@
 // One HTTP/1.1 connection: read a request with Beast, run the exchange on the
 // connection's I/O thread (requests the server serves inline) or on the worker
-// pool, write the response on the I/O thread, repeat while keep-alive holds. Templated on the stream so plain TCP and TLS share it.
+// pool, write the response on the I/O thread, repeat while keep-alive holds.
+// Templated on the stream so plain TCP and TLS share it.
 #include "http/connection.h"
 
 #include <array>
