@@ -69,11 +69,14 @@ Result<Response> ReadData(KvV2State& state, const EngineRequest& req, const Para
   std::shared_lock lock(state.KeyLock(path));
   ASSIGN_OR_RETURN(std::optional<ResolvedVersion> found, Resolve(*req.storage, path, requested));
   if (!found) return NotFound();
-  Json body{{"data", nullptr}, {"metadata", found->meta.VersionJson(found->version)}};
+  Json body = Json::object();
+  auto& fields = body.get_ref<Json::object_t&>();
+  fields.emplace("data", nullptr);
+  fields.emplace("metadata", found->meta.VersionJson(found->version));
   if (!found->meta.versions.at(found->version).ReadableAt(state.Now())) {
     return NotFoundWithData(std::move(body));
   }
-  ASSIGN_OR_RETURN(body["data"], LoadReadable(*req.storage, path, found->version));
+  ASSIGN_OR_RETURN(fields["data"], LoadReadable(*req.storage, path, found->version));
   return Response::Data(std::move(body));
 }
 

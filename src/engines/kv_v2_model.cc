@@ -196,12 +196,18 @@ Json Metadata::CustomMetadataJson() const {
 }
 
 Json Metadata::VersionJson(int64_t version) const {
+  // Built field by field: every kv v2 read renders it, and nlohmann's
+  // initializer-list constructor (which inspects and copies each element)
+  // cost more than the rest of the object.
   const VersionInfo& v = versions.at(version);
-  return Json{{"created_time", FormatTime(v.created_time)},
-              {"custom_metadata", CustomMetadataJson()},
-              {"deletion_time", FormatTime(v.deletion_time)},
-              {"destroyed", v.destroyed},
-              {"version", version}};
+  Json out = Json::object();
+  auto& fields = out.get_ref<Json::object_t&>();
+  fields.emplace("created_time", FormatTime(v.created_time));
+  fields.emplace("custom_metadata", CustomMetadataJson());
+  fields.emplace("deletion_time", FormatTime(v.deletion_time));
+  fields.emplace("destroyed", v.destroyed);
+  fields.emplace("version", version);
+  return out;
 }
 
 Json Metadata::ToApiJson() const {

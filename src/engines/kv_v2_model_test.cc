@@ -16,6 +16,27 @@ TEST(KvV2ModelTest, FormatTimeIsRfc3339NanoWithTrailingZerosDropped) {
   EXPECT_EQ(FormatTime(1521685446000001000), "2018-03-22T02:24:06.000001Z");
 }
 
+TEST(KvV2ModelTest, VersionJsonHasVaultsFieldsAndRendersAsBefore) {
+  Metadata m;
+  m.versions[3] = VersionInfo{.created_time = 1795902005123000000, .deletion_time = 0,
+                              .destroyed = false};
+  const Json plain = m.VersionJson(3);
+  EXPECT_EQ(plain, (Json{{"created_time", "2026-11-28T21:40:05.123Z"},
+                         {"custom_metadata", nullptr},
+                         {"deletion_time", ""},
+                         {"destroyed", false},
+                         {"version", 3}}));
+  EXPECT_EQ(plain.dump(),
+            R"({"created_time":"2026-11-28T21:40:05.123Z","custom_metadata":null,)"
+            R"("deletion_time":"","destroyed":false,"version":3})");
+  m.custom_metadata = {{"owner", "ops"}};
+  m.versions[3].destroyed = true;
+  m.versions[3].deletion_time = 1795902006000000000;
+  EXPECT_EQ(m.VersionJson(3)["custom_metadata"], (Json{{"owner", "ops"}}));
+  EXPECT_EQ(m.VersionJson(3)["deletion_time"], "2026-11-28T21:40:06Z");
+  EXPECT_EQ(m.VersionJson(3)["destroyed"], true);
+}
+
 TEST(KvV2ModelTest, DeletionTimeUsesTheSmallerNonZeroDuration) {
   const int64_t t = 1'000'000'000'000;
   EXPECT_EQ(DeletionTimeFor(t, 0, 0), 0);
