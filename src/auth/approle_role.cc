@@ -114,11 +114,11 @@ Result<std::optional<std::string>> RoleNameForRoleId(storage::Backend* s, const 
 Status SaveRole(storage::Backend* s, const std::string& salt, const Role& role,
                 const std::string& old_role_id) {
   storage::Batch batch;
-  batch.push_back(storage::Op::Put(RoleKey(role.name), engines::DumpJson(role.ToStored())));
+  batch.push_back(storage::Op::Put(RoleKey(role.name), DumpJsonCompact(role.ToStored())));
   if (old_role_id != role.role_id) {
     if (!old_role_id.empty()) batch.push_back(storage::Op::Delete(RoleIdKey(salt, old_role_id)));
     batch.push_back(storage::Op::Put(RoleIdKey(salt, role.role_id),
-                                     engines::DumpJson(Json{{"name", role.name}})));
+                                     DumpJsonCompact(Json{{"name", role.name}})));
   }
   return s->Write(batch);
 }

@@ -158,9 +158,9 @@ Result<std::optional<SecretIdEntry>> LoadSecretId(storage::Backend* s, const std
 
 Status StoreSecretId(storage::Backend* s, const std::string& role, const std::string& hmac,
                      const SecretIdEntry& entry) {
-  return s->Write({storage::Op::Put(EntryKey(role, hmac), engines::DumpJson(entry.ToStored())),
+  return s->Write({storage::Op::Put(EntryKey(role, hmac), DumpJsonCompact(entry.ToStored())),
                    storage::Op::Put(IndexKey(role, entry.accessor),
-                                    engines::DumpJson(Json{{"secret_id_hmac", hmac}}))});
+                                    DumpJsonCompact(Json{{"secret_id_hmac", hmac}}))});
 }
 
 Status DestroySecretId(storage::Backend* s, const std::string& role, const std::string& hmac,

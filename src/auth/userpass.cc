@@ -83,7 +83,7 @@ Result<std::optional<User>> LoadUser(storage::Backend* s, const std::string& nam
 Status SaveUser(storage::Backend* s, const std::string& name, const User& u) {
   Json j = u.token.ToStored();
   j["password_hash"] = u.password_hash;
-  return s->Put(kUserPrefix + name, engines::DumpJson(j));
+  return s->Put(kUserPrefix + name, DumpJsonCompact(j));
 }
 
 std::vector<framework::Path> UserpassEngine::BuildPaths() {

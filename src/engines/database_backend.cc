@@ -20,7 +20,7 @@ Result<PgClientPtr> DatabaseBackend::NewClient(const DbConfig& config) const {
 }
 
 Result<PgClientPtr> DatabaseBackend::Client(const std::string& name, const DbConfig& config) {
-  const std::string fingerprint = DumpJson(config.ToStored());
+  const std::string fingerprint = DumpJsonCompact(config.ToStored());
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = clients_.find(name);
@@ -38,7 +38,7 @@ Result<PgClientPtr> DatabaseBackend::Client(const std::string& name, const DbCon
 void DatabaseBackend::Install(const std::string& name, const DbConfig& config,
                               PgClientPtr client) {
   std::lock_guard<std::mutex> lock(mu_);
-  clients_[name] = Cached{DumpJson(config.ToStored()), std::move(client)};
+  clients_[name] = Cached{DumpJsonCompact(config.ToStored()), std::move(client)};
 }
 
 void DatabaseBackend::Drop(const std::string& name) {

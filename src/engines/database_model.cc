@@ -124,7 +124,7 @@ Result<std::optional<DbConfig>> LoadConfig(storage::Backend& view, const std::st
 }
 
 Status SaveConfig(storage::Backend& view, const std::string& name, const DbConfig& config) {
-  return view.Put(kConfigPrefix + name, DumpJson(config.ToStored()));
+  return view.Put(kConfigPrefix + name, DumpJsonCompact(config.ToStored()));
 }
 
 Result<std::optional<DbRole>> LoadRole(storage::Backend& view, const std::string& name) {
@@ -136,7 +136,7 @@ Result<std::optional<DbRole>> LoadRole(storage::Backend& view, const std::string
 }
 
 Status SaveRole(storage::Backend& view, const std::string& name, const DbRole& role) {
-  return view.Put(kRolePrefix + name, DumpJson(role.ToStored()));
+  return view.Put(kRolePrefix + name, DumpJsonCompact(role.ToStored()));
 }
 
 Result<PgPoolOptions> PoolOptions(const DbConfig& config) {

@@ -246,7 +246,7 @@ storage::Op StoreConfig(const Config& config) {
   Json j{{"max_versions", config.max_versions},
          {"cas_required", config.cas_required},
          {"delete_version_after", config.delete_version_after}};
-  return storage::Op::Put(std::string(kConfigKey), DumpJson(j));
+  return storage::Op::Put(std::string(kConfigKey), DumpJsonCompact(j));
 }
 
 namespace {
@@ -303,7 +303,7 @@ Result<std::optional<Json>> LoadVersionData(storage::Backend& view, std::string_
 }
 
 storage::Op StoreVersionData(std::string_view path, int64_t version, const Json& data) {
-  return storage::Op::Put(VersionKey(path, version), DumpJson(Json{{"data", data}}));
+  return storage::Op::Put(VersionKey(path, version), DumpJsonCompact(Json{{"data", data}}));
 }
 
 }  // namespace coffer::engines::kv2

@@ -147,7 +147,7 @@ TEST(KvV2ModelTest, MetadataLoadedAfterAWriteEqualsTheParsedRecord) {
     const std::string path = "remembered-" + std::to_string(i);
     storage::Op op = StoreMetadata(path, cases[i]);
     // Byte for byte the JSON library's dump of the record's tree.
-    EXPECT_EQ(op.value, DumpJson(MetadataTree(cases[i])));
+    EXPECT_EQ(op.value, DumpJsonCompact(MetadataTree(cases[i])));
     ASSERT_TRUE(view->Write({op}).ok());
     ASSERT_TRUE(view->Put(MetadataKey("parsed-" + std::to_string(i)), op.value).ok());
     auto remembered = LoadMetadata(*view, path);

@@ -62,7 +62,7 @@ Result<size_t> UpgradeToV2Layout(storage::Backend& view, int64_t now) {
     puts.emplace_back(std::move(metadata.key), std::move(metadata.value));
   }
   for (auto& [k, v] : puts) final_ops[k] = std::move(v);
-  final_ops[std::string(kv2::kLayoutKey)] = DumpJson(Json{{"format", kv2::kLayoutFormat}});
+  final_ops[std::string(kv2::kLayoutKey)] = DumpJsonCompact(Json{{"format", kv2::kLayoutFormat}});
 
   storage::Batch batch;
   batch.reserve(final_ops.size());

@@ -62,7 +62,7 @@ Result<Response> Write(const EngineRequest& req) {
   if (!IsWritableKey(req.path)) return InvalidArgument("cannot write to a path ending in '/'");
   if (!req.data.is_object()) return InvalidArgument("request data must be a JSON object");
   if (req.data.empty()) return InvalidArgument("missing data fields");
-  RETURN_IF_ERROR(req.storage->Put(req.path, DumpJson(req.data)));
+  RETURN_IF_ERROR(req.storage->Put(req.path, DumpJsonCompact(req.data)));
   return Response::Empty();
 }
 

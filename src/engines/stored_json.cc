@@ -1,10 +1,6 @@
 #include "engines/stored_json.h"
 
-#include "common/json_util.h"
-
 namespace coffer::engines {
-
-std::string DumpJson(const Json& value) { return DumpJsonCompact(value); }
 
 Result<Json> ParseStoredJson(std::string_view bytes, std::string_view what) {
   Json parsed = Json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);

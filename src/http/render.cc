@@ -11,9 +11,6 @@ namespace {
 
 constexpr char kJsonType[] = "application/json";
 
-// Replaces rather than throws on invalid UTF-8 that may sit in stored data.
-std::string Dump(const Json& j) { return DumpJsonCompact(j); }
-
 // Appends "key":value pairs in the order written (Vault's field order).
 // Keys and scalar values are written directly (the envelope is rendered for
 // every response; a Json temporary and a dump per field cost a fifth of a
@@ -189,7 +186,7 @@ HttpResponse Finish(int status, std::string content_type, std::string body,
 std::string ErrorBody(const Status& status) {
   Json errors = Json::array();
   if (!status.message().empty()) errors.push_back(status.message());
-  return Dump(Json{{"errors", std::move(errors)}});
+  return DumpJsonCompact(Json{{"errors", std::move(errors)}});
 }
 
 // Vault's LIST post-processing: nil or empty keys is a 404 unless the

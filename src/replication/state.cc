@@ -135,13 +135,13 @@ Result<std::optional<ClusterTls>> LoadClusterTls(storage::Backend& storage) {
   return LoadJson<ClusterTls>(storage, kClusterTlsKey, ClusterTlsFromJson);
 }
 Status SavePrimary(storage::Backend& storage, Type t, const PrimaryState& s) {
-  return storage.Put(PrimaryStateKey(t), engines::DumpJson(ToJson(s)));
+  return storage.Put(PrimaryStateKey(t), DumpJsonCompact(ToJson(s)));
 }
 Status SaveSecondary(storage::Backend& storage, Type t, const SecondaryState& s) {
-  return storage.Put(SecondaryStateKey(t), engines::DumpJson(ToJson(s)));
+  return storage.Put(SecondaryStateKey(t), DumpJsonCompact(ToJson(s)));
 }
 Status SaveClusterTls(storage::Backend& storage, const ClusterTls& s) {
-  return storage.Put(kClusterTlsKey, engines::DumpJson(ToJson(s)));
+  return storage.Put(kClusterTlsKey, DumpJsonCompact(ToJson(s)));
 }
 
 }  // namespace coffer::replication
