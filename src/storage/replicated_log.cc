@@ -453,10 +453,11 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
 
   // Cached reads of the written keys go, and none come back while the write
   // is in flight; EndWrite runs failed or not (the backend may hold part of
-  // it), before any writer of the group returns.
+  // it), before any writer of the group returns, and caches what a committed
+  // write put (write-through).
   read_cache_.BeginWrite(g.out);
   Status st = g.out.empty() ? Status::Ok() : physical_->Write(g.out);
-  read_cache_.EndWrite(g.out);
+  read_cache_.EndWrite(g.out, st.ok());
   {
     std::unique_lock<std::shared_mutex> publish(state_mu_);
     if (!st.ok()) {
