@@ -42,10 +42,6 @@ std::string MerkleLeafKey(StorageClass c, std::string_view key) {
   return MerkleLeafPrefix(c, MerkleBucketOf(key)) + std::string(key);
 }
 
-std::string MerkleBucketKey(StorageClass c, uint32_t bucket) {
-  return MerkleClassPrefix(c) + "bucket/" + BucketHex(bucket);
-}
-
 void XorInto(std::string& a, std::string_view b) {
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) a[i] = static_cast<char>(a[i] ^ b[i]);
 }

@@ -3,7 +3,8 @@
 // description; this file implements it.
 //
 //   node/merkle/<class>/leaf/<bbb>/<key>  SHA-256(value), 32 bytes
-//   node/merkle/<class>/bucket/<bbb>      bucket hash, 32 bytes (absent = zero)
+//
+// Bucket hashes are kept in memory only, XORed up from the leaves on load.
 //
 // <class> is "replicated" or "local"; <bbb> is the bucket number in 3
 // lower-case hex digits: the first 12 bits of SHA-256(key).
@@ -35,7 +36,6 @@ std::string MerkleLeafHash(std::string_view key, std::string_view value_hash);
 std::string MerkleClassPrefix(StorageClass c);  // "node/merkle/replicated/"
 std::string MerkleLeafPrefix(StorageClass c, uint32_t bucket);  // ".../leaf/0a3/"
 std::string MerkleLeafKey(StorageClass c, std::string_view key);
-std::string MerkleBucketKey(StorageClass c, uint32_t bucket);
 inline constexpr std::string_view kMerklePrefix = "node/merkle/";
 
 // XORs b into a; both kMerkleHashSize bytes.

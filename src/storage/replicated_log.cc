@@ -137,17 +137,8 @@ Status ReplicatedLog::LoadLocked() {
   if (!raw_state.has_value()) return BuildIndexLocked();
   ASSIGN_OR_RETURN(WalState state, DecodeWalState(*raw_state));
   MerkleTree trees[2];
-  for (int t = 0; t < 2; ++t) {
-    const std::string prefix = MerkleClassPrefix(kTreeClasses[t]) + "bucket/";
-    ASSIGN_OR_RETURN(std::vector<std::string> keys, physical_->ListAll(prefix));
-    for (const std::string& key : keys) {
-      ASSIGN_OR_RETURN(uint32_t bucket, ParseBucket(std::string_view(key).substr(prefix.size())));
-      ASSIGN_OR_RETURN(auto value, physical_->Get(key));
-      if (!value.has_value()) continue;
-      if (value->size() != kMerkleHashSize) return Corruption("merkle: malformed bucket hash");
-      trees[t].buckets[bucket] = std::move(*value);
-    }
-  }
+  RETURN_IF_ERROR(HashLeaves(trees));
+  RETURN_IF_ERROR(DropStoredBuckets());
   ASSIGN_OR_RETURN(auto upstream, LoadUpstreamPositions());
   {
     std::unique_lock lock(state_mu_);
@@ -173,6 +164,45 @@ ReplicatedLog::LoadUpstreamPositions() {
     out[key.substr(kUpstreamPrefix.size())] = std::move(*position);
   }
   return out;
+}
+
+// Bucket hashes are not stored (docs/formats/merkle.md): each load XORs them
+// up from the leaves, which are written atomically with the data they
+// describe, so a write touches no bucket record and the buckets can never be
+// out of step with the leaves on disk.
+Status ReplicatedLog::HashLeaves(MerkleTree (&trees)[2]) {
+  for (int t = 0; t < 2; ++t) {
+    const std::string prefix = MerkleClassPrefix(kTreeClasses[t]) + "leaf/";
+    ASSIGN_OR_RETURN(std::vector<std::string> leaves, physical_->ListAll(prefix));
+    for (const std::string& leaf : leaves) {
+      // <prefix><bbb>/<key>
+      const std::string_view rest = std::string_view(leaf).substr(prefix.size());
+      if (rest.size() < 5 || rest[3] != '/') return Corruption("merkle: malformed leaf key");
+      ASSIGN_OR_RETURN(uint32_t bucket, ParseBucket(rest.substr(0, 3)));
+      ASSIGN_OR_RETURN(auto value_hash, physical_->Get(leaf));
+      if (!value_hash.has_value()) continue;
+      if (value_hash->size() != kMerkleHashSize) return Corruption("merkle: malformed leaf");
+      XorInto(trees[t].buckets[bucket], MerkleLeafHash(rest.substr(4), *value_hash));
+    }
+  }
+  return Status::Ok();
+}
+
+// Stores written before the buckets were derived at load kept one record per
+// non-empty bucket: nothing reads them any more.
+Status ReplicatedLog::DropStoredBuckets() {
+  for (int t = 0; t < 2; ++t) {
+    ASSIGN_OR_RETURN(std::vector<std::string> stale,
+                     physical_->ListAll(MerkleClassPrefix(kTreeClasses[t]) + "bucket/"));
+    for (size_t i = 0; i < stale.size(); i += kBuildChunk) {
+      Batch b;
+      for (size_t j = i; j < stale.size() && j < i + kBuildChunk; ++j) {
+        b.push_back(Op::Delete(stale[j]));
+      }
+      RETURN_IF_ERROR(physical_->Write(b));
+    }
+  }
+  return Status::Ok();
 }
 
 // A store written before the replicated log existed (or one whose index build
@@ -202,14 +232,6 @@ Status ReplicatedLog::BuildIndexLocked() {
     if (batch.size() >= kBuildChunk) {
       RETURN_IF_ERROR(physical_->Write(batch));
       batch.clear();
-    }
-  }
-  const std::string zero(kMerkleHashSize, '\0');
-  for (int t = 0; t < 2; ++t) {
-    for (uint32_t b = 0; b < kMerkleBuckets; ++b) {
-      if (trees[t].buckets[b] != zero) {
-        batch.push_back(Op::Put(MerkleBucketKey(kTreeClasses[t], b), trees[t].buckets[b]));
-      }
     }
   }
   WalState state;
@@ -444,11 +466,6 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
       ++g.wal.first_index;
     }
     if (g.wal != state_) g.out.push_back(Op::Put(std::string(kWalStateKey), EncodeWalState(g.wal)));
-  }
-  const std::string zero(kMerkleHashSize, '\0');
-  for (const auto& [where, hash] : g.buckets) {
-    std::string key = MerkleBucketKey(kTreeClasses[where.first], where.second);
-    g.out.push_back(hash == zero ? Op::Delete(std::move(key)) : Op::Put(std::move(key), hash));
   }
 
   // Cached reads of the written keys go, and none come back while the write

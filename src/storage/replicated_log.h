@@ -250,6 +250,8 @@ class ReplicatedLog final : public Backend {
   Result<std::map<std::string, UpstreamPosition, std::less<>>> LoadUpstreamPositions();
   // The index-reset step of WipeData; runs as a group of its own.
   Status ResetIndex(GroupState& g);
+  Status HashLeaves(MerkleTree (&trees)[2]);  // the bucket hashes, from the stored leaves
+  Status DropStoredBuckets();
   Status LoadLocked();        // REQUIRES: load_mu_ held
   Status BuildIndexLocked();  // REQUIRES: load_mu_ held
   void LogOpened();           // REQUIRES: state_mu_ held

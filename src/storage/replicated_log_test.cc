@@ -361,6 +361,38 @@ TEST_P(ReplicatedLogTest, RestartRecoversPositionAndContinuesTheChain) {
   EXPECT_EQ(entries.back().prev_hash, before.hash);
 }
 
+// Bucket hashes are not stored: a restart XORs them up from the leaves, to
+// the same trees; bucket records an older store kept are dropped unread.
+TEST_P(ReplicatedLogTest, BucketHashesAreRebuiltFromTheLeavesAndNotStored) {
+  for (int i = 0; i < 40; ++i) Put("sys/policy/p" + std::to_string(i), "v" + std::to_string(i));
+  for (int i = 0; i < 10; ++i) Put("sys/token/id/t" + std::to_string(i), "e");
+  ASSERT_TRUE(log_->Delete("sys/policy/p3").ok());
+  ASSERT_TRUE(log_->Delete("sys/token/id/t3").ok());
+  auto buckets = [&](StorageClass c) {
+    auto b = log_->MerkleBuckets(c);
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    return b.ok() ? *b : std::vector<std::string>{};
+  };
+  const std::vector<std::string> replicated = buckets(R), local = buckets(L);
+  const std::string root_r = Root(R), root_l = Root(L);
+  for (const char* prefix : {"node/merkle/replicated/bucket/", "node/merkle/local/bucket/"}) {
+    EXPECT_TRUE(physical_->ListAll(prefix).value().empty()) << prefix;
+  }
+  // An older store's bucket record (its value is not read: the leaves rule).
+  ASSERT_TRUE(physical_->Write({Op::Put("node/merkle/replicated/bucket/0a3",
+                                        std::string(kMerkleHashSize, 'x'))}).ok());
+  Restart();
+  EXPECT_EQ(buckets(R), replicated);
+  EXPECT_EQ(buckets(L), local);
+  EXPECT_EQ(Root(R), root_r);
+  EXPECT_EQ(Root(L), root_l);
+  EXPECT_NE(root_r, MerkleTree().Root());
+  EXPECT_TRUE(physical_->ListAll("node/merkle/replicated/bucket/").value().empty());
+  // And the rebuilt trees keep being updated.
+  Put("sys/policy/p3", "back");
+  EXPECT_NE(Root(R), root_r);
+}
+
 TEST_P(ReplicatedLogTest, CrashSafetyDataAndWalAgreeAfterReopen) {
   // Every acknowledged write is in both the data and the WAL after a reopen;
   // replaying the WAL onto an empty map reproduces the data exactly.
