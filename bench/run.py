@@ -51,6 +51,9 @@ def parse_args(argv):
     ap.add_argument("--profile", default="",
                     help="directory: record `perf record -g` of the Coffer server during "
                          "each Coffer scenario into <dir>/<scenario>.perf.data")
+    ap.add_argument("--profile-call-graph", default="fp",
+                    help="perf's --call-graph mode for --profile: fp (default) or dwarf "
+                         "(walks through libraries built without frame pointers)")
     ap.add_argument("--callgrind", default="",
                     help="directory: run the Coffer server under valgrind --tool=callgrind "
                          "and dump one profile per Coffer scenario (instructions per request "
@@ -108,7 +111,7 @@ def run_scenario(s, target, args, tmp_for_disk):
         if args.profile and s["target"] in sc.COFFER_TARGETS:
             os.makedirs(args.profile, exist_ok=True)
             perf = subprocess.Popen(
-                ["perf", "record", "-F", "499", "-g", "-o",
+                ["perf", "record", "-F", "499", "--call-graph", args.profile_call_graph, "-o",
                  os.path.join(args.profile, s["name"] + ".perf.data"),
                  "-p", ",".join(map(str, target.pids()))],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
