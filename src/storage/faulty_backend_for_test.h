@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 
 #include "coffer/storage.h"
 
@@ -15,7 +16,11 @@ namespace coffer::storage::testing {
 class FaultyBackend final : public Backend {
  public:
   explicit FaultyBackend(Backend* inner) : inner_(inner) {}
-  Result<std::optional<std::string>> Get(std::string_view key) override { return inner_->Get(key); }
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    auto value = inner_->Get(key);
+    if (after_get) after_get(key);
+    return value;
+  }
   Status Write(const Batch& batch) override {
     if (fail) return IOError("injected write failure");
     // A countdown: once it reaches zero, every later write fails.
@@ -35,6 +40,9 @@ class FaultyBackend final : public Backend {
   std::atomic<bool> fail{false};         // every write fails while set
   std::atomic<int> succeed_writes{-1};   // >= 0: that many more writes succeed, then all fail
   std::atomic<int> writes{0};            // writes that reached the inner backend
+  // Called after each read of the inner backend (a test pauses a reader
+  // there); set before the backend is shared.
+  std::function<void(std::string_view key)> after_get;
 
  private:
   Backend* inner_;

@@ -72,11 +72,29 @@ uint64_t DefaultWalMaxBytes() {
   return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) / 10;
 }
 
+// What AddOp needs of one op's Merkle leaf that depends on nothing the group
+// changes (bucket, the new leaf hash), and the leaf the key had when the
+// writer looked, which holds unless a later commit changed that bucket.
+struct ReplicatedLog::PreparedLeaf {
+  uint32_t bucket = 0;
+  std::string new_leaf;                 // MerkleLeafHash(key, value hash) of a put
+  std::optional<std::string> old_hash;  // the stored leaf (value hash) found, if any
+  StorageClass old_class = StorageClass::kReplicated;  // the tree it was found in
+  std::string old_leaf;                 // MerkleLeafHash(key, *old_hash)
+};
+
 // One caller of Write waiting in the queue.
 struct ReplicatedLog::Writer {
   const Batch* batch = nullptr;
   std::vector<StorageClass> classes;     // per op, from the classifier
   std::vector<std::string> value_hashes;  // per op; SHA-256 of a put's value
+  // Per op, worked out on the caller's thread before it queues (PrepareLeaves),
+  // so the group's leader does less while every other writer waits.
+  std::vector<PreparedLeaf> leaves;
+  // The commit count read before the leaves were looked up: a looked-up
+  // leaf still holds if no group committed since changed its bucket.
+  uint64_t seen_commits = 0;
+  bool looked_up = false;  // the lookups above succeeded
   // Where the writer's WAL entries end (op counts, ascending, the last one
   // batch->size()): ApplyUpstream logs one entry per upstream entry, all in
   // the writer's one physical batch. Empty: one entry for the whole batch.
@@ -101,7 +119,8 @@ struct ReplicatedLog::GroupState {
   WalState wal;
   Batch out;
   // (tree, key) -> value hash after the ops so far; nullopt = no leaf.
-  std::map<std::pair<int, std::string>, std::optional<std::string>> leaves;
+  // The keys view the group's batches, which outlive the GroupState.
+  std::map<std::pair<int, std::string_view>, std::optional<std::string>> leaves;
   // (tree, bucket) -> bucket hash after the ops so far.
   std::map<std::pair<int, uint32_t>, std::string> buckets;
   std::unordered_map<uint64_t, uint64_t> new_entry_sizes;
@@ -279,7 +298,41 @@ Status ReplicatedLog::Write(const Batch& batch) {
   return Submit(w);
 }
 
+void ReplicatedLog::PrepareLeaves(Writer& w) {
+  const Batch& batch = *w.batch;
+  // Before the lookups (acquire: pairs with the publish of a commit, which
+  // follows its physical write).
+  w.seen_commits = commits_.load(std::memory_order_acquire);
+  w.leaves.resize(batch.size());
+  w.looked_up = true;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const StorageClass cls = w.classes[i];
+    if (cls == StorageClass::kNode) continue;
+    const Op& op = batch[i];
+    PreparedLeaf& p = w.leaves[i];
+    p.bucket = MerkleBucketOf(op.key);
+    if (op.kind == Op::Kind::kPut) p.new_leaf = MerkleLeafHash(op.key, w.value_hashes[i]);
+    if (!w.looked_up) continue;
+    // As LookupLeaf: the key's own tree first, then the other one.
+    for (StorageClass c : {cls, cls == StorageClass::kReplicated ? StorageClass::kLocal
+                                                                 : StorageClass::kReplicated}) {
+      auto stored = physical_->Get(MerkleLeafPrefix(c, p.bucket) + op.key);
+      if (!stored.ok()) {
+        w.looked_up = false;  // the leader looks them up itself
+        break;
+      }
+      if (stored->has_value()) {
+        p.old_hash = std::move(*stored);
+        p.old_class = c;
+        p.old_leaf = MerkleLeafHash(op.key, *p.old_hash);
+        break;
+      }
+    }
+  }
+}
+
 Status ReplicatedLog::Submit(Writer& w) {
+  if (!w.reset_index) PrepareLeaves(w);
   bool lead_now = false;
   {
     std::lock_guard<std::mutex> queue_lock(queue_mu_);
@@ -352,8 +405,11 @@ Result<std::optional<std::string>> ReplicatedLog::LookupLeaf(GroupState& g, Stor
   return stored;
 }
 
-Status ReplicatedLog::AddOp(GroupState& g, const Op& op, StorageClass cls,
-                            const std::string& value_hash, WalEntry& entry) {
+Status ReplicatedLog::AddOp(GroupState& g, const Writer& w, size_t i, WalEntry& entry) {
+  const Op& op = (*w.batch)[i];
+  const StorageClass cls = w.classes[i];
+  const std::string& value_hash = w.value_hashes[i];
+  const PreparedLeaf& p = w.leaves[i];
   g.out.push_back(op);
   // Positions are tracked whatever their class (replication/upstream/dr is
   // node class).
@@ -369,16 +425,25 @@ Status ReplicatedLog::AddOp(GroupState& g, const Op& op, StorageClass cls,
 
   // Where the key is indexed now: normally its own class; a key whose mount
   // changed class (or that was indexed before its mount was known) is found
-  // in the other tree and moved.
-  // The bucket is a hash of the key: computed once per op.
-  const uint32_t bucket = MerkleBucketOf(op.key);
+  // in the other tree and moved. The writer looked before it queued; that
+  // holds unless this group already changed the key, or a group committed
+  // since changed its bucket (then look again).
+  const uint32_t bucket = p.bucket;
+  const bool touched_here = g.leaves.contains({0, op.key}) || g.leaves.contains({1, op.key});
+  const bool prepared = w.looked_up && !touched_here && bucket_commit_[bucket] <= w.seen_commits;
   StorageClass old_class = cls;
-  ASSIGN_OR_RETURN(std::optional<std::string> old_hash, LookupLeaf(g, cls, op.key, bucket));
-  if (!old_hash.has_value()) {
-    StorageClass other =
-        cls == StorageClass::kReplicated ? StorageClass::kLocal : StorageClass::kReplicated;
-    ASSIGN_OR_RETURN(old_hash, LookupLeaf(g, other, op.key, bucket));
-    if (old_hash.has_value()) old_class = other;
+  std::optional<std::string> old_hash;
+  if (prepared) {
+    old_hash = p.old_hash;
+    old_class = p.old_class;
+  } else {
+    ASSIGN_OR_RETURN(old_hash, LookupLeaf(g, cls, op.key, bucket));
+    if (!old_hash.has_value()) {
+      StorageClass other =
+          cls == StorageClass::kReplicated ? StorageClass::kLocal : StorageClass::kReplicated;
+      ASSIGN_OR_RETURN(old_hash, LookupLeaf(g, other, op.key, bucket));
+      if (old_hash.has_value()) old_class = other;
+    }
   }
   auto bucket_hash = [&](StorageClass c) -> std::string& {
     auto [it, inserted] = g.buckets.try_emplace({TreeOf(c), bucket});
@@ -386,7 +451,7 @@ Status ReplicatedLog::AddOp(GroupState& g, const Op& op, StorageClass cls,
     return it->second;
   };
   if (old_hash.has_value()) {
-    XorInto(bucket_hash(old_class), MerkleLeafHash(op.key, *old_hash));
+    XorInto(bucket_hash(old_class), prepared ? p.old_leaf : MerkleLeafHash(op.key, *old_hash));
     g.leaves[{TreeOf(old_class), op.key}] = std::nullopt;
     // A put in the same tree overwrites the leaf below: no delete needed.
     if (op.kind != Op::Kind::kPut || old_class != cls) {
@@ -396,7 +461,7 @@ Status ReplicatedLog::AddOp(GroupState& g, const Op& op, StorageClass cls,
   WalOp logged;
   logged.key = op.key;
   if (op.kind == Op::Kind::kPut) {
-    XorInto(bucket_hash(cls), MerkleLeafHash(op.key, value_hash));
+    XorInto(bucket_hash(cls), p.new_leaf);
     g.leaves[{TreeOf(cls), op.key}] = value_hash;
     g.out.push_back(Op::Put(MerkleLeafPrefix(cls, bucket) + op.key, value_hash));
     logged.kind = WalOp::Kind::kPut;
@@ -432,7 +497,7 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
         const size_t end = w->entry_ends.empty() ? w->batch->size() : w->entry_ends[k];
         WalEntry entry;
         for (size_t i = begin; i < end; ++i) {
-          RETURN_IF_ERROR(AddOp(g, (*w->batch)[i], w->classes[i], w->value_hashes[i], entry));
+          RETURN_IF_ERROR(AddOp(g, *w, i, entry));
         }
         begin = end;
         if (entry.ops.empty()) continue;  // node-class only: no index
@@ -484,6 +549,13 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
     }
     groups_.fetch_add(1, std::memory_order_relaxed);
     batches_.fetch_add(group.size(), std::memory_order_relaxed);
+    const uint64_t commit = commits_.load(std::memory_order_relaxed) + 1;
+    if (g.reset) {
+      std::fill(bucket_commit_.begin(), bucket_commit_.end(), commit);
+    } else {
+      for (const auto& [where, hash] : g.buckets) bucket_commit_[where.second] = commit;
+    }
+    commits_.store(commit, std::memory_order_release);
     state_ = std::move(g.wal);
     for (auto& [where, hash] : g.buckets) trees_[where.first].buckets[where.second] = std::move(hash);
     for (auto& [name, position] : g.upstream) {
@@ -514,6 +586,10 @@ void ReplicatedLog::PublishLoadedLocked(
   trees_[0] = std::move(trees[0]);
   trees_[1] = std::move(trees[1]);
   upstream_ = std::move(upstream);
+  // Every leaf a writer looked up before this load is suspect.
+  const uint64_t commit = commits_.load(std::memory_order_relaxed) + 1;
+  std::fill(bucket_commit_.begin(), bucket_commit_.end(), commit);
+  commits_.store(commit, std::memory_order_release);
   ClearTailLocked();
   record_sizes_.clear();
   last_index_.store(state_.last_index);

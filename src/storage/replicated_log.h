@@ -230,6 +230,7 @@ class ReplicatedLog final : public Backend {
   std::string_view Type() const override { return physical_->Type(); }
 
  private:
+  struct PreparedLeaf;
   struct Writer;
   struct GroupState;
 
@@ -258,8 +259,12 @@ class ReplicatedLog final : public Backend {
   // Builds and writes the group; take_more() appends writers queued since
   // (returning how many) and is called while building.
   Status CommitGroup(std::vector<Writer*>& group, const std::function<size_t()>& take_more);
-  Status AddOp(GroupState& g, const Op& op, StorageClass cls, const std::string& value_hash,
-               WalEntry& entry);
+  // Adds op i of writer w to the group.
+  Status AddOp(GroupState& g, const Writer& w, size_t i, WalEntry& entry);
+  // On the caller's thread, before w queues: the buckets and leaf hashes of
+  // w's ops, and the leaves their keys have now (AddOp uses them unless a
+  // commit since changed the bucket).
+  void PrepareLeaves(Writer& w);
   // `bucket` is MerkleBucketOf(key).
   Result<std::optional<std::string>> LookupLeaf(GroupState& g, StorageClass c,
                                                 const std::string& key, uint32_t bucket);
@@ -299,6 +304,12 @@ class ReplicatedLog final : public Backend {
   // The stored size of record `index` when record_sizes_ has it.
   std::optional<uint64_t> KnownRecordSize(uint64_t index) const;  // REQUIRES: state_mu_
   MerkleTree trees_[2];  // GUARDED_BY(state_mu_); [0] replicated, [1] local
+  // Commits published (groups and loads), and per bucket the last one that
+  // changed a leaf in it (a load counts as changing all): a leaf a writer
+  // read after seeing N commits still holds while its bucket's entry is <= N.
+  std::atomic<uint64_t> commits_{0};  // written under state_mu_ exclusive
+  std::vector<uint64_t> bucket_commit_ =
+      std::vector<uint64_t>(kMerkleBuckets, 0);  // GUARDED_BY(state_mu_)
   // What is stored under replication/upstream/, by name.
   std::map<std::string, UpstreamPosition, std::less<>> upstream_;  // GUARDED_BY(state_mu_)
 

@@ -393,6 +393,51 @@ TEST_P(ReplicatedLogTest, BucketHashesAreRebuiltFromTheLeavesAndNotStored) {
   EXPECT_NE(Root(R), root_r);
 }
 
+// A writer looks its keys' leaves up before it queues. A commit that changes
+// such a leaf's bucket in between must make the group's leader look again:
+// otherwise the leaf it replaced would stay XORed into the bucket.
+TEST(ReplicatedLogLookups, ALeafChangedAfterTheWriterLookedIsLookedUpAgain) {
+  BackendPtr inner = NewInmemBackend();
+  FaultyBackend gate(inner.get());
+  const std::string key = "sys/policy/raced";
+  const std::string leaf = MerkleLeafKey(R, key);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool armed = true, held = false, released = false;  // GUARDED_BY(mu)
+  gate.after_get = [&](std::string_view k) {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!armed || k != leaf) return;
+    armed = false;
+    held = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+  };
+  ReplicatedLog log(&gate, ReplicatedLogOptions{});
+  log.SetMountClasses(SharedMountU());
+  ASSERT_TRUE(log.Open().ok());
+
+  std::thread writer([&] { EXPECT_TRUE(log.Put(key, "second").ok()); });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return held; });  // the writer saw no leaf
+  }
+  ASSERT_TRUE(log.Put(key, "first").ok());  // committed while it waits
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    released = true;
+  }
+  cv.notify_all();
+  writer.join();
+
+  EXPECT_EQ(log.Get(key).value(), "second");
+  // The trees as a load rebuilds them from the stored leaves.
+  ReplicatedLog reloaded(inner.get(), ReplicatedLogOptions{});
+  reloaded.SetMountClasses(SharedMountU());
+  ASSERT_TRUE(reloaded.Open().ok());
+  EXPECT_EQ(log.MerkleRoot(R).value(), reloaded.MerkleRoot(R).value());
+  EXPECT_EQ(log.MerkleBuckets(R).value(), reloaded.MerkleBuckets(R).value());
+}
+
 TEST_P(ReplicatedLogTest, CrashSafetyDataAndWalAgreeAfterReopen) {
   // Every acknowledged write is in both the data and the WAL after a reopen;
   // replaying the WAL onto an empty map reproduces the data exactly.
