@@ -46,6 +46,10 @@ def parse_args(argv):
                     help="seconds of unrecorded load before each scenario "
                          "(default: 1 when duration >= 5, else 0)")
     ap.add_argument("--only", default="", help="comma-separated scenario names")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run every chosen scenario this many times, round-robin, and report "
+                         "per scenario the median round (ratios: the median of the per-round "
+                         "ratios)")
     ap.add_argument("--no-peers", action="store_true", help="Coffer scenarios only")
     ap.add_argument("--log-level", default="info", help="coffer log_level")
     ap.add_argument("--profile", default="",
@@ -160,6 +164,44 @@ def add_ratios(results):
             peer = s.get(key)
             if peer in by and by[peer]["rps"] > 0:
                 r["ratios"][peer] = round(r["rps"] / by[peer]["rps"], 3)
+    add_goals(results)
+
+
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2.0
+
+
+def combine_rounds(rounds):
+    """One result per scenario from several rounds (each already with its
+    own ratios): the figures of the round with the median req/s, the median
+    latencies, and each ratio as the median of the per-round ratios, so that a
+    drift of the machine between rounds moves a scenario and its peer
+    together instead of skewing their quotient."""
+    out = []
+    for i, first in enumerate(rounds[0]):
+        runs = [rnd[i] for rnd in rounds]
+        by_rps = sorted(runs, key=lambda r: r["rps"])
+        r = dict(by_rps[len(by_rps) // 2])
+        r["rounds_rps"] = [x["rps"] for x in runs]
+        r["rounds_p99_ms"] = [x["p99_ms"] for x in runs]
+        for q in ("p50_ms", "p95_ms", "p99_ms"):
+            r[q] = median([x[q] for x in runs])
+        r["ratios"] = {}
+        for peer in first["ratios"]:
+            got = [x["ratios"][peer] for x in runs if peer in x["ratios"]]
+            r["ratios"][peer] = round(median(got), 3)
+            r.setdefault("rounds_ratios", {})[peer] = got
+        out.append(r)
+    add_goals(out)
+    return out
+
+
+def add_goals(results):
+    table = sc.by_name()
+    for r in results:
+        s = table[r["name"]]
         r["goals"] = []
         for g in s.get("goals", []):
             if g[0] == "ratio":
@@ -254,14 +296,21 @@ def main(argv):
         if "etcd" in kinds:
             live["etcd"] = stopper.add(tg.EtcdTarget(args.numkvs))
         disk_dir = live["coffer"].tmp if "coffer" in live else HERE
-        for s in chosen:
-            print("running %s ..." % s["name"], file=sys.stderr, flush=True)
-            results.append(run_scenario(s, live.get(s["target"]), args, disk_dir))
+        rounds = []
+        for n in range(args.rounds):
+            got = []
+            for s in chosen:
+                print("running %s%s ..." % (s["name"], " (round %d of %d)" % (n + 1, args.rounds)
+                                            if args.rounds > 1 else ""),
+                      file=sys.stderr, flush=True)
+                got.append(run_scenario(s, live.get(s["target"]), args, disk_dir))
+            add_ratios(got)
+            rounds.append(got)
+        results = rounds[0] if args.rounds == 1 else combine_rounds(rounds)
         if "coffer" in live and "coffer" in kinds:
             live["coffer"].check()
     finally:
         stopper.stop_all()
-    add_ratios(results)
     report = {
         "when": datetime.datetime.utcfromtimestamp(started).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "git": git_rev(),
@@ -269,7 +318,8 @@ def main(argv):
                  "uptime_before": load_before, "uptime_after": uptime_text()},
         "settings": {"duration_s": args.duration, "connections": args.connections,
                      "wrk_threads": args.threads, "numkvs": args.numkvs,
-                     "warmup_s": args.warmup, "coffer": os.path.abspath(args.coffer),
+                     "warmup_s": args.warmup, "rounds": args.rounds,
+                     "coffer": os.path.abspath(args.coffer),
                      "storage": "rocksdb", "log_level": args.log_level},
         "command": "bench/run.py " + " ".join(argv),
         "results": results,

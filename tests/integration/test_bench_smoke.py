@@ -44,6 +44,42 @@ def test_every_coffer_scenario_runs_without_errors(tmp_path):
         assert name in p.stdout, p.stdout
 
 
+def test_rounds_report_the_median_round_and_the_median_of_per_round_ratios(tmp_path):
+    import run  # bench/run.py
+
+    def res(name, rps, p99, ratio=None):
+        r = {"name": name, "rps": rps, "p50_ms": 1.0, "p95_ms": 2.0, "p99_ms": p99,
+             "ratios": {}}
+        if ratio is not None:
+            r["ratios"]["nginx_json"] = ratio
+        return r
+
+    # The machine drifts: the peer is fastest in round 2, Coffer in round 3.
+    rounds = [[res("kvv2_read", 50.0, 4.0, 0.50), res("nginx_json", 100.0, 1.0)],
+              [res("kvv2_read", 60.0, 6.0, 0.40), res("nginx_json", 150.0, 1.0)],
+              [res("kvv2_read", 70.0, 5.0, 0.70), res("nginx_json", 100.0, 1.0)]]
+    [kv, nginx] = run.combine_rounds(rounds)
+    assert kv["rps"] == 60.0 and kv["rounds_rps"] == [50.0, 60.0, 70.0]
+    assert kv["p99_ms"] == 5.0
+    assert kv["ratios"] == {"nginx_json": 0.5}  # not 60/100 of the median rounds
+    assert {g["goal"]: g["met"] for g in kv["goals"]} == {"req/s >= 0.5x nginx_json": True,
+                                                          "p99 < 5 ms": False}
+    assert nginx["rps"] == 100.0
+
+    # And a real two-round run writes one result per scenario with both rounds.
+    out = tmp_path / "rounds.json"
+    p = subprocess.run(
+        ["/usr/bin/python3", os.path.join(BENCH, "run.py"), "--coffer", coffer_bin(),
+         "--only", "kvv1_read", "--rounds", "2", "--duration", "0.5", "--connections", "2",
+         "--threads", "1", "--numkvs", "5", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout[-4000:]
+    report = json.loads(out.read_text())
+    [r] = report["results"]
+    assert r["name"] == "kvv1_read" and len(r["rounds_rps"]) == 2 and r["errors"] == 0, r
+    assert report["settings"]["rounds"] == 2
+
+
 def test_replication_bench_runs_and_reports_every_figure(tmp_path):
     """bench/replication.py with tiny parameters: one secondary, 100 catch-up
     keys, a 2 s lag run at 200 writes/s, 1 s throughput runs."""
