@@ -41,6 +41,9 @@ void ReadCache::Insert(std::string_view key, std::string_view value, uint64_t ge
 }
 
 void ReadCache::StoreLocked(Shard& shard, std::string key, std::string_view value) {
+  // Too big to keep. Nothing older is left behind: EndWrite erased the key
+  // first, and an Insert only ever meets an entry holding the same value.
+  if (value.size() > kMaxValueBytes) return;
   auto it = shard.entries.find(key);
   if (it != shard.entries.end()) {
     it->second.assign(value);

@@ -32,7 +32,9 @@
 //
 // Holds stored bytes as the backend has them (under the barrier: ciphertext),
 // at most `capacity` entries (spread over shards; a full shard drops an
-// arbitrary entry). Absent keys are not cached.
+// arbitrary entry), each at most kMaxValueBytes (a larger value is read from
+// the backend every time, so the cache's memory stays near capacity times
+// the typical record). Absent keys are not cached.
 //
 // Thread-safety: every method may be called concurrently; SetPrefixes only
 // before the cache is used.
@@ -90,6 +92,7 @@ class ReadCache {
 
  private:
   static constexpr size_t kShards = 16;
+  static constexpr size_t kMaxValueBytes = 64 << 10;
   // A key's writes in flight: ops of it in the bracketed batches; `batch`
   // tags the last BeginWrite that counted it; `overlapped` when two batches
   // wrote it at once (their order in the backend is unknown to the cache, so

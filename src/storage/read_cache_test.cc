@@ -122,6 +122,22 @@ TEST(ReadCache, ClearDropsEverythingAndRacingInserts) {
   EXPECT_EQ(cache.size(), 0u);
 }
 
+TEST(ReadCache, ValuesOverSixtyFourKibibytesAreNeverKept) {
+  ReadCache cache(16);
+  cache.SetPrefixes({kPrefix});
+  const std::string big(64 * 1024 + 1, 'b');
+  const std::string fits(64 * 1024, 'f');
+  cache.Insert(kKey, big, cache.Generation());
+  EXPECT_FALSE(cache.Find(kKey).has_value());
+  cache.Insert(kKey, fits, cache.Generation());
+  EXPECT_EQ(cache.Find(kKey), fits);
+  // Written through: the big value replaces nothing stale, it just is not kept.
+  const Batch write = {Op::Put(kKey, big)};
+  cache.BeginWrite(write);
+  cache.EndWrite(write, true);
+  EXPECT_FALSE(cache.Find(kKey).has_value());
+}
+
 TEST(ReadCache, IsBounded) {
   ReadCache cache(64);
   cache.SetPrefixes({kPrefix});
