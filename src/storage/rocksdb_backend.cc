@@ -7,6 +7,7 @@
 #include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -89,6 +90,19 @@ rocksdb::Options MakeOptions(rocksdb::Env* env) {
   return options;
 }
 
+// RocksDB keeps per-thread perf counters (perf_context, iostats_context) and
+// updates them on every Get, Write and iterator step unless the thread's perf
+// level is kDisable. Nothing here reads them, and each update is a
+// thread-local access through the shared library (__tls_get_addr): off, once
+// per thread that touches the store.
+void NoPerfCounters() {
+  thread_local const bool off = [] {
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+    return true;
+  }();
+  (void)off;
+}
+
 // A failed open caused by the LOCK file being held. RocksDB reports it as an
 // IOError naming <dir>/LOCK: "lock hold by current process ..." when this
 // process already has the directory open, "While lock file: ..." when the
@@ -132,6 +146,7 @@ class RocksdbBackend final : public Backend {
   // Backend:
   Result<std::optional<std::string>> Get(std::string_view key) override {
     RETURN_IF_ERROR(ValidateKey(key));
+    NoPerfCounters();
     std::string value;
     rocksdb::Status s =
         db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
@@ -143,6 +158,7 @@ class RocksdbBackend final : public Backend {
   Status Write(const Batch& batch) override {
     RETURN_IF_ERROR(ValidateBatch(batch));
     if (batch.empty()) return Status::Ok();
+    NoPerfCounters();
     rocksdb::WriteBatch wb;
     for (uint32_t i : MemtableInsertOrder(batch)) {
       const Op& op = batch[i];
@@ -205,6 +221,7 @@ class RocksdbBackend final : public Backend {
   struct Scan {
     Scan(rocksdb::DB* db, std::string_view prefix, bool fill_cache)
         : upper(PrefixUpperBound(prefix)) {
+      NoPerfCounters();
       rocksdb::ReadOptions ro;
       ro.fill_cache = fill_cache;
       if (upper) {
