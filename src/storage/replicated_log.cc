@@ -46,6 +46,11 @@ bool Refuses(ReadOnlyMode mode, StorageClass c) {
 
 uint64_t NowMs() { return static_cast<uint64_t>(UnixMillis()); }
 
+// The tree a key of class c is looked for in when its own has no leaf.
+StorageClass OtherTree(StorageClass c) {
+  return c == StorageClass::kReplicated ? StorageClass::kLocal : StorageClass::kReplicated;
+}
+
 size_t BatchBytes(const Batch& batch) {
   size_t n = 0;
   for (const Op& op : batch) n += op.key.size() + op.value.size();
@@ -61,6 +66,17 @@ Result<uint32_t> ParseBucket(std::string_view hex) {
     b = (b << 4) | static_cast<uint32_t>(v);
   }
   return b;
+}
+
+// A leaf key past its tree's ".../leaf/" prefix: "<bbb>/<key>".
+struct LeafName {
+  uint32_t bucket;
+  std::string_view key;
+};
+Result<LeafName> ParseLeafName(std::string_view rest) {
+  if (rest.size() < 5 || rest[3] != '/') return Corruption("merkle: malformed leaf key");
+  ASSIGN_OR_RETURN(uint32_t bucket, ParseBucket(rest.substr(0, 3)));
+  return LeafName{bucket, rest.substr(4)};
 }
 
 }  // namespace
@@ -194,14 +210,11 @@ Status ReplicatedLog::HashLeaves(MerkleTree (&trees)[2]) {
     const std::string prefix = MerkleClassPrefix(kTreeClasses[t]) + "leaf/";
     ASSIGN_OR_RETURN(std::vector<std::string> leaves, physical_->ListAll(prefix));
     for (const std::string& leaf : leaves) {
-      // <prefix><bbb>/<key>
-      const std::string_view rest = std::string_view(leaf).substr(prefix.size());
-      if (rest.size() < 5 || rest[3] != '/') return Corruption("merkle: malformed leaf key");
-      ASSIGN_OR_RETURN(uint32_t bucket, ParseBucket(rest.substr(0, 3)));
+      ASSIGN_OR_RETURN(LeafName name, ParseLeafName(std::string_view(leaf).substr(prefix.size())));
       ASSIGN_OR_RETURN(auto value_hash, physical_->Get(leaf));
       if (!value_hash.has_value()) continue;
       if (value_hash->size() != kMerkleHashSize) return Corruption("merkle: malformed leaf");
-      XorInto(trees[t].buckets[bucket], MerkleLeafHash(rest.substr(4), *value_hash));
+      XorInto(trees[t].buckets[name.bucket], MerkleLeafHash(name.key, *value_hash));
     }
   }
   return Status::Ok();
@@ -314,8 +327,7 @@ void ReplicatedLog::PrepareLeaves(Writer& w) {
     if (op.kind == Op::Kind::kPut) p.new_leaf = MerkleLeafHash(op.key, w.value_hashes[i]);
     if (!w.looked_up) continue;
     // As LookupLeaf: the key's own tree first, then the other one.
-    for (StorageClass c : {cls, cls == StorageClass::kReplicated ? StorageClass::kLocal
-                                                                 : StorageClass::kReplicated}) {
+    for (StorageClass c : {cls, OtherTree(cls)}) {
       auto stored = physical_->Get(MerkleLeafPrefix(c, p.bucket) + op.key);
       if (!stored.ok()) {
         w.looked_up = false;  // the leader looks them up itself
@@ -439,10 +451,8 @@ Status ReplicatedLog::AddOp(GroupState& g, const Writer& w, size_t i, WalEntry& 
   } else {
     ASSIGN_OR_RETURN(old_hash, LookupLeaf(g, cls, op.key, bucket));
     if (!old_hash.has_value()) {
-      StorageClass other =
-          cls == StorageClass::kReplicated ? StorageClass::kLocal : StorageClass::kReplicated;
-      ASSIGN_OR_RETURN(old_hash, LookupLeaf(g, other, op.key, bucket));
-      if (old_hash.has_value()) old_class = other;
+      ASSIGN_OR_RETURN(old_hash, LookupLeaf(g, OtherTree(cls), op.key, bucket));
+      if (old_hash.has_value()) old_class = OtherTree(cls);
     }
   }
   auto bucket_hash = [&](StorageClass c) -> std::string& {
@@ -642,8 +652,8 @@ Status ReplicatedLog::ResetIndex(GroupState& g) {
     const std::string prefix = MerkleClassPrefix(kTreeClasses[t]) + "leaf/";
     ASSIGN_OR_RETURN(std::vector<std::string> leaves, physical_->ListAll(prefix));
     for (std::string& leaf : leaves) {
-      // <prefix><bbb>/<key>
-      std::string key = leaf.size() > prefix.size() + 4 ? leaf.substr(prefix.size() + 4) : "";
+      Result<LeafName> name = ParseLeafName(std::string_view(leaf).substr(prefix.size()));
+      std::string key = name.ok() ? std::string(name->key) : "";  // malformed: dropped below
       std::optional<std::string> data;
       if (!key.empty()) {
         ASSIGN_OR_RETURN(data, physical_->Get(key));
