@@ -80,6 +80,23 @@ def test_rounds_report_the_median_round_and_the_median_of_per_round_ratios(tmp_p
     assert report["settings"]["rounds"] == 2
 
 
+def test_sustained_bench_reports_every_window(tmp_path):
+    out = tmp_path / "sustained.json"
+    p = subprocess.run(
+        ["/usr/bin/python3", os.path.join(BENCH, "sustained.py"), "--coffer", coffer_bin(),
+         "--only", "kvv2_write,token_create_service", "--windows", "2", "--duration", "0.5",
+         "--connections", "2", "--threads", "1", "--numkvs", "5", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout[-4000:]
+    windows = json.loads(out.read_text())["windows"]
+    assert [w["window"] for w in windows] == [0, 1]
+    for w in windows:
+        assert [r["name"] for r in w["results"]] == ["kvv2_write", "token_create_service"], w
+        for r in w["results"]:
+            assert r["rps"] > 0 and r["errors"] == 0 and r["cpu_s_per_1k"] is not None, r
+    assert "window 1" in p.stdout, p.stdout
+
+
 def test_replication_bench_runs_and_reports_every_figure(tmp_path):
     """bench/replication.py with tiny parameters: one secondary, 100 catch-up
     keys, a 2 s lag run at 200 writes/s, 1 s throughput runs."""
