@@ -126,25 +126,35 @@ std::string RenderEnvelope(const Request& request, const Response& r, std::strin
       if (!IsEnvelopeKey(key)) w.Add(key, value);
     }
   }
-  w.Add("request_id", wrapped ? std::string() : std::string(request_id));
+  // No temporaries: `data` can be a large tree, and a ternary of Json would
+  // copy it.
+  w.Add("request_id", wrapped ? std::string_view() : request_id);
   const bool leased = !wrapped && r.secret.has_value();
-  w.Add("lease_id", leased ? r.secret->lease_id : std::string());
+  w.Add("lease_id", leased ? std::string_view(r.secret->lease_id) : std::string_view());
   w.Add("renewable", leased ? r.secret->renewable : false);
   w.Add("lease_duration", leased ? r.secret->lease_duration : int64_t{0});
-  w.Add("data", wrapped ? Json(nullptr) : r.data);
+  if (wrapped) {
+    w.Add("data", nullptr);
+  } else {
+    w.Add("data", r.data);
+  }
   if (wrapped) {
     w.Raw("wrap_info", RenderWrapInfo(*r.wrap_info));
   } else {
     w.Add("wrap_info", nullptr);
   }
   // A wrapped response carries only wrap_info (Vault leaves the rest zero).
-  w.Add("warnings", wrapped || r.warnings.empty() ? Json(nullptr) : Json(r.warnings));
+  if (wrapped || r.warnings.empty()) {
+    w.Add("warnings", nullptr);
+  } else {
+    w.Add("warnings", Json(r.warnings));
+  }
   if (!wrapped && r.auth.has_value()) {
     w.Raw("auth", RenderAuth(*r.auth));
   } else {
     w.Add("auth", nullptr);
   }
-  w.Add("mount_type", wrapped ? std::string() : r.mount_type);
+  w.Add("mount_type", wrapped ? std::string_view() : std::string_view(r.mount_type));
   return std::move(w).Finish();
 }
 
