@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -167,8 +168,31 @@ void Barrier::MemoizeDecryptsUnder(std::vector<std::string> prefixes) {
   memo_prefixes_ = std::move(prefixes);
 }
 
+void Barrier::MemoizeMountDecryptsUnder(std::vector<std::string> prefixes) {
+  std::sort(prefixes.begin(), prefixes.end());
+  prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
+  // Sorted, a prefix comes right before the keys it starts; drop those keys.
+  std::vector<std::string> kept;
+  for (std::string& p : prefixes) {
+    if (!kept.empty() && p.starts_with(kept.back())) continue;
+    kept.push_back(std::move(p));
+  }
+  std::unique_lock lock(mu_);
+  mount_memo_prefixes_ = std::move(kept);
+}
+
+bool Barrier::MemoizesDecryptsOf(std::string_view key) const {
+  std::shared_lock lock(mu_);
+  return Memoized(key);
+}
+
+// REQUIRES: mu_ held (shared is enough).
 bool Barrier::Memoized(std::string_view key) const {
-  return storage::HasPrefixIn(key, memo_prefixes_);
+  if (storage::HasPrefixIn(key, memo_prefixes_)) return true;
+  const auto& set = mount_memo_prefixes_;
+  auto it = std::upper_bound(set.begin(), set.end(), key,
+                             [](std::string_view k, const std::string& p) { return k < p; });
+  return it != set.begin() && key.starts_with(*std::prev(it));
 }
 
 Barrier::~Barrier() { Seal(); }

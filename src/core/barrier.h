@@ -23,10 +23,11 @@
 //    Write, so its atomicity is preserved.
 //  - Terms only grow; every term ever installed stays in the keyring, so old
 //    values remain readable after Rotate.
-//  - Decryptions of the keys chosen with MemoizeDecryptsUnder are remembered
-//    with the exact stored bytes they came from and answered only for those
-//    bytes (common/decoded_cache.h), so a changed value is simply a miss; the
-//    memo is wiped whenever the keyring is loaded and on Seal.
+//  - Decryptions of the keys chosen with MemoizeDecryptsUnder and
+//    MemoizeMountDecryptsUnder are remembered with the exact stored bytes
+//    they came from and answered only for those bytes
+//    (common/decoded_cache.h), so a changed value is simply a miss; the memo
+//    is wiped whenever the keyring is loaded and on Seal.
 #pragma once
 
 #include <atomic>
@@ -87,6 +88,15 @@ class Barrier final : public storage::Backend {
   // entries every request reads), keyed by their exact ciphertext: a read of
   // the same bytes skips the decryption. Call before serving.
   void MemoizeDecryptsUnder(std::vector<std::string> prefixes);
+
+  // Also remembers decryptions under `prefixes` (replacing the set given by
+  // the previous call): records of the live mount table that every request
+  // reads and that hold no secret data, such as kv v2 metadata. May be called
+  // while serving (it waits for in-flight calls).
+  void MemoizeMountDecryptsUnder(std::vector<std::string> prefixes);
+
+  // Whether a read of `key` keeps (and may answer from) its decryption.
+  bool MemoizesDecryptsOf(std::string_view key) const;
 
   // Wipes every key (and remembered plaintext) from memory. Idempotent.
   void Seal();
@@ -157,6 +167,9 @@ class Barrier final : public storage::Backend {
   Keyring keyring_;                 // GUARDED_BY(mu_); empty while sealed
   std::atomic<uint64_t> encryptions_{0};
   std::vector<std::string> memo_prefixes_;  // set before serving, then read-only
+  // Sorted, none a prefix of another (so only the greatest one not after a
+  // key can start it). GUARDED_BY(mu_).
+  std::vector<std::string> mount_memo_prefixes_;
   // Put only under a shared mu_ while unsealed; cleared under an exclusive one.
   static constexpr size_t kMemoEntries = 8192;
   DecodedCache<Plaintext> memo_{kMemoEntries};

@@ -417,6 +417,40 @@ TEST_F(BarrierTest, MemoizedReadsAnswerOnlyForTheSameStoredBytes) {
   EXPECT_FALSE(barrier_.Get("tok/a").value().has_value());
 }
 
+TEST_F(BarrierTest, MountPrefixesAreMemoizedAlongsideTheFixedOnesAndReplacedWhole) {
+  barrier_.MemoizeDecryptsUnder({"tok/"});
+  EXPECT_TRUE(barrier_.MemoizesDecryptsOf("tok/a"));
+  EXPECT_FALSE(barrier_.MemoizesDecryptsOf("logical/u1/kv2/meta/a"));
+  // Unsorted, duplicated and nested: "logical/u2/" covers the longer one.
+  barrier_.MemoizeMountDecryptsUnder({"logical/u3/kv2/meta/", "logical/u1/kv2/meta/",
+                                      "logical/u2/kv2/meta/", "logical/u2/",
+                                      "logical/u1/kv2/meta/"});
+  EXPECT_TRUE(barrier_.MemoizesDecryptsOf("tok/a"));
+  EXPECT_TRUE(barrier_.MemoizesDecryptsOf("logical/u1/kv2/meta/a"));
+  EXPECT_TRUE(barrier_.MemoizesDecryptsOf("logical/u1/kv2/meta/"));
+  EXPECT_TRUE(barrier_.MemoizesDecryptsOf("logical/u2/anything"));
+  EXPECT_TRUE(barrier_.MemoizesDecryptsOf("logical/u2/kv2/meta/zzz"));
+  EXPECT_TRUE(barrier_.MemoizesDecryptsOf("logical/u3/kv2/meta/a/b"));
+  EXPECT_FALSE(barrier_.MemoizesDecryptsOf("logical/u1/kv2/data/a"));
+  EXPECT_FALSE(barrier_.MemoizesDecryptsOf("logical/u1/kv2/meta"));
+  EXPECT_FALSE(barrier_.MemoizesDecryptsOf("logical/u0/kv2/meta/a"));
+  EXPECT_FALSE(barrier_.MemoizesDecryptsOf("logical/u4/kv2/meta/a"));
+  EXPECT_FALSE(barrier_.MemoizesDecryptsOf(""));
+  // Memoized reads still answer only for the same bytes.
+  ASSERT_TRUE(barrier_.Put("logical/u1/kv2/meta/a", "m1").ok());
+  EXPECT_EQ(barrier_.Get("logical/u1/kv2/meta/a").value(), "m1");
+  EXPECT_EQ(barrier_.Get("logical/u1/kv2/meta/a").value(), "m1");
+  ASSERT_TRUE(barrier_.Put("logical/u1/kv2/meta/a", "m2").ok());
+  EXPECT_EQ(barrier_.Get("logical/u1/kv2/meta/a").value(), "m2");
+  // A later set replaces the earlier one; the fixed prefixes stay.
+  barrier_.MemoizeMountDecryptsUnder({"logical/u4/kv2/meta/"});
+  EXPECT_FALSE(barrier_.MemoizesDecryptsOf("logical/u1/kv2/meta/a"));
+  EXPECT_TRUE(barrier_.MemoizesDecryptsOf("logical/u4/kv2/meta/a"));
+  EXPECT_TRUE(barrier_.MemoizesDecryptsOf("tok/a"));
+  barrier_.MemoizeMountDecryptsUnder({});
+  EXPECT_FALSE(barrier_.MemoizesDecryptsOf("logical/u4/kv2/meta/a"));
+}
+
 // A keyring loaded below the barrier (a replicated one, or a replaced
 // storage's) may not open what the old one did: the memo must not answer.
 TEST_F(BarrierTest, TheMemoGoesWithTheKeyring) {

@@ -75,13 +75,23 @@ Core::Core(CoreOptions options)
   router_.SetPublishHook([this](const std::vector<MountEntry>& entries) {
     log_.SetMountClasses(
         std::make_shared<const storage::MountClasses>(storage::MountClassesFromEntries(entries)));
+    if (!options_.disable_cache) {
+      std::vector<std::string> hot;
+      for (const MountEntry& e : entries) {
+        for (const std::string& p : engines::NonSecretHotPrefixes(e)) {
+          hot.push_back(e.StoragePrefix() + p);
+        }
+      }
+      barrier_.MemoizeMountDecryptsUnder(std::move(hot));
+    }
   });
   // Every authenticated request reads its token entry, and reads of mount
   // data (kv secrets and their metadata, auth method roles) repeat: the log
   // keeps their stored bytes (invalidated by every write below the barrier,
   // replication included), as Vault's physical read cache does. Only token
-  // entries also keep their decryption (for exactly those bytes): secret
-  // data is never held in memory as plaintext between requests.
+  // entries and kv v2 metadata (the publish hook above) also keep their
+  // decryption (for exactly those bytes): secret data is never held in
+  // memory as plaintext between requests.
   if (!options_.disable_cache) {
     log_.CacheReadsUnder({std::string(tokenkeys::kIdPrefix), "logical/", "auth/"},
                          options_.cache_size > 0 ? options_.cache_size : kDefaultCacheSize);

@@ -105,5 +105,56 @@ TEST_F(MountDataCacheTest, DisableCacheKeepsNothing) {
   EXPECT_EQ(core_->replicated_log().cached_reads(), 0u);
 }
 
+// kv v2 metadata (read by every kv v2 request, no secret data) keeps its
+// decryption; a kv v2 secret's data, kv v1 secrets and unmounted mounts do
+// not; disable_cache turns it off.
+std::string MountStoragePrefix(Core& core, const std::string& token, const std::string& mount) {
+  auto r = core.Handle(Req(Operation::kRead, "sys/mounts/" + mount, {}, token));
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? "logical/" + r->data.value("uuid", std::string()) + "/" : "";
+}
+
+TEST(MountMemoTest, OnlyKvV2MetadataOfLiveMountsKeepsItsDecryption) {
+  for (bool disable_cache : {false, true}) {
+    SCOPED_TRACE(disable_cache);
+    auto core = NewCore(disable_cache);
+    const std::string root = InitAndUnseal(*core);
+    ASSERT_TRUE(core->Handle(Req(Operation::kUpdate, "sys/mounts/two",
+                                 {{"type", "kv"}, {"options", {{"version", "2"}}}}, root))
+                    .ok());
+    ASSERT_TRUE(
+        core->Handle(Req(Operation::kUpdate, "sys/mounts/v2", {{"type", "kv-v2"}}, root)).ok());
+    ASSERT_TRUE(
+        core->Handle(Req(Operation::kUpdate, "sys/mounts/one", {{"type", "kv"}}, root)).ok());
+    const std::string two = MountStoragePrefix(*core, root, "two");
+    const std::string v2 = MountStoragePrefix(*core, root, "v2");
+    const std::string one = MountStoragePrefix(*core, root, "one");
+    ASSERT_NE(two, "logical//");
+    ASSERT_NE(v2, "logical//");
+    ASSERT_NE(one, "logical//");
+    Barrier& barrier = core->barrier();
+    EXPECT_EQ(barrier.MemoizesDecryptsOf(two + "kv2/meta/a"), !disable_cache);
+    EXPECT_EQ(barrier.MemoizesDecryptsOf(v2 + "kv2/meta/a"), !disable_cache);
+    EXPECT_FALSE(barrier.MemoizesDecryptsOf(two + "kv2/data/a/1"));
+    EXPECT_FALSE(barrier.MemoizesDecryptsOf(one + "kv2/meta/a"));  // a kv v1 secret's path
+
+    // Reads through the memo see every change.
+    ASSERT_TRUE(core->Handle(Req(Operation::kUpdate, "two/data/a", {{"data", {{"v", "1"}}}}, root))
+                    .ok());
+    ASSERT_TRUE(core->Handle(Req(Operation::kUpdate, "two/data/a", {{"data", {{"v", "2"}}}}, root))
+                    .ok());
+    for (int i = 0; i < 2; ++i) {
+      auto r = core->Handle(Req(Operation::kRead, "two/data/a", {}, root));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_EQ(r->data["metadata"].value("version", 0), 2);
+      EXPECT_EQ(r->data["data"].value("v", ""), "2");
+    }
+
+    ASSERT_TRUE(core->Handle(Req(Operation::kDelete, "sys/mounts/two", {}, root)).ok());
+    EXPECT_FALSE(barrier.MemoizesDecryptsOf(two + "kv2/meta/a"));
+    EXPECT_EQ(barrier.MemoizesDecryptsOf(v2 + "kv2/meta/a"), !disable_cache);
+  }
+}
+
 }  // namespace
 }  // namespace coffer::core

@@ -4,6 +4,7 @@
 #include "engines/database.h"
 #include "engines/kv_v1.h"
 #include "engines/kv_v2.h"
+#include "engines/kv_v2_model.h"
 
 namespace coffer::engines {
 
@@ -35,6 +36,17 @@ Result<EnginePtr> NewSecretsEngine(const MountEntry& mount) {
   if (mount.type == "cubbyhole") return NewCubbyholeEngine();
   if (mount.type == "database") return NewDatabaseEngine();
   return InvalidArgument("plugin not found in the catalog: " + mount.type);
+}
+
+std::vector<std::string> NonSecretHotPrefixes(const MountEntry& mount) {
+  if (mount.is_auth) return {};
+  bool v2 = mount.type == "kv-v2";
+  if (mount.type == "kv") {
+    Result<int> version = KvVersion(mount);
+    v2 = version.ok() && *version == 2;
+  }
+  if (!v2) return {};
+  return {std::string(kv2::kMetadataPrefix)};
 }
 
 bool IsKnownSecretsEngine(const std::string& type) {

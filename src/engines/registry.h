@@ -12,6 +12,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "coffer/engine.h"
 #include "coffer/status.h"
@@ -25,5 +26,11 @@ bool IsKnownSecretsEngine(const std::string& type);
 // The KV version a mount entry asks for: 1 or 2, or InvalidArgument for a
 // version the engine does not have. REQUIRES nothing of mount.type.
 Result<int> KvVersion(const MountEntry& mount);
+
+// Prefixes, relative to the mount's storage view, of records the mount's
+// engine reads on every request and that hold no secret data (so their
+// decryption may be remembered): kv v2's metadata ("kv2/meta/"). Empty for
+// every other engine, and for an entry whose engine cannot be built.
+std::vector<std::string> NonSecretHotPrefixes(const MountEntry& mount);
 
 }  // namespace coffer::engines
