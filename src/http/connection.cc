@@ -4,9 +4,11 @@
 // Templated on the stream so plain TCP and TLS share it.
 #include "http/connection.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -45,8 +47,11 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using error_code = boost::system::error_code;
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// Bare sockets: the connection keeps its own deadline (see SetDeadline)
+// instead of beast::tcp_stream's timer operation per read and per write.
+using PlainStream = asio::ip::tcp::socket;
+using TlsStream = beast::ssl_stream<asio::ip::tcp::socket>;
+using Clock = std::chrono::steady_clock;
 
 constexpr size_t kReadChunk = 4096;
 // After a response that closes the connection, how long and how much we keep
@@ -54,6 +59,17 @@ constexpr size_t kReadChunk = 4096;
 constexpr std::chrono::milliseconds kLingerTimeout{1000};
 constexpr size_t kLingerMaxBytes = 256 << 10;
 constexpr std::chrono::milliseconds kDefaultWriteTimeout{std::chrono::seconds(60)};
+
+// How often a connection with a deadline checks it: a quarter of the
+// shortest timeout, within [25 ms, 1 s]. A timeout fires at most one period
+// late.
+std::chrono::milliseconds WatchPeriod(const ServerOptions& o) {
+  std::chrono::milliseconds shortest = kLingerTimeout;
+  for (auto t : {o.read_header_timeout, o.read_timeout, o.idle_timeout}) {
+    if (t.count() > 0) shortest = std::min(shortest, t);
+  }
+  return std::clamp(shortest / 4, std::chrono::milliseconds(25), std::chrono::milliseconds(1000));
+}
 
 HttpResponse JsonError(int status, std::string_view message) {
   HttpResponse r;
@@ -78,6 +94,8 @@ class Connection final : public ConnectionBase,
       : shared_(std::move(shared)),
         opts_(shared_->options),
         stream_(std::forward<StreamArgs>(args)...),
+        watchdog_(stream_.get_executor()),
+        watch_period_(WatchPeriod(opts_)),
         remote_(std::move(remote)) {}
 
   ~Connection() override {
@@ -91,17 +109,35 @@ class Connection final : public ConnectionBase,
 
   void Close() override {
     error_code ec;
-    beast::get_lowest_layer(stream_).socket().close(ec);
+    beast::get_lowest_layer(stream_).close(ec);
+    watchdog_.cancel();
   }
 
  private:
+  // The deadline of the current phase (zero: none), enforced by a watchdog
+  // that wakes every watch_period_ while there is one and closes the socket
+  // once it has passed (the pending read or write then fails). Moving the
+  // deadline costs no timer operation: on the request path only a store.
   void SetDeadline(std::chrono::milliseconds d) {
-    auto& layer = beast::get_lowest_layer(stream_);
-    if (d.count() > 0) {
-      layer.expires_after(d);
-    } else {
-      layer.expires_never();
-    }
+    deadline_ = d.count() > 0 ? Clock::now() + d : Clock::time_point::max();
+    if (!watching_ && deadline_ != Clock::time_point::max()) Watch();
+  }
+
+  void Watch() {
+    watching_ = true;
+    watchdog_.expires_after(watch_period_);
+    watchdog_.async_wait([weak = this->weak_from_this()](error_code ec) {
+      auto self = weak.lock();
+      if (!self) return;
+      self->watching_ = false;
+      if (ec) return;  // cancelled: the connection is closing
+      if (self->deadline_ == Clock::time_point::max()) return;  // none now
+      if (Clock::now() >= self->deadline_) {
+        self->Close();
+        return;
+      }
+      self->Watch();
+    });
   }
 
   void Begin() {
@@ -202,10 +238,11 @@ class Connection final : public ConnectionBase,
       // Peer closed, possibly mid-request: nothing to answer.
     } else if (IsHttpParseError(ec)) {
       SendAndClose(JsonError(400, "malformed HTTP request"));
-    } else if (ec != beast::error::timeout && ec != asio::error::operation_aborted) {
+    } else if (ec != asio::error::operation_aborted) {
       COFFER_LOG(kDebug, "http") << "read from " << remote_ << ": " << ec.message();
     }
-    // Timeouts: Beast already closed the socket; dropping our reference ends it.
+    // Timeouts: the watchdog closed the socket (the read failed with
+    // operation_aborted); dropping our reference ends the connection.
   }
 
   static HttpResponse TooLarge() {
@@ -213,6 +250,7 @@ class Connection final : public ConnectionBase,
   }
 
   void Dispatch() {
+    SetDeadline(std::chrono::milliseconds(0));  // the handler has no deadline
     auto req = parser_->release();
     parser_.reset();
     RawRequest raw;
@@ -290,7 +328,7 @@ class Connection final : public ConnectionBase,
       stream_.async_shutdown([self = this->shared_from_this()](error_code) { self->Close(); });
     } else {
       error_code ec;
-      stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+      stream_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
       if (ec) return;
       Drain();
     }
@@ -311,6 +349,10 @@ class Connection final : public ConnectionBase,
   std::shared_ptr<ServerShared> shared_;
   const ServerOptions& opts_;
   Stream stream_;
+  asio::steady_timer watchdog_;
+  const std::chrono::milliseconds watch_period_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  bool watching_ = false;  // a watchdog wait is pending
   std::string remote_;
   uint64_t id_ = 0;
   beast::flat_buffer buffer_;

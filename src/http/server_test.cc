@@ -282,6 +282,43 @@ TEST(ServerTest, IdleKeepAliveConnectionIsClosed) {
   EXPECT_TRUE(closed);
 }
 
+TEST(ServerTest, SlowBodyIsCutOff) {
+  ServerOptions o = TestOptions();
+  o.read_timeout = milliseconds(200);
+  auto server = MustStart(o, Echo);
+  ASSERT_TRUE(server);
+  RawConn conn(PortOf(server->BoundAddress()));
+  conn.Send("POST /v1/x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n{\"a\"");
+  bool closed = false;
+  const auto start = std::chrono::steady_clock::now();
+  std::string reply = conn.ReadUntilClose(milliseconds(5000), &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(reply, "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(3000));
+}
+
+// The timeouts bound reading and writing, not the handler: a request that
+// takes longer than all of them still gets its answer, and the connection
+// stays usable.
+TEST(ServerTest, AHandlerSlowerThanEveryTimeoutStillAnswers) {
+  ServerOptions o = TestOptions();
+  o.read_header_timeout = milliseconds(100);
+  o.read_timeout = milliseconds(100);
+  o.idle_timeout = milliseconds(100);
+  auto server = MustStart(o, [](Request req) {
+    std::this_thread::sleep_for(milliseconds(req.path == "slow" ? 600 : 0));
+    return Echo(std::move(req));
+  });
+  ASSERT_TRUE(server);
+  RawConn conn(PortOf(server->BoundAddress()));
+  conn.Send("GET /v1/slow HTTP/1.1\r\nHost: a\r\n\r\nGET /v1/fast HTTP/1.1\r\nHost: a\r\n\r\n");
+  bool closed = false;
+  std::string reply = conn.ReadUntilClose(milliseconds(5000), &closed);
+  EXPECT_TRUE(closed);  // by the idle timeout, after both answers
+  EXPECT_NE(reply.find("\"path\":\"slow\""), std::string::npos) << reply;
+  EXPECT_NE(reply.find("\"path\":\"fast\""), std::string::npos) << reply;
+}
+
 TEST(ServerTest, ExpectContinueGetsInterimResponse) {
   auto server = MustStart(TestOptions(), Echo);
   ASSERT_TRUE(server);
