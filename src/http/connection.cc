@@ -4,11 +4,13 @@
 // Templated on the stream so plain TCP and TLS share it.
 #include "http/connection.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -48,10 +50,15 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using error_code = boost::system::error_code;
 // Bare sockets: the connection keeps its own deadline (see SetDeadline)
-// instead of beast::tcp_stream's timer operation per read and per write.
-using PlainStream = asio::ip::tcp::socket;
-using TlsStream = beast::ssl_stream<asio::ip::tcp::socket>;
+// instead of beast::tcp_stream's timer operation per read and per write. And
+// the io_context's own executor type rather than the type-erased
+// any_io_executor, which every asynchronous operation copies and calls
+// through.
+using Executor = asio::io_context::executor_type;
+using PlainStream = asio::basic_stream_socket<asio::ip::tcp, Executor>;
+using TlsStream = beast::ssl_stream<PlainStream>;
 using Clock = std::chrono::steady_clock;
+using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Executor>;
 
 constexpr size_t kReadChunk = 4096;
 // After a response that closes the connection, how long and how much we keep
@@ -349,7 +356,7 @@ class Connection final : public ConnectionBase,
   std::shared_ptr<ServerShared> shared_;
   const ServerOptions& opts_;
   Stream stream_;
-  asio::steady_timer watchdog_;
+  Timer watchdog_;
   const std::chrono::milliseconds watch_period_;
   Clock::time_point deadline_ = Clock::time_point::max();
   bool watching_ = false;  // a watchdog wait is pending
@@ -364,10 +371,20 @@ class Connection final : public ConnectionBase,
 
 }  // namespace
 
-void StartConnection(std::shared_ptr<ServerShared> shared, boost::asio::ip::tcp::socket socket,
-                     std::string remote_addr) {
+void StartConnection(std::shared_ptr<ServerShared> shared, asio::io_context& loop,
+                     asio::ip::tcp::socket accepted, std::string remote_addr) {
   error_code ec;
-  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  accepted.set_option(asio::ip::tcp::no_delay(true), ec);
+  const auto protocol = accepted.local_endpoint(ec).protocol();
+  if (ec) return;
+  const auto fd = accepted.release(ec);
+  if (ec) return;  // `accepted` still owns the descriptor and closes it
+  PlainStream socket(loop.get_executor());
+  socket.assign(protocol, fd, ec);
+  if (ec) {
+    ::close(fd);
+    return;
+  }
   if (shared->tls) {
     asio::ssl::context& ctx = *shared->tls;
     std::make_shared<Connection<TlsStream>>(std::move(shared), std::move(remote_addr),

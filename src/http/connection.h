@@ -53,9 +53,9 @@ struct ServerShared {
 };
 
 // Serves `socket` (TLS if shared->tls) until the peer goes away, a timeout
-// fires or the server stops. Call from any thread; the work runs on a strand
-// made from the socket's executor.
-void StartConnection(std::shared_ptr<ServerShared> shared, boost::asio::ip::tcp::socket socket,
-                     std::string remote_addr);
+// fires or the server stops. `loop` is the io_context the socket belongs to,
+// run by one thread, which does all of the connection's work.
+void StartConnection(std::shared_ptr<ServerShared> shared, boost::asio::io_context& loop,
+                     boost::asio::ip::tcp::socket socket, std::string remote_addr);
 
 }  // namespace coffer::http::internal

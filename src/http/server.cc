@@ -157,7 +157,7 @@ struct Server::Impl {
   void Accept() {
     asio::io_context& owner = loops[next_loop]->ioc;
     next_loop = (next_loop + 1) % loops.size();
-    acceptor.async_accept(owner, [this](error_code ec, tcp::socket socket) {
+    acceptor.async_accept(owner, [this, &owner](error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == asio::error::operation_aborted || shared->stopping) return;
         // E.g. out of file descriptors: back off instead of spinning.
@@ -170,7 +170,9 @@ struct Server::Impl {
       }
       error_code rec;
       const auto remote = socket.remote_endpoint(rec);
-      if (!rec) internal::StartConnection(shared, std::move(socket), EndpointString(remote));
+      if (!rec) {
+        internal::StartConnection(shared, owner, std::move(socket), EndpointString(remote));
+      }
       Accept();
     });
   }
