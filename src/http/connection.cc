@@ -68,14 +68,15 @@ constexpr size_t kLingerMaxBytes = 256 << 10;
 constexpr std::chrono::milliseconds kDefaultWriteTimeout{std::chrono::seconds(60)};
 
 // How often a connection with a deadline checks it: a quarter of the
-// shortest timeout, within [25 ms, 1 s]. A timeout fires at most one period
-// late.
+// shortest configured timeout, within [25 ms, 1 s] (1 s with the defaults).
+// A timeout fires at most one period late.
 std::chrono::milliseconds WatchPeriod(const ServerOptions& o) {
-  std::chrono::milliseconds shortest = kLingerTimeout;
+  constexpr std::chrono::milliseconds kMin{25}, kMax{1000};
+  std::chrono::milliseconds shortest = 4 * kMax;
   for (auto t : {o.read_header_timeout, o.read_timeout, o.idle_timeout}) {
     if (t.count() > 0) shortest = std::min(shortest, t);
   }
-  return std::clamp(shortest / 4, std::chrono::milliseconds(25), std::chrono::milliseconds(1000));
+  return std::clamp(shortest / 4, kMin, kMax);
 }
 
 HttpResponse JsonError(int status, std::string_view message) {

@@ -52,7 +52,8 @@ struct ServerOptions {
   uint32_t max_header_bytes = 64 << 10;
 
   // Zero disables a timeout; a zero header or idle timeout falls back to
-  // read_timeout (as Go's net/http does).
+  // read_timeout (as Go's net/http does). Enforced to within a quarter of
+  // the shortest timeout (at most 1 s late).
   std::chrono::milliseconds read_header_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds read_timeout{std::chrono::seconds(30)};
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(300)};
