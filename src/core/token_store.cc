@@ -109,7 +109,7 @@ Status TokenStore::Setup() {
     RETURN_IF_ERROR(barrier_->Put(std::string(tokenkeys::kSalt), fresh));
     salt = std::move(fresh);
   }
-  crypto::HmacSha256Key key(*salt);
+  auto key = std::make_shared<const crypto::HmacSha256Key>(*salt);
   OPENSSL_cleanse(salt->data(), salt->size());
   std::lock_guard<std::mutex> lock(mu_);
   salt_ = std::move(key);
@@ -150,9 +150,13 @@ TokenStore::LeaseHooks TokenStore::LeaseHooksCopy() const {
 std::string TokenStore::NewTokenId() { return "hvs." + crypto::RandomBase62(24); }
 
 Result<std::string> TokenStore::Hash(const std::string& token) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!salt_.has_value()) return Sealed();
-  return crypto::HexEncode(salt_->Mac(token));
+  std::shared_ptr<const crypto::HmacSha256Key> key;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    key = salt_;
+  }
+  if (!key) return Sealed();
+  return crypto::HexEncode(key->Mac(token));
 }
 
 bool TokenStore::Live(const TokenEntry& e, int64_t now) {

@@ -45,6 +45,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -225,8 +226,10 @@ class TokenStore {
 
   Barrier* barrier_;
   mutable std::mutex mu_;
-  // The HMAC key of token hashes (the stored salt); empty while sealed.
-  std::optional<crypto::HmacSha256Key> salt_;          // GUARDED_BY(mu_)
+  // The HMAC key of token hashes (the stored salt); null while sealed. Shared
+  // so Hash computes outside mu_ (every request hashes its token); the key
+  // wipes its pad states when the last holder lets go.
+  std::shared_ptr<const crypto::HmacSha256Key> salt_;  // GUARDED_BY(mu_)
   std::function<int64_t()> now_;                      // GUARDED_BY(mu_)
   std::function<void(const TokenEntry&)> revoke_hook_;  // GUARDED_BY(mu_)
   // Token entries decoded from their stored bytes (cleared on seal); a
