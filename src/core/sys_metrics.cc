@@ -39,6 +39,20 @@ std::vector<Metric> CoreMetrics(Core& core) {
                  static_cast<double>(stats.groups)});
   out.push_back({"coffer_wal_commit_batches_total", "logical batches committed", true,
                  static_cast<double>(stats.batches)});
+  const auto cache = core.replicated_log().read_cache_stats();
+  out.push_back({"coffer_read_cache_hits_total", "reads answered by the read cache", true,
+                 static_cast<double>(cache.hits)});
+  out.push_back({"coffer_read_cache_misses_total",
+                 "reads of cached prefixes that went to storage", true,
+                 static_cast<double>(cache.misses)});
+  out.push_back({"coffer_read_cache_evictions_total",
+                 "entries dropped to keep the read cache within cache_size", true,
+                 static_cast<double>(cache.evictions)});
+  out.push_back({"coffer_read_cache_written_through_total",
+                 "values a committed write left in the read cache", true,
+                 static_cast<double>(cache.written_through)});
+  out.push_back({"coffer_read_cache_entries", "entries in the read cache", false,
+                 static_cast<double>(cache.entries)});
   out.push_back({"coffer_core_mounts", "secrets engines and auth methods mounted", false,
                  static_cast<double>(core.router().Entries(false).size() +
                                      core.router().Entries(true).size())});

@@ -24,7 +24,11 @@ std::optional<std::string> ReadCache::Find(std::string_view key) {
   Shard& shard = ShardFor(key);
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.entries.find(std::string(key));
-  if (it == shard.entries.end()) return std::nullopt;
+  if (it == shard.entries.end()) {
+    ++shard.misses;
+    return std::nullopt;
+  }
+  ++shard.hits;
   return it->second;
 }
 
@@ -49,7 +53,10 @@ void ReadCache::StoreLocked(Shard& shard, std::string key, std::string_view valu
     it->second.assign(value);
     return;
   }
-  if (shard.entries.size() >= per_shard_) shard.entries.erase(shard.entries.begin());
+  if (shard.entries.size() >= per_shard_) {
+    shard.entries.erase(shard.entries.begin());
+    ++shard.evictions;
+  }
   shard.entries.emplace(std::move(key), std::string(value));
 }
 
@@ -88,7 +95,10 @@ void ReadCache::EndWrite(const Batch& batch, bool committed) {
     // Write-through: the committed value is what the backend now holds. A
     // later op of the same key in this batch replaces or erases it (ops are
     // visited in order), and the last one's count reaches zero last.
-    if (committed && last && op.kind == Op::Kind::kPut) StoreLocked(shard, op.key, op.value);
+    if (committed && last && op.kind == Op::Kind::kPut) {
+      StoreLocked(shard, op.key, op.value);
+      ++shard.written_through;
+    }
   });
 }
 
@@ -98,6 +108,19 @@ void ReadCache::Clear() {
     generation_.fetch_add(1);
     shard.entries.clear();
   }
+}
+
+ReadCache::Stats ReadCache::stats() {
+  Stats out;
+  for (Shard& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard.mu);
+    out.hits += shard.hits;
+    out.misses += shard.misses;
+    out.evictions += shard.evictions;
+    out.written_through += shard.written_through;
+    out.entries += shard.entries.size();
+  }
+  return out;
 }
 
 size_t ReadCache::size() {

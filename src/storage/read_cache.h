@@ -90,6 +90,18 @@ class ReadCache {
 
   size_t size();
 
+  // Since construction: Find calls answered and not, entries dropped to stay
+  // within capacity (not those a write replaced), values a committed write
+  // left cached (write-through).
+  struct Stats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    uint64_t evictions = 0;
+    uint64_t written_through = 0;
+    size_t entries = 0;
+  };
+  Stats stats();
+
  private:
   static constexpr size_t kShards = 16;
   static constexpr size_t kMaxValueBytes = 64 << 10;
@@ -106,6 +118,7 @@ class ReadCache {
     std::mutex mu;
     std::unordered_map<std::string, std::string> entries;  // GUARDED_BY(mu)
     std::unordered_map<std::string, InFlight> writing;     // GUARDED_BY(mu)
+    uint64_t hits = 0, misses = 0, evictions = 0, written_through = 0;  // GUARDED_BY(mu)
   };
   // Erases each covered key of the batch and calls under_lock(shard, op)
   // with its shard locked.

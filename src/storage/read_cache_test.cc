@@ -111,6 +111,39 @@ TEST(ReadCache, ACommittedWriteLeavesTheValuesItPutCachedAFailedOneNothing) {
   EXPECT_FALSE(cache.Find(k3).has_value());
 }
 
+TEST(ReadCache, StatsCountHitsMissesEvictionsAndWritesThrough) {
+  ReadCache cache(16);
+  cache.SetPrefixes({kPrefix});
+  EXPECT_FALSE(cache.Find(kKey).has_value());
+  cache.Insert(kKey, "v", cache.Generation());
+  EXPECT_EQ(cache.Find(kKey), "v");
+  EXPECT_EQ(cache.Find(kKey), "v");
+  ReadCache::Stats s = cache.stats();
+  EXPECT_EQ(s.hits, 2u);
+  EXPECT_EQ(s.misses, 1u);
+  EXPECT_EQ(s.evictions, 0u);
+  EXPECT_EQ(s.written_through, 0u);
+  EXPECT_EQ(s.entries, 1u);
+
+  const Batch batch = {Op::Put(kKey, "w"), Op::Put(std::string(kPrefix) + "bb", "x"),
+                       Op::Delete(std::string(kPrefix) + "cc")};
+  cache.BeginWrite(batch);
+  cache.EndWrite(batch, true);
+  s = cache.stats();
+  EXPECT_EQ(s.written_through, 2u);  // the puts, not the delete
+  EXPECT_EQ(s.entries, 2u);
+  EXPECT_EQ(s.evictions, 0u);  // replacing a key's value is not an eviction
+
+  // Far more keys than the capacity: every entry beyond it dropped one.
+  for (int i = 0; i < 200; ++i) {
+    cache.Insert(std::string(kPrefix) + "k" + std::to_string(i), "v", cache.Generation());
+  }
+  s = cache.stats();
+  EXPECT_LE(s.entries, 16u + 16u);  // per-shard bounds round up
+  EXPECT_EQ(s.evictions, 202u - s.entries);
+  EXPECT_EQ(s.entries, cache.size());
+}
+
 TEST(ReadCache, ClearDropsEverythingAndRacingInserts) {
   ReadCache cache(16);
   cache.SetPrefixes({kPrefix});

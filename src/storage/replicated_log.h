@@ -128,6 +128,7 @@ class ReplicatedLog final : public Backend {
   // ciphertext, but a fresh start costs nothing).
   void ClearReadCache() { read_cache_.Clear(); }
   size_t cached_reads() { return read_cache_.size(); }
+  ReadCache::Stats read_cache_stats() { return read_cache_.stats(); }
 
   // Loads the WAL position and Merkle buckets from storage; a store without
   // WAL state gets its Merkle index built from the keys already there. Runs

@@ -27,6 +27,12 @@ def test_metrics_prometheus_needs_a_token(dev_api):
     assert lines["coffer_wal_last_index"] >= lines["coffer_wal_first_index"] >= 1
     assert "coffer_wal_retained_bytes" in lines
     assert lines["coffer_wal_commit_groups_total"] >= 1
+    # Every authenticated request reads its token entry through the read cache.
+    assert lines["coffer_read_cache_hits_total"] >= 1
+    assert lines["coffer_read_cache_entries"] >= 1
+    for name in ("coffer_read_cache_misses_total", "coffer_read_cache_evictions_total",
+                 "coffer_read_cache_written_through_total"):
+        assert name in lines, name
     denied = dev_api.get("sys/metrics", params={"format": "prometheus"}, token=None)
     assert denied.status_code == 403, denied.text
     assert denied.json() == {"errors": ["permission denied"]}
