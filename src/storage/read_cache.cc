@@ -123,13 +123,6 @@ ReadCache::Stats ReadCache::stats() {
   return out;
 }
 
-size_t ReadCache::size() {
-  size_t n = 0;
-  for (Shard& shard : shards_) {
-    std::lock_guard<std::mutex> lock(shard.mu);
-    n += shard.entries.size();
-  }
-  return n;
-}
+size_t ReadCache::size() { return stats().entries; }
 
 }  // namespace coffer::storage
