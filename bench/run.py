@@ -173,6 +173,30 @@ def median(values):
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2.0
 
 
+def run_order(chosen):
+    """Indices into `chosen` in the order to run them: each peer right before
+    the first chosen scenario compared with it (peer or peer2), the rest in
+    table order. The machine drifts by tens of percent over minutes, so a
+    ratio is fairer when its two figures are measured next to each other."""
+    names = [s["name"] for s in chosen]
+    peers = set()
+    for s in chosen:
+        for key in ("peer", "peer2"):
+            if s.get(key) in names:
+                peers.add(s[key])
+    order = []
+    for i, s in enumerate(chosen):
+        if s["name"] in peers:
+            continue  # placed before its first user (or at the end if unused)
+        for key in ("peer", "peer2"):
+            p = s.get(key)
+            if p in peers and names.index(p) not in order:
+                order.append(names.index(p))
+        order.append(i)
+    order += [i for i, n in enumerate(names) if n in peers and i not in order]
+    return order
+
+
 def combine_rounds(rounds):
     """One result per scenario from several rounds (each already with its
     own ratios): the figures of the round with the median req/s, the median
@@ -298,12 +322,13 @@ def main(argv):
         disk_dir = live["coffer"].tmp if "coffer" in live else HERE
         rounds = []
         for n in range(args.rounds):
-            got = []
-            for s in chosen:
+            got = [None] * len(chosen)  # in table order, whatever the run order
+            for i in run_order(chosen):
+                s = chosen[i]
                 print("running %s%s ..." % (s["name"], " (round %d of %d)" % (n + 1, args.rounds)
                                             if args.rounds > 1 else ""),
                       file=sys.stderr, flush=True)
-                got.append(run_scenario(s, live.get(s["target"]), args, disk_dir))
+                got[i] = run_scenario(s, live.get(s["target"]), args, disk_dir)
             add_ratios(got)
             rounds.append(got)
         results = rounds[0] if args.rounds == 1 else combine_rounds(rounds)

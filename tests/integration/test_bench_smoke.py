@@ -20,6 +20,28 @@ sys.path.insert(0, BENCH)
 import scenarios  # noqa: E402
 
 
+def test_each_peer_runs_right_before_the_first_scenario_compared_with_it():
+    import run  # noqa: E402  (bench/run.py)
+    chosen = scenarios.SCENARIOS
+    names = [s["name"] for s in chosen]
+    order = [names[i] for i in run.run_order(chosen)]
+    assert sorted(order) == sorted(names)
+    for s in chosen:
+        for key in ("peer", "peer2"):
+            peer = s.get(key)
+            if peer:
+                first_user = min(order.index(u["name"]) for u in chosen
+                                 if peer in (u.get("peer"), u.get("peer2")))
+                assert order.index(peer) < first_user, (peer, order)
+                # nothing but other peers of that scenario between them
+                between = order[order.index(peer) + 1:first_user]
+                assert all(b in names and not scenarios.by_name()[b]["target"] == "coffer"
+                           for b in between), (peer, order)
+    # Without peers, the table order.
+    coffer_only = [s for s in chosen if s["target"] == "coffer"]
+    assert run.run_order(coffer_only) == list(range(len(coffer_only)))
+
+
 def test_every_coffer_scenario_runs_without_errors(tmp_path):
     out = tmp_path / "smoke.json"
     p = subprocess.run(
