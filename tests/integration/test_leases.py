@@ -83,7 +83,7 @@ def test_token_lease_expiry_revokes_token_and_children_on_time(api):
     child = api.as_token(parent).create_token(ttl="1h", policies=["default"])["client_token"]
     assert token_works(api, child)
     # The child's own TTL is an hour: only the parent's lease expiry (not the
-    # 60 s token tidy) can end it within a few seconds.
+    # hourly token tidy) can end it within a few seconds.
     assert wait_until(lambda: not token_works(api, child), 8), "child outlived its parent's lease"
     assert not token_works(api, parent)
     # The expiry revokes the token tree first and deletes the lease right after.
