@@ -25,7 +25,7 @@ SCENARIOS = [
     dict(name="kvv2_read", target="coffer", method="GET", path="/v1/kvv2/data/secret-{k}",
          token=True, peer="nginx_json",
          goals=[("ratio", "nginx_json", 0.5), ("p99_ms", 5.0)], peer2="etcd_get"),
-    dict(name="kvv2_write", target="coffer", method="POST", path="/v1/kvv2/data/secret-{k}",
+    dict(name="kvv2_write", target="coffer", method="POST", path="/v1/kvv2w/data/secret-{k}",
          body='{"data":{"foo":"b"}}', token=True, peer="etcd_put",
          goals=[("ratio", "etcd_put", 2.0)], peer2="disk_append"),
     dict(name="token_create_service", target="coffer", method="POST",

@@ -175,8 +175,9 @@ def key_name(k):
 
 class CofferTarget(Target):
     """An initialised, unsealed `coffer server` on RocksDB (durable writes),
-    with kv v1 at kvv1/, kv v2 at kvv2/, numkvs keys in each, userpass user
-    benchmark-user and AppRole role benchmark-role."""
+    with kv v1 at kvv1/, kv v2 at kvv2/ (read) and kvv2w/ (written), numkvs
+    keys in each, userpass user benchmark-user and AppRole role
+    benchmark-role."""
 
     name = "coffer"
     health_path = "/v1/sys/health"
@@ -230,9 +231,14 @@ class CofferTarget(Target):
                token)
         c.call("POST", "/v1/sys/mounts/kvv2", {"type": "kv", "options": {"version": "2"}},
                token)
+        # kvv2_write has its own mount (as each vault-benchmark test does), so
+        # the secrets kvv2_read reads keep one version whatever ran before.
+        c.call("POST", "/v1/sys/mounts/kvv2w", {"type": "kv", "options": {"version": "2"}},
+               token)
         for k in range(self.numkvs):
             c.call("POST", "/v1/kvv1/" + key_name(k), {"foo": "a"}, token)
             c.call("POST", "/v1/kvv2/data/" + key_name(k), {"data": {"foo": "a"}}, token)
+            c.call("POST", "/v1/kvv2w/data/" + key_name(k), {"data": {"foo": "a"}}, token)
         _, sample = c.call("GET", "/v1/kvv2/data/" + key_name(0), token=token)
         self.sample_read_body = json.dumps(sample, separators=(",", ":"))
         password = base64.b32encode(os.urandom(15)).decode().lower()
@@ -259,7 +265,7 @@ class CofferTarget(Target):
     def check(self):
         """Raises if a written key does not read back (the writes landed)."""
         c = Client(self.host, self.port)
-        _, r = c.call("GET", "/v1/kvv2/data/" + key_name(0), token=self.vars["token"])
+        _, r = c.call("GET", "/v1/kvv2w/data/" + key_name(0), token=self.vars["token"])
         c.close()
         if "foo" not in r.get("data", {}).get("data", {}):
             raise RuntimeError("kvv2 read-back failed: %r" % (r,))
