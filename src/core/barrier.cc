@@ -14,7 +14,6 @@
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
-#include "storage/read_cache.h"
 
 namespace coffer::core {
 namespace {
@@ -164,21 +163,46 @@ Result<Barrier::Term> Barrier::MakeTerm(std::string key, std::string install_tim
 
 Barrier::Barrier(storage::Backend* physical) : physical_(physical) {}
 
-void Barrier::MemoizeDecryptsUnder(std::vector<std::string> prefixes) {
-  memo_prefixes_ = std::move(prefixes);
-}
+namespace {
 
-void Barrier::MemoizeMountDecryptsUnder(std::vector<std::string> prefixes) {
+// Sorted, without duplicates and without any prefix another one starts.
+std::vector<std::string> PrefixSet(std::vector<std::string> prefixes) {
   std::sort(prefixes.begin(), prefixes.end());
-  prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
-  // Sorted, a prefix comes right before the keys it starts; drop those keys.
   std::vector<std::string> kept;
   for (std::string& p : prefixes) {
+    // Sorted, a prefix comes right before the keys it starts.
     if (!kept.empty() && p.starts_with(kept.back())) continue;
     kept.push_back(std::move(p));
   }
+  return kept;
+}
+
+// Whether one of `set` (a PrefixSet) starts `key`.
+bool StartsWithOneOf(const std::vector<std::string>& set, std::string_view key) {
+  auto it = std::upper_bound(set.begin(), set.end(), key,
+                             [](std::string_view k, const std::string& p) { return k < p; });
+  return it != set.begin() && key.starts_with(*std::prev(it));
+}
+
+}  // namespace
+
+void Barrier::MemoizeDecryptsUnder(std::vector<std::string> prefixes) {
   std::unique_lock lock(mu_);
-  mount_memo_prefixes_ = std::move(kept);
+  fixed_memo_prefixes_ = std::move(prefixes);
+  RebuildMemoPrefixesLocked();
+}
+
+void Barrier::MemoizeMountDecryptsUnder(std::vector<std::string> prefixes) {
+  std::unique_lock lock(mu_);
+  mount_memo_prefixes_ = std::move(prefixes);
+  RebuildMemoPrefixesLocked();
+}
+
+// REQUIRES: mu_ held exclusively.
+void Barrier::RebuildMemoPrefixesLocked() {
+  std::vector<std::string> all = fixed_memo_prefixes_;
+  all.insert(all.end(), mount_memo_prefixes_.begin(), mount_memo_prefixes_.end());
+  memo_prefixes_ = PrefixSet(std::move(all));
 }
 
 bool Barrier::MemoizesDecryptsOf(std::string_view key) const {
@@ -187,13 +211,7 @@ bool Barrier::MemoizesDecryptsOf(std::string_view key) const {
 }
 
 // REQUIRES: mu_ held (shared is enough).
-bool Barrier::Memoized(std::string_view key) const {
-  if (storage::HasPrefixIn(key, memo_prefixes_)) return true;
-  const auto& set = mount_memo_prefixes_;
-  auto it = std::upper_bound(set.begin(), set.end(), key,
-                             [](std::string_view k, const std::string& p) { return k < p; });
-  return it != set.begin() && key.starts_with(*std::prev(it));
-}
+bool Barrier::Memoized(std::string_view key) const { return StartsWithOneOf(memo_prefixes_, key); }
 
 Barrier::~Barrier() { Seal(); }
 

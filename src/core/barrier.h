@@ -160,16 +160,19 @@ class Barrier final : public storage::Backend {
     ~Plaintext();
   };
   bool Memoized(std::string_view key) const;
+  void RebuildMemoPrefixesLocked();
 
   storage::Backend* const physical_;
   mutable std::shared_mutex mu_;
   std::atomic<bool> sealed_{true};  // written under exclusive mu_
   Keyring keyring_;                 // GUARDED_BY(mu_); empty while sealed
   std::atomic<uint64_t> encryptions_{0};
-  std::vector<std::string> memo_prefixes_;  // set before serving, then read-only
-  // Sorted, none a prefix of another (so only the greatest one not after a
-  // key can start it). GUARDED_BY(mu_).
+  // The prefixes given by each call; `memo_prefixes_` is their union, sorted
+  // and with no prefix of another (so only the greatest one not after a key
+  // can start it). All GUARDED_BY(mu_).
+  std::vector<std::string> fixed_memo_prefixes_;
   std::vector<std::string> mount_memo_prefixes_;
+  std::vector<std::string> memo_prefixes_;
   // Put only under a shared mu_ while unsealed; cleared under an exclusive one.
   static constexpr size_t kMemoEntries = 8192;
   DecodedCache<Plaintext> memo_{kMemoEntries};

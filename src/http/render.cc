@@ -135,12 +135,9 @@ std::string RenderEnvelope(const Request& request, const Response& r, std::strin
   w.Add("lease_duration", leased ? r.secret->lease_duration : int64_t{0});
   if (wrapped) {
     w.Add("data", nullptr);
-  } else {
-    w.Add("data", r.data);
-  }
-  if (wrapped) {
     w.Raw("wrap_info", RenderWrapInfo(*r.wrap_info));
   } else {
+    w.Add("data", r.data);
     w.Add("wrap_info", nullptr);
   }
   // A wrapped response carries only wrap_info (Vault leaves the rest zero).

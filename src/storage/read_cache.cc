@@ -44,20 +44,21 @@ void ReadCache::Insert(std::string_view key, std::string_view value, uint64_t ge
   StoreLocked(shard, std::move(k), value);
 }
 
-void ReadCache::StoreLocked(Shard& shard, std::string key, std::string_view value) {
+bool ReadCache::StoreLocked(Shard& shard, std::string key, std::string_view value) {
   // Too big to keep. Nothing older is left behind: EndWrite erased the key
   // first, and an Insert only ever meets an entry holding the same value.
-  if (value.size() > kMaxValueBytes) return;
+  if (value.size() > kMaxValueBytes) return false;
   auto it = shard.entries.find(key);
   if (it != shard.entries.end()) {
     it->second.assign(value);
-    return;
+    return true;
   }
   if (shard.entries.size() >= per_shard_) {
     shard.entries.erase(shard.entries.begin());
     ++shard.evictions;
   }
   shard.entries.emplace(std::move(key), std::string(value));
+  return true;
 }
 
 template <class F>
@@ -95,8 +96,7 @@ void ReadCache::EndWrite(const Batch& batch, bool committed) {
     // Write-through: the committed value is what the backend now holds. A
     // later op of the same key in this batch replaces or erases it (ops are
     // visited in order), and the last one's count reaches zero last.
-    if (committed && last && op.kind == Op::Kind::kPut) {
-      StoreLocked(shard, op.key, op.value);
+    if (committed && last && op.kind == Op::Kind::kPut && StoreLocked(shard, op.key, op.value)) {
       ++shard.written_through;
     }
   });

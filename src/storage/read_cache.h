@@ -124,8 +124,9 @@ class ReadCache {
   // with its shard locked.
   template <class F>
   void ForEachCoveredKey(const Batch& batch, F&& under_lock);
-  // Caches key -> value; a full shard drops an arbitrary entry. REQUIRES: shard.mu held.
-  void StoreLocked(Shard& shard, std::string key, std::string_view value);
+  // Caches key -> value (false: too big to keep); a full shard drops an
+  // arbitrary entry. REQUIRES: shard.mu held.
+  bool StoreLocked(Shard& shard, std::string key, std::string_view value);
   Shard& ShardFor(std::string_view key) {
     return shards_[std::hash<std::string_view>{}(key) % kShards];
   }
