@@ -1,6 +1,8 @@
 #include "common/json_util.h"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <cmath>
 #include <limits>
 
@@ -260,12 +262,35 @@ std::vector<std::string> StoredStrings(const Json& obj, std::string_view key) {
 namespace {
 
 // Printable ASCII other than '"' and '\\' stands for itself in a JSON
-// string; anything else goes through the JSON library's escaping.
+// string; anything else goes through the JSON library's escaping. Eight
+// bytes at a time: every response renders its strings through here.
 bool NeedsNoEscape(std::string_view s) {
-  for (char c : s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  // Some byte of x is below n (n <= 128), exactly.
+  auto has_less = [](uint64_t x, uint64_t n) { return ((x - kOnes * n) & ~x & kHighs) != 0; };
+  auto has_byte = [&](uint64_t x, uint64_t b) { return has_less(x ^ (kOnes * b), 1); };
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    if ((x & kHighs) != 0 || has_less(x, 0x20) || has_byte(x, 0x7f) || has_byte(x, '"') ||
+        has_byte(x, '\\')) {
+      return false;
+    }
+  }
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
     if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
   }
   return true;
+}
+
+template <typename Int>
+void AppendInteger(std::string* out, Int v) {
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  out->append(buf, end);
 }
 
 }  // namespace
@@ -289,10 +314,10 @@ void AppendJson(std::string* out, const Json& value) {
       *out += value.get<bool>() ? "true" : "false";
       return;
     case Json::value_t::number_integer:
-      *out += std::to_string(value.get<int64_t>());
+      AppendInteger(out, value.get<int64_t>());
       return;
     case Json::value_t::number_unsigned:
-      *out += std::to_string(value.get<uint64_t>());
+      AppendInteger(out, value.get<uint64_t>());
       return;
     case Json::value_t::string:
       AppendJsonString(out, value.get_ref<const std::string&>());

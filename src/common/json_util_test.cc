@@ -185,6 +185,26 @@ TEST(JsonUtilTest, AppendJsonWritesWhatTheLibraryWrites) {
   }
 }
 
+// The plain-string check reads eight bytes at a time: every byte that needs
+// escaping (and each boundary byte that does not) must be seen wherever it
+// sits in a word or in the tail.
+TEST(JsonUtilTest, AppendJsonStringSeesEverySpecialByteAtEveryPosition) {
+  const std::string specials = std::string("\0\x01\x1f\"\\\x7f\x80\xc3\xff", 9);
+  const std::string plain_edges = " !~/[]";  // 0x20, 0x21, 0x7e and neighbours of '"' and '\\'
+  for (size_t len = 1; len <= 19; ++len) {
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (char c : specials + plain_edges) {
+        std::string s(len, 'a');
+        s[pos] = c;
+        std::string out;
+        AppendJsonString(&out, s);
+        EXPECT_EQ(out, LibraryDump(Json(s))) << "len " << len << " pos " << pos << " byte "
+                                             << static_cast<int>(static_cast<unsigned char>(c));
+      }
+    }
+  }
+}
+
 TEST(JsonUtilTest, AppendJsonOfADeepRecordMatchesTheLibrary) {
   Json v = Json::object();
   Json* cur = &v;

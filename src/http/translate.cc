@@ -195,8 +195,10 @@ std::string ExtractToken(const RawRequest& raw) {
 }  // namespace
 
 std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  out.reserve(in.size());
+  // Written by index into a string sized for the input (decoding only
+  // shrinks), then trimmed: no per-character push_back.
+  std::string out(in.size(), '\0');
+  size_t w = 0;
   for (size_t i = 0; i < in.size(); ++i) {
     const char c = in[i];
     if (c == '%') {
@@ -204,14 +206,13 @@ std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space
       const int hi = HexValue(in[i + 1]);
       const int lo = HexValue(in[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
+      out[w++] = static_cast<char>(hi * 16 + lo);
       i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
     } else {
-      out.push_back(c);
+      out[w++] = c == '+' && plus_is_space ? ' ' : c;
     }
   }
+  out.resize(w);
   return out;
 }
 
@@ -233,28 +234,29 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view que
 }
 
 Result<std::string> NormalizePath(std::string_view url_path) {
-  const Status invalid = InvalidArgument("invalid path");
   auto decoded = PercentDecode(url_path, /*plus_is_space=*/false);
-  if (!decoded) return invalid;
-  std::string collapsed;
-  collapsed.reserve(decoded->size());
-  for (char c : *decoded) {
-    if (c == '/' && !collapsed.empty() && collapsed.back() == '/') continue;
-    collapsed.push_back(c);
+  if (!decoded) return InvalidArgument("invalid path");
+  // Runs of '/' collapse to one and the API prefix goes, both in place.
+  std::string& path = *decoded;
+  size_t w = 0;
+  for (const char c : path) {
+    if (c == '/' && w > 0 && path[w - 1] == '/') continue;
+    path[w++] = c;
   }
-  if (collapsed.compare(0, kApiPrefix.size(), kApiPrefix) != 0) return NotFound("");
-  std::string path = collapsed.substr(kApiPrefix.size());
+  path.resize(w);
+  if (!path.starts_with(kApiPrefix)) return NotFound("");
+  path.erase(0, kApiPrefix.size());
   if (path.empty()) return NotFound("");
-  if (!IsPrintablePath(path)) return invalid;
+  if (!IsPrintablePath(path)) return InvalidArgument("invalid path");
   size_t start = 0;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
     if (slash == std::string::npos) slash = path.size();
     std::string_view segment(path.data() + start, slash - start);
-    if (segment == "." || segment == "..") return invalid;
+    if (segment == "." || segment == "..") return InvalidArgument("invalid path");
     start = slash + 1;
   }
-  return path;
+  return std::move(path);
 }
 
 Result<int64_t> ParseDurationSeconds(std::string_view input) {
