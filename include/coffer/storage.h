@@ -36,12 +36,28 @@ struct Op {
 
 using Batch = std::vector<Op>;
 
+// A stored value shared instead of copied; null when the key does not exist.
+// The bytes never change: a layer that keeps the pointer and meets the same
+// pointer again has met the same bytes (see Backend::GetShared).
+using SharedValue = std::shared_ptr<const std::string>;
+
 class Backend {
  public:
   virtual ~Backend() = default;
 
   // std::nullopt when the key does not exist.
   virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  // As Get, without a copy where the layer holds the value in memory (the
+  // read cache, the barrier's memo): while the stored value stays the same,
+  // repeated calls may answer the same pointer, so a cache above can tell
+  // bytes it decoded before by identity instead of by comparison. The
+  // default copies Get's answer into a new value.
+  virtual Result<SharedValue> GetShared(std::string_view key) {
+    Result<std::optional<std::string>> value = Get(key);
+    if (!value.ok()) return value.status();
+    if (!value->has_value()) return SharedValue();
+    return std::make_shared<const std::string>(std::move(**value));
+  }
   // Applies every op of the batch atomically and durably.
   virtual Status Write(const Batch& batch) = 0;
   // Immediate children of prefix (see the invariant above).

@@ -43,26 +43,47 @@ class DecodedCache {
   DecodedCache(const DecodedCache&) = delete;
   DecodedCache& operator=(const DecodedCache&) = delete;
 
+  using Bytes = std::shared_ptr<const std::string>;
+
   // The value decoded from exactly `bytes` under `key`, or null.
   std::shared_ptr<const T> Find(std::string_view key, std::string_view bytes) {
     Shard& shard = ShardFor(key);
     std::lock_guard<std::mutex> lock(shard.mu);
     auto it = shard.entries.find(std::string(key));
-    if (it == shard.entries.end() || it->second.bytes != bytes) return nullptr;
+    if (it == shard.entries.end() || *it->second.bytes != bytes) return nullptr;
     return it->second.value;
   }
+  // As above; `bytes` (non-null) is compared by pointer first, and on a match
+  // by content the entry keeps this pointer for the next lookup.
+  std::shared_ptr<const T> Find(std::string_view key, const Bytes& bytes) {
+    Shard& shard = ShardFor(key);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    auto it = shard.entries.find(std::string(key));
+    if (it == shard.entries.end()) return nullptr;
+    Entry& e = it->second;
+    if (e.bytes != bytes) {
+      if (*e.bytes != *bytes) return nullptr;
+      e.bytes = bytes;
+    }
+    return e.value;
+  }
 
-  void Put(std::string_view key, std::string_view bytes, T value) {
+  // Remembers `value` as the decoding of `bytes` under `key`; returns it.
+  std::shared_ptr<const T> Put(std::string_view key, std::string_view bytes, T value) {
+    return Put(key, std::make_shared<const std::string>(bytes), std::move(value));
+  }
+  std::shared_ptr<const T> Put(std::string_view key, Bytes bytes, T value) {
     auto decoded = std::make_shared<const T>(std::move(value));
     Shard& shard = ShardFor(key);
     std::lock_guard<std::mutex> lock(shard.mu);
     auto it = shard.entries.find(std::string(key));
     if (it == shard.entries.end()) {
       if (shard.entries.size() >= per_shard_) shard.entries.erase(shard.entries.begin());
-      shard.entries.emplace(std::string(key), Entry{std::string(bytes), std::move(decoded)});
+      shard.entries.emplace(std::string(key), Entry{std::move(bytes), decoded});
     } else {
-      it->second = Entry{std::string(bytes), std::move(decoded)};
+      it->second = Entry{std::move(bytes), decoded};
     }
+    return decoded;
   }
 
   void Clear() {
@@ -76,7 +97,7 @@ class DecodedCache {
   static constexpr size_t kShards = 16;
 
   struct Entry {
-    std::string bytes;
+    Bytes bytes;  // never null
     std::shared_ptr<const T> value;
   };
   struct Shard {

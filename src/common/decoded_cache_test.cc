@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
 namespace coffer {
@@ -21,6 +22,26 @@ TEST(DecodedCacheTest, HitsOnlyOnTheExactBytes) {
   cache.Put("k", "v2", "decoded v2");
   EXPECT_EQ(cache.Find("k", "v1"), nullptr);
   EXPECT_EQ(*cache.Find("k", "v2"), "decoded v2");
+}
+
+// Shared bytes: the same pointer hits without a comparison; other bytes with
+// the same content hit too (and become the remembered pointer); other content
+// misses even at the same address's key.
+TEST(DecodedCacheTest, SharedBytesHitByIdentityAndStillOnlyOnTheExactBytes) {
+  DecodedCache<std::string> cache(16);
+  auto v1 = std::make_shared<const std::string>("v1");
+  EXPECT_EQ(cache.Find("k", v1), nullptr);
+  auto put = cache.Put("k", v1, "decoded v1");
+  ASSERT_NE(put, nullptr);
+  EXPECT_EQ(cache.Find("k", v1), put);
+  auto same_content = std::make_shared<const std::string>("v1");
+  EXPECT_EQ(cache.Find("k", same_content), put);
+  EXPECT_EQ(cache.Find("k", "v1"), put);
+  EXPECT_EQ(cache.Find("k", std::make_shared<const std::string>("v2")), nullptr);
+  EXPECT_EQ(cache.Find("other", v1), nullptr);
+  cache.Put("k", "v2", "decoded v2");
+  EXPECT_EQ(cache.Find("k", v1), nullptr);
+  EXPECT_EQ(*cache.Find("k", std::make_shared<const std::string>("v2")), "decoded v2");
 }
 
 TEST(DecodedCacheTest, ClearDropsEverything) {

@@ -438,22 +438,47 @@ Result<std::string> Barrier::Decrypt(std::string_view path, std::string_view cip
   return DecryptLocked(path, ciphertext);
 }
 
-Result<std::optional<std::string>> Barrier::Get(std::string_view key) {
-  std::shared_lock lock(mu_);
+Result<storage::SharedValue> Barrier::ReadStoredLocked(std::string_view key) {
   if (sealed_.load()) return ::coffer::Sealed();
   if (IsReserved(key)) return PermissionDenied("barrier: reserved path");
-  ASSIGN_OR_RETURN(auto raw, physical_->Get(key));
-  if (!raw.has_value()) return std::optional<std::string>();
-  const bool memoized = Memoized(key);
-  if (memoized) {
-    // Only for exactly these stored bytes under this key (the path is the
-    // associated data, so the pair decrypts the same until the keyring
-    // changes, which clears the memo).
-    if (auto hit = memo_.Find(key, *raw)) return std::optional<std::string>(hit->text);
+  // Shared: a read-cache hit is not copied, and the memo below recognises
+  // bytes it opened before by their pointer.
+  return physical_->GetShared(key);
+}
+
+Result<std::shared_ptr<const Barrier::Plaintext>> Barrier::MemoizedLocked(
+    std::string_view key, const storage::SharedValue& raw) {
+  // Only for exactly these stored bytes under this key (the path is the
+  // associated data, so the pair decrypts the same until the keyring
+  // changes, which clears the memo).
+  if (auto hit = memo_.Find(key, raw)) return hit;
+  ASSIGN_OR_RETURN(std::string plain, DecryptLocked(key, *raw));
+  return memo_.Put(key, raw, Plaintext(std::move(plain)));
+}
+
+Result<std::optional<std::string>> Barrier::Get(std::string_view key) {
+  std::shared_lock lock(mu_);
+  ASSIGN_OR_RETURN(storage::SharedValue raw, ReadStoredLocked(key));
+  if (!raw) return std::optional<std::string>();
+  if (Memoized(key)) {
+    ASSIGN_OR_RETURN(auto plain, MemoizedLocked(key, raw));
+    return std::optional<std::string>(plain->text);
   }
   ASSIGN_OR_RETURN(std::string plain, DecryptLocked(key, *raw));
-  if (memoized) memo_.Put(key, *raw, Plaintext(plain));
   return std::optional<std::string>(std::move(plain));
+}
+
+Result<storage::SharedValue> Barrier::GetShared(std::string_view key) {
+  std::shared_lock lock(mu_);
+  ASSIGN_OR_RETURN(storage::SharedValue raw, ReadStoredLocked(key));
+  if (!raw) return raw;
+  if (Memoized(key)) {
+    ASSIGN_OR_RETURN(auto plain, MemoizedLocked(key, raw));
+    // Aliasing: shares the memo entry's ownership, points at its text.
+    return storage::SharedValue(plain, &plain->text);
+  }
+  ASSIGN_OR_RETURN(std::string plain, DecryptLocked(key, *raw));
+  return std::make_shared<const std::string>(std::move(plain));
 }
 
 Status Barrier::Write(const storage::Batch& batch) {

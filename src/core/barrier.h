@@ -120,6 +120,9 @@ class Barrier final : public storage::Backend {
 
   // storage::Backend
   Result<std::optional<std::string>> Get(std::string_view key) override;
+  // A memoized plaintext is shared (no copy) for as long as the memo keeps
+  // it; any other value is decrypted into a new one.
+  Result<storage::SharedValue> GetShared(std::string_view key) override;
   Status Write(const storage::Batch& batch) override;
   Result<std::vector<std::string>> List(std::string_view prefix) override;
   Result<std::vector<std::string>> ListAll(std::string_view prefix) override;
@@ -160,6 +163,13 @@ class Barrier final : public storage::Backend {
     ~Plaintext();
   };
   bool Memoized(std::string_view key) const;
+  // For Get and GetShared, under a shared mu_: the stored bytes of `key`
+  // (null when absent) once the barrier is unsealed and the key not reserved.
+  Result<storage::SharedValue> ReadStoredLocked(std::string_view key);
+  // The memo's plaintext of `raw` under a memoized key, decrypting and
+  // remembering it on a miss. REQUIRES: mu_ held, unsealed.
+  Result<std::shared_ptr<const Plaintext>> MemoizedLocked(std::string_view key,
+                                                          const storage::SharedValue& raw);
   void RebuildMemoPrefixesLocked();
 
   storage::Backend* const physical_;

@@ -451,6 +451,31 @@ TEST_F(BarrierTest, MountPrefixesAreMemoizedAlongsideTheFixedOnesAndReplacedWhol
   EXPECT_FALSE(barrier_.MemoizesDecryptsOf("logical/u4/kv2/meta/a"));
 }
 
+// GetShared answers a memoized key's plaintext without copying it (the same
+// pointer while the stored bytes stay), any other key's freshly decrypted;
+// both change with the stored value.
+TEST_F(BarrierTest, GetSharedSharesMemoizedPlaintextOnly) {
+  barrier_.MemoizeDecryptsUnder({"tok/"});
+  ASSERT_TRUE(barrier_.Put("tok/a", "v1").ok());
+  ASSERT_TRUE(barrier_.Put("secret/a", "s1").ok());
+  storage::SharedValue first = barrier_.GetShared("tok/a").value();
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(*first, "v1");
+  EXPECT_EQ(barrier_.GetShared("tok/a").value(), first);
+  EXPECT_EQ(barrier_.Get("tok/a").value(), "v1");
+  storage::SharedValue secret = barrier_.GetShared("secret/a").value();
+  ASSERT_NE(secret, nullptr);
+  EXPECT_EQ(*secret, "s1");
+  EXPECT_NE(barrier_.GetShared("secret/a").value(), secret);
+  ASSERT_TRUE(barrier_.Put("tok/a", "v2").ok());
+  ASSERT_TRUE(barrier_.Put("secret/a", "s2").ok());
+  EXPECT_EQ(*barrier_.GetShared("tok/a").value(), "v2");
+  EXPECT_EQ(*barrier_.GetShared("secret/a").value(), "s2");
+  EXPECT_EQ(*first, "v1");  // a holder's value never changes under it
+  EXPECT_EQ(barrier_.GetShared("tok/missing").value(), nullptr);
+  EXPECT_EQ(barrier_.GetShared("core/keyring").status().code(), Code::kPermissionDenied);
+}
+
 // A keyring loaded below the barrier (a replicated one, or a replaced
 // storage's) may not open what the old one did: the memo must not answer.
 TEST_F(BarrierTest, TheMemoGoesWithTheKeyring) {

@@ -6,6 +6,10 @@ Result<std::optional<std::string>> StorageView::Get(std::string_view key) {
   return parent_->Get(prefix_ + std::string(key));
 }
 
+Result<storage::SharedValue> StorageView::GetShared(std::string_view key) {
+  return parent_->GetShared(prefix_ + std::string(key));
+}
+
 Status StorageView::Write(const storage::Batch& batch) {
   storage::Batch scoped;
   scoped.reserve(batch.size());

@@ -19,6 +19,7 @@ class StorageView final : public storage::Backend {
       : parent_(parent), prefix_(std::move(prefix)) {}
 
   Result<std::optional<std::string>> Get(std::string_view key) override;
+  Result<storage::SharedValue> GetShared(std::string_view key) override;
   Status Write(const storage::Batch& batch) override;
   Result<std::vector<std::string>> List(std::string_view prefix) override;
   Result<std::vector<std::string>> ListAll(std::string_view prefix) override;

@@ -168,14 +168,14 @@ bool TokenStore::Live(const TokenEntry& e, int64_t now) {
 Result<std::optional<TokenEntry>> TokenStore::ReadByHash(const std::string& hash,
                                                          bool use_cache) {
   if (!tokenkeys::ValidHash(hash)) return std::optional<TokenEntry>();
-  ASSIGN_OR_RETURN(auto raw, barrier_->Get(tokenkeys::Id(hash)));
-  if (!raw.has_value()) return std::optional<TokenEntry>();
+  ASSIGN_OR_RETURN(storage::SharedValue raw, barrier_->GetShared(tokenkeys::Id(hash)));
+  if (!raw) return std::optional<TokenEntry>();
   // Every authenticated request reads its token entry: parse it once.
-  if (auto hit = decoded_.Find(hash, *raw)) return std::optional<TokenEntry>(*hit);
+  if (auto hit = decoded_.Find(hash, raw)) return std::optional<TokenEntry>(*hit);
   ASSIGN_OR_RETURN(Json j, ParseStored(*raw, "token entry"));
   ASSIGN_OR_RETURN(TokenEntry e, TokenEntry::FromStored(j));
   e.hash = hash;
-  if (use_cache) decoded_.Put(hash, *raw, e);
+  if (use_cache) decoded_.Put(hash, std::move(raw), e);
   return std::optional<TokenEntry>(std::move(e));
 }
 

@@ -267,12 +267,12 @@ constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
 Result<std::optional<Metadata>> LoadMetadata(storage::Backend& view, std::string_view path) {
   DecodedCache<Metadata>& cache = MetadataCache();
   const std::string key = MetadataKey(path);
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, view.Get(key));
+  ASSIGN_OR_RETURN(storage::SharedValue raw, view.GetShared(key));
   if (!raw) return std::optional<Metadata>();
-  if (auto hit = cache.Find(key, *raw)) return std::optional<Metadata>(*hit);
+  if (auto hit = cache.Find(key, raw)) return std::optional<Metadata>(*hit);
   ASSIGN_OR_RETURN(Json j, ParseStoredJson(*raw, "kv v2 metadata"));
   ASSIGN_OR_RETURN(Metadata m, MetadataFromStored(j));
-  cache.Put(key, *raw, m);
+  cache.Put(key, std::move(raw), m);
   return std::optional<Metadata>(std::move(m));
 }
 

@@ -1,5 +1,6 @@
 #include "storage/read_cache.h"
 
+#include <memory>
 #include <utility>
 
 namespace coffer::storage {
@@ -20,19 +21,25 @@ bool HasPrefixIn(std::string_view key, const std::vector<std::string>& prefixes)
 
 bool ReadCache::Covers(std::string_view key) const { return HasPrefixIn(key, prefixes_); }
 
-std::optional<std::string> ReadCache::Find(std::string_view key) {
+SharedValue ReadCache::FindShared(std::string_view key) {
   Shard& shard = ShardFor(key);
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.entries.find(std::string(key));
   if (it == shard.entries.end()) {
     ++shard.misses;
-    return std::nullopt;
+    return nullptr;
   }
   ++shard.hits;
   return it->second;
 }
 
-void ReadCache::Insert(std::string_view key, std::string_view value, uint64_t generation) {
+std::optional<std::string> ReadCache::Find(std::string_view key) {
+  SharedValue hit = FindShared(key);
+  if (!hit) return std::nullopt;
+  return *hit;
+}
+
+void ReadCache::Insert(std::string_view key, SharedValue value, uint64_t generation) {
   Shard& shard = ShardFor(key);
   std::lock_guard<std::mutex> lock(shard.mu);
   // Under the shard lock: a write of this key that ended since the read
@@ -41,23 +48,27 @@ void ReadCache::Insert(std::string_view key, std::string_view value, uint64_t ge
   if (generation_.load() != generation) return;
   std::string k(key);
   if (shard.writing.contains(k)) return;
-  StoreLocked(shard, std::move(k), value);
+  StoreLocked(shard, std::move(k), std::move(value));
 }
 
-bool ReadCache::StoreLocked(Shard& shard, std::string key, std::string_view value) {
+void ReadCache::Insert(std::string_view key, std::string_view value, uint64_t generation) {
+  Insert(key, std::make_shared<const std::string>(value), generation);
+}
+
+bool ReadCache::StoreLocked(Shard& shard, std::string key, SharedValue value) {
   // Too big to keep. Nothing older is left behind: EndWrite erased the key
   // first, and an Insert only ever meets an entry holding the same value.
-  if (value.size() > kMaxValueBytes) return false;
+  if (value->size() > kMaxValueBytes) return false;
   auto it = shard.entries.find(key);
   if (it != shard.entries.end()) {
-    it->second.assign(value);
+    it->second = std::move(value);
     return true;
   }
   if (shard.entries.size() >= per_shard_) {
     shard.entries.erase(shard.entries.begin());
     ++shard.evictions;
   }
-  shard.entries.emplace(std::move(key), std::string(value));
+  shard.entries.emplace(std::move(key), std::move(value));
   return true;
 }
 
@@ -96,7 +107,8 @@ void ReadCache::EndWrite(const Batch& batch, bool committed) {
     // Write-through: the committed value is what the backend now holds. A
     // later op of the same key in this batch replaces or erases it (ops are
     // visited in order), and the last one's count reaches zero last.
-    if (committed && last && op.kind == Op::Kind::kPut && StoreLocked(shard, op.key, op.value)) {
+    if (committed && last && op.kind == Op::Kind::kPut && op.value.size() <= kMaxValueBytes &&
+        StoreLocked(shard, op.key, std::make_shared<const std::string>(op.value))) {
       ++shard.written_through;
     }
   });

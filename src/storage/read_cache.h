@@ -45,6 +45,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -71,10 +72,14 @@ class ReadCache {
   void SetPrefixes(std::vector<std::string> prefixes, size_t capacity = 0);
   bool Covers(std::string_view key) const;
 
-  std::optional<std::string> Find(std::string_view key);
+  // The cached value (null: not cached). The same pointer until a write of
+  // the key replaces or drops it: the values are never changed in place.
+  SharedValue FindShared(std::string_view key);
+  std::optional<std::string> Find(std::string_view key);  // a copy of FindShared's
   uint64_t Generation() const { return generation_.load(); }
   // Caches `value` unless a write of `key` is in flight or one ended since
   // `generation` was read.
+  void Insert(std::string_view key, SharedValue value, uint64_t generation);
   void Insert(std::string_view key, std::string_view value, uint64_t generation);
 
   // Bracket a physical write of `batch` (its covered keys, puts and deletes
@@ -116,7 +121,7 @@ class ReadCache {
   };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, std::string> entries;  // GUARDED_BY(mu)
+    std::unordered_map<std::string, SharedValue> entries;  // GUARDED_BY(mu)
     std::unordered_map<std::string, InFlight> writing;     // GUARDED_BY(mu)
     uint64_t hits = 0, misses = 0, evictions = 0, written_through = 0;  // GUARDED_BY(mu)
   };
@@ -126,7 +131,7 @@ class ReadCache {
   void ForEachCoveredKey(const Batch& batch, F&& under_lock);
   // Caches key -> value (false: too big to keep); a full shard drops an
   // arbitrary entry. REQUIRES: shard.mu held.
-  bool StoreLocked(Shard& shard, std::string key, std::string_view value);
+  bool StoreLocked(Shard& shard, std::string key, SharedValue value);
   Shard& ShardFor(std::string_view key) {
     return shards_[std::hash<std::string_view>{}(key) % kShards];
   }

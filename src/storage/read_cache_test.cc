@@ -282,6 +282,32 @@ TEST_F(LogReadCacheTest, AWrittenValueIsReadFromMemoryTheFirstTime) {
   EXPECT_EQ(log_->cached_reads(), 1u);
 }
 
+// GetShared hands out the cached value itself: the same pointer on every hit
+// until a write of the key replaces it; a key the cache does not cover is
+// read from the backend each time.
+TEST_F(LogReadCacheTest, GetSharedAnswersTheCachedValueItselfUntilAWrite) {
+  ASSERT_TRUE(log_->Put(kKey, "v1").ok());
+  const int before = gate_.reads.load();
+  SharedValue first = log_->GetShared(kKey).value();
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(*first, "v1");
+  EXPECT_EQ(log_->GetShared(kKey).value(), first);
+  EXPECT_EQ(gate_.reads.load(), before);
+  ASSERT_TRUE(log_->Put(kKey, "v2").ok());
+  SharedValue second = log_->GetShared(kKey).value();
+  ASSERT_NE(second, nullptr);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(*second, "v2");
+  EXPECT_EQ(*first, "v1");
+  ASSERT_TRUE(log_->Delete(kKey).ok());
+  EXPECT_EQ(log_->GetShared(kKey).value(), nullptr);
+  ASSERT_TRUE(log_->Put("logical/u/x", "1").ok());
+  SharedValue uncovered = log_->GetShared("logical/u/x").value();
+  ASSERT_NE(uncovered, nullptr);
+  EXPECT_EQ(*uncovered, "1");
+  EXPECT_NE(log_->GetShared("logical/u/x").value(), uncovered);
+}
+
 TEST_F(LogReadCacheTest, CallerPutsAndDeletesAreSeenByTheNextRead) {
   ASSERT_TRUE(log_->Put(kKey, "v1").ok());
   ReadCached("v1");

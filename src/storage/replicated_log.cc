@@ -1004,13 +1004,18 @@ void ReplicatedLog::CacheReadsUnder(std::vector<std::string> prefixes, size_t ca
 
 Result<std::optional<std::string>> ReplicatedLog::Get(std::string_view key) {
   if (!read_cache_.Covers(key)) return physical_->Get(key);
-  if (std::optional<std::string> hit = read_cache_.Find(key)) {
-    return std::optional<std::string>(std::move(hit));
-  }
+  ASSIGN_OR_RETURN(SharedValue value, GetShared(key));
+  if (!value) return std::optional<std::string>();
+  return std::optional<std::string>(*value);
+}
+
+Result<SharedValue> ReplicatedLog::GetShared(std::string_view key) {
+  if (!read_cache_.Covers(key)) return physical_->GetShared(key);
+  if (SharedValue hit = read_cache_.FindShared(key)) return hit;
   // The generation before the read (storage/read_cache.h).
   const uint64_t generation = read_cache_.Generation();
-  ASSIGN_OR_RETURN(std::optional<std::string> value, physical_->Get(key));
-  if (value.has_value()) read_cache_.Insert(key, *value, generation);
+  ASSIGN_OR_RETURN(SharedValue value, physical_->GetShared(key));
+  if (value) read_cache_.Insert(key, value, generation);
   return value;
 }
 

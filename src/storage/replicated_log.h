@@ -225,6 +225,8 @@ class ReplicatedLog final : public Backend {
 
   // Backend:
   Result<std::optional<std::string>> Get(std::string_view key) override;
+  // A read-cache hit is the cached value itself (no copy).
+  Result<SharedValue> GetShared(std::string_view key) override;
   Status Write(const Batch& batch) override;
   Result<std::vector<std::string>> List(std::string_view prefix) override;
   Result<std::vector<std::string>> ListAll(std::string_view prefix) override;
