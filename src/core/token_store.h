@@ -42,6 +42,7 @@
 // held, so it may call back into the store.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -231,6 +232,7 @@ class TokenStore {
   // wipes its pad states when the last holder lets go.
   std::shared_ptr<const crypto::HmacSha256Key> salt_;  // GUARDED_BY(mu_)
   std::function<int64_t()> now_;                      // GUARDED_BY(mu_)
+  std::atomic<bool> custom_clock_{false};  // SetClock installed now_ (else the system's)
   std::function<void(const TokenEntry&)> revoke_hook_;  // GUARDED_BY(mu_)
   // Token entries decoded from their stored bytes (cleared on seal); a
   // changed entry is a miss, so no write needs to invalidate it.
