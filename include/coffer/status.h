@@ -84,7 +84,11 @@ inline Status ReadOnly(std::string m = "cannot write to readonly storage") {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  // A value is copied or moved straight into place (one move for a returned
+  // local, not two: results carry token entries and responses up several
+  // layers on every request).
+  Result(const T& value) : v_(value) {}  // NOLINT: implicit by design
+  Result(T&& value) : v_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result built from an OK Status");
     if (std::get<Status>(v_).ok()) v_ = Status(Code::kInternal, "Result built from OK status");

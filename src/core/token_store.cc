@@ -305,9 +305,13 @@ Result<std::optional<TokenEntry>> TokenStore::Lookup(const std::string& token) {
   if (token.empty()) return std::optional<TokenEntry>();
   if (token.starts_with("hvb.")) return LookupBatch(token);
   ASSIGN_OR_RETURN(std::string hash, Hash(token));
-  ASSIGN_OR_RETURN(auto e, ReadByHash(hash));
-  if (!e.has_value() || e->IsBatch() || !Live(*e, Now())) return std::optional<TokenEntry>();
-  e->id = token;
+  // The result itself is passed on (every request comes here; each
+  // unwrapping and rewrapping of the entry would move it once more).
+  Result<std::optional<TokenEntry>> e = ReadByHash(hash);
+  if (!e.ok() || !e->has_value()) return e;
+  TokenEntry& entry = **e;
+  if (entry.IsBatch() || !Live(entry, Now())) return std::optional<TokenEntry>();
+  entry.id = token;
   return e;
 }
 
@@ -327,8 +331,10 @@ Result<std::optional<TokenEntry>> TokenStore::LookupSelf(const std::string& toke
 }
 
 Result<std::optional<TokenEntry>> TokenStore::LookupAndUse(const std::string& token) {
-  ASSIGN_OR_RETURN(auto found, Lookup(token));
-  if (!found.has_value() || found->num_uses == 0 || found->IsBatch()) return found;
+  Result<std::optional<TokenEntry>> looked_up = Lookup(token);
+  if (!looked_up.ok()) return looked_up;
+  const std::optional<TokenEntry>& found = *looked_up;
+  if (!found.has_value() || found->num_uses == 0 || found->IsBatch()) return looked_up;
   std::lock_guard<std::shared_mutex> write_lock(write_mu_);
   // Re-read under the lock: a concurrent use may have spent the token.
   ASSIGN_OR_RETURN(auto e, ReadByHash(found->hash));
