@@ -137,6 +137,8 @@ TEST(MountMemoTest, OnlyKvV2MetadataOfLiveMountsKeepsItsDecryption) {
     EXPECT_EQ(barrier.MemoizesDecryptsOf(v2 + "kv2/meta/a"), !disable_cache);
     EXPECT_FALSE(barrier.MemoizesDecryptsOf(two + "kv2/data/a/1"));
     EXPECT_FALSE(barrier.MemoizesDecryptsOf(one + "kv2/meta/a"));  // a kv v1 secret's path
+    EXPECT_EQ(barrier.MemoizesDecryptsOf(two + "kv2/config"), !disable_cache);
+    EXPECT_FALSE(barrier.MemoizesDecryptsOf(one + "kv2/config"));
 
     // Reads through the memo see every change.
     ASSERT_TRUE(core->Handle(Req(Operation::kUpdate, "two/data/a", {{"data", {{"v", "1"}}}}, root))

@@ -1,4 +1,5 @@
 // KV v2 data endpoints: data/, delete/, undelete/, destroy/, subkeys/.
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -20,17 +21,17 @@ const std::string& PathParam(const Params& params) { return params.at("path"); }
 // The version a read asks for, resolved against the metadata: nullopt when
 // the secret or the version does not exist.
 struct ResolvedVersion {
-  Metadata meta;
+  std::shared_ptr<const Metadata> meta;  // never null
   int64_t version = 0;
 };
 
 Result<std::optional<ResolvedVersion>> Resolve(storage::Backend& view, const std::string& path,
                                                int64_t requested) {
-  ASSIGN_OR_RETURN(std::optional<Metadata> meta, LoadMetadata(view, path));
+  ASSIGN_OR_RETURN(std::shared_ptr<const Metadata> meta, LoadMetadataShared(view, path));
   if (!meta) return std::optional<ResolvedVersion>();
   int64_t version = requested == 0 ? meta->current_version : requested;
   if (meta->versions.count(version) == 0) return std::optional<ResolvedVersion>();
-  return std::optional<ResolvedVersion>(ResolvedVersion{std::move(*meta), version});
+  return std::optional<ResolvedVersion>(ResolvedVersion{std::move(meta), version});
 }
 
 // The data of a readable version. A missing record means the metadata and
@@ -72,8 +73,8 @@ Result<Response> ReadData(KvV2State& state, const EngineRequest& req, const Para
   Json body = Json::object();
   auto& fields = body.get_ref<Json::object_t&>();
   fields.emplace("data", nullptr);
-  fields.emplace("metadata", found->meta.VersionJson(found->version));
-  if (!found->meta.versions.at(found->version).ReadableAt(state.Now())) {
+  fields.emplace("metadata", found->meta->VersionJson(found->version));
+  if (!found->meta->versions.at(found->version).ReadableAt(state.Now())) {
     return NotFoundWithData(std::move(body));
   }
   ASSIGN_OR_RETURN(fields["data"], LoadReadable(*req.storage, path, found->version));
@@ -104,14 +105,14 @@ Result<Response> PatchData(KvV2State& state, const EngineRequest& req, const Par
   ASSIGN_OR_RETURN(std::optional<ResolvedVersion> found, Resolve(*req.storage, path, 0));
   if (!found) return NotFound();
   ASSIGN_OR_RETURN(Config config, LoadConfig(*req.storage));
-  RETURN_IF_ERROR(CheckCas(cas, config, found->meta));
-  if (!found->meta.versions.at(found->version).ReadableAt(state.Now())) {
+  RETURN_IF_ERROR(CheckCas(cas, config, *found->meta));
+  if (!found->meta->versions.at(found->version).ReadableAt(state.Now())) {
     return NotFoundWithData(
-        Json{{"data", nullptr}, {"metadata", found->meta.VersionJson(found->version)}});
+        Json{{"data", nullptr}, {"metadata", found->meta->VersionJson(found->version)}});
   }
   ASSIGN_OR_RETURN(Json merged, LoadReadable(*req.storage, path, found->version));
   merged.merge_patch(patch);
-  return CommitVersion(state, *req.storage, path, std::move(found->meta), config, merged);
+  return CommitVersion(state, *req.storage, path, Metadata(*found->meta), config, merged);
 }
 
 // DELETE data/<path>: soft-deletes the current version; a no-op when there is
@@ -191,8 +192,8 @@ Result<Response> ReadSubkeys(KvV2State& state, const EngineRequest& req, const P
   std::shared_lock lock(state.KeyLock(path));
   ASSIGN_OR_RETURN(std::optional<ResolvedVersion> found, Resolve(*req.storage, path, requested));
   if (!found) return NotFound();
-  Json body{{"subkeys", nullptr}, {"metadata", found->meta.VersionJson(found->version)}};
-  if (!found->meta.versions.at(found->version).ReadableAt(state.Now())) {
+  Json body{{"subkeys", nullptr}, {"metadata", found->meta->VersionJson(found->version)}};
+  if (!found->meta->versions.at(found->version).ReadableAt(state.Now())) {
     return NotFoundWithData(std::move(body));
   }
   ASSIGN_OR_RETURN(Json data, LoadReadable(*req.storage, path, found->version));
@@ -203,8 +204,8 @@ Result<Response> ReadSubkeys(KvV2State& state, const EngineRequest& req, const P
 Result<bool> SecretExists(const EngineRequest& req, const Params& params) {
   const std::string& path = PathParam(params);
   if (!IsSecretPath(path)) return false;
-  ASSIGN_OR_RETURN(std::optional<Metadata> meta, LoadMetadata(*req.storage, path));
-  return meta.has_value();
+  ASSIGN_OR_RETURN(std::shared_ptr<const Metadata> meta, LoadMetadataShared(*req.storage, path));
+  return meta != nullptr;
 }
 
 // Binds a handler to the shared state.

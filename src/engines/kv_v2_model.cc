@@ -15,6 +15,8 @@ namespace coffer::engines::kv2 {
 namespace {
 
 constexpr size_t kMetadataCacheEntries = 4096;
+// One slot (every mount's config has the same key; the bytes tell them apart).
+constexpr size_t kConfigCacheEntries = 16;
 
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
@@ -229,17 +231,24 @@ Json Metadata::ToApiJson() const {
 }
 
 Result<Config> LoadConfig(storage::Backend& view) {
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, view.Get(kConfigKey));
+  // Every write reads it: parsed once per stored value (the barrier keeps its
+  // decryption, see NonSecretHotPrefixes).
+  static DecodedCache<Config> cache(kConfigCacheEntries);
+  ASSIGN_OR_RETURN(storage::SharedValue raw, view.GetShared(kConfigKey));
   if (!raw) return Config{};
+  if (auto hit = cache.Find(kConfigKey, raw)) return *hit;
   ASSIGN_OR_RETURN(Json j, ParseStoredJson(*raw, "kv v2 config"));
   if (!j.is_object()) return Corruption("stored kv v2 config is not an object");
+  Config config;
   try {
-    return Config{.max_versions = Field<int64_t>(j, "max_versions", 0),
-                  .cas_required = Field<bool>(j, "cas_required", false),
-                  .delete_version_after = Field<int64_t>(j, "delete_version_after", 0)};
+    config = Config{.max_versions = Field<int64_t>(j, "max_versions", 0),
+                    .cas_required = Field<bool>(j, "cas_required", false),
+                    .delete_version_after = Field<int64_t>(j, "delete_version_after", 0)};
   } catch (const std::exception&) {
     return Corruption("stored kv v2 config has a field of the wrong type");
   }
+  cache.Put(kConfigKey, std::move(raw), config);
+  return config;
 }
 
 storage::Op StoreConfig(const Config& config) {
@@ -264,16 +273,22 @@ constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
 
 }  // namespace
 
-Result<std::optional<Metadata>> LoadMetadata(storage::Backend& view, std::string_view path) {
+Result<std::shared_ptr<const Metadata>> LoadMetadataShared(storage::Backend& view,
+                                                           std::string_view path) {
   DecodedCache<Metadata>& cache = MetadataCache();
   const std::string key = MetadataKey(path);
   ASSIGN_OR_RETURN(storage::SharedValue raw, view.GetShared(key));
-  if (!raw) return std::optional<Metadata>();
-  if (auto hit = cache.Find(key, raw)) return std::optional<Metadata>(*hit);
+  if (!raw) return std::shared_ptr<const Metadata>();
+  if (auto hit = cache.Find(key, raw)) return hit;
   ASSIGN_OR_RETURN(Json j, ParseStoredJson(*raw, "kv v2 metadata"));
   ASSIGN_OR_RETURN(Metadata m, MetadataFromStored(j));
-  cache.Put(key, std::move(raw), m);
-  return std::optional<Metadata>(std::move(m));
+  return cache.Put(key, std::move(raw), std::move(m));
+}
+
+Result<std::optional<Metadata>> LoadMetadata(storage::Backend& view, std::string_view path) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const Metadata> meta, LoadMetadataShared(view, path));
+  if (!meta) return std::optional<Metadata>();
+  return std::optional<Metadata>(*meta);
 }
 
 storage::Op StoreMetadata(std::string_view path, const Metadata& meta) {

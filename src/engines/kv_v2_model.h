@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -116,6 +117,10 @@ struct Metadata {
 Result<Config> LoadConfig(storage::Backend& view);
 storage::Op StoreConfig(const Config& config);
 Result<std::optional<Metadata>> LoadMetadata(storage::Backend& view, std::string_view path);
+// The same, shared with the decoding cache instead of copied (null when the
+// secret has no metadata): for readers that change nothing.
+Result<std::shared_ptr<const Metadata>> LoadMetadataShared(storage::Backend& view,
+                                                           std::string_view path);
 storage::Op StoreMetadata(std::string_view path, const Metadata& meta);
 Result<std::optional<Json>> LoadVersionData(storage::Backend& view, std::string_view path,
                                             int64_t version);

@@ -46,7 +46,7 @@ std::vector<std::string> NonSecretHotPrefixes(const MountEntry& mount) {
     v2 = version.ok() && *version == 2;
   }
   if (!v2) return {};
-  return {std::string(kv2::kMetadataPrefix)};
+  return {std::string(kv2::kMetadataPrefix), std::string(kv2::kConfigKey)};
 }
 
 bool IsKnownSecretsEngine(const std::string& type) {

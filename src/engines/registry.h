@@ -29,7 +29,8 @@ Result<int> KvVersion(const MountEntry& mount);
 
 // Prefixes, relative to the mount's storage view, of records the mount's
 // engine reads on every request and that hold no secret data (so their
-// decryption may be remembered): kv v2's metadata ("kv2/meta/"). Empty for
+// decryption may be remembered): kv v2's metadata ("kv2/meta/") and its
+// mount configuration ("kv2/config", read by every write). Empty for
 // every other engine, and for an entry whose engine cannot be built.
 std::vector<std::string> NonSecretHotPrefixes(const MountEntry& mount);
 
