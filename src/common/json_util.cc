@@ -1,9 +1,9 @@
 #include "common/json_util.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <cmath>
 #include <limits>
 
 #include "common/duration.h"
