@@ -86,6 +86,15 @@ class DecodedCache {
     return decoded;
   }
 
+  size_t size() {
+    size_t n = 0;
+    for (Shard& shard : shards_) {
+      std::lock_guard<std::mutex> lock(shard.mu);
+      n += shard.entries.size();
+    }
+    return n;
+  }
+
   void Clear() {
     for (Shard& shard : shards_) {
       std::lock_guard<std::mutex> lock(shard.mu);

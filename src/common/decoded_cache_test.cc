@@ -47,8 +47,11 @@ TEST(DecodedCacheTest, SharedBytesHitByIdentityAndStillOnlyOnTheExactBytes) {
 TEST(DecodedCacheTest, ClearDropsEverything) {
   DecodedCache<int> cache(16);
   cache.Put("a", "1", 1);
+  cache.Put("b", "2", 2);
+  EXPECT_EQ(cache.size(), 2u);
   cache.Clear();
   EXPECT_EQ(cache.Find("a", "1"), nullptr);
+  EXPECT_EQ(cache.size(), 0u);
 }
 
 TEST(DecodedCacheTest, StaysWithinItsCapacity) {

@@ -261,6 +261,7 @@ void Core::TearDown() {
   audit_table_.Reset();
   policies_.Reset();
   tokens_.Reset();
+  engines::ForgetDecodedRecords();
   log_.ClearReadCache();
   std::lock_guard<std::mutex> info_lock(info_mu_);
   cluster_info_ = ClusterInfo{};

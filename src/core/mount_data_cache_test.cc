@@ -9,6 +9,7 @@
 
 #include "core/core.h"
 #include "core/core_test_util.h"
+#include "engines/kv_v2_model.h"
 #include "storage/inmem_backend.h"
 #include "storage/storage_class.h"
 
@@ -155,6 +156,14 @@ TEST(MountMemoTest, OnlyKvV2MetadataOfLiveMountsKeepsItsDecryption) {
     ASSERT_TRUE(core->Handle(Req(Operation::kDelete, "sys/mounts/two", {}, root)).ok());
     EXPECT_FALSE(barrier.MemoizesDecryptsOf(two + "kv2/meta/a"));
     EXPECT_EQ(barrier.MemoizesDecryptsOf(v2 + "kv2/meta/a"), !disable_cache);
+
+    // The engines' decoded metadata and config (plaintext) go with the seal.
+    ASSERT_TRUE(core->Handle(Req(Operation::kUpdate, "v2/data/b", {{"data", {{"v", "1"}}}}, root))
+                    .ok());
+    ASSERT_TRUE(core->Handle(Req(Operation::kRead, "v2/data/b", {}, root)).ok());
+    EXPECT_GT(engines::kv2::DecodedRecordsForTest(), 0u);
+    ASSERT_TRUE(core->SealNode().ok());
+    EXPECT_EQ(engines::kv2::DecodedRecordsForTest(), 0u);
   }
 }
 

@@ -20,6 +20,18 @@ constexpr size_t kConfigCacheEntries = 16;
 
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
+// Decoded kv v2 records, shared by every mount of the process: plaintext
+// (no secret data), dropped on seal (ForgetDecodedRecords).
+DecodedCache<Metadata>& MetadataCache() {
+  static DecodedCache<Metadata> cache(kMetadataCacheEntries);
+  return cache;
+}
+
+DecodedCache<Config>& ConfigCache() {
+  static DecodedCache<Config> cache(kConfigCacheEntries);
+  return cache;
+}
+
 // Seconds to nanoseconds, saturating instead of overflowing.
 int64_t SecondsToNanos(int64_t seconds) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / kNanosPerSecond;
@@ -233,7 +245,7 @@ Json Metadata::ToApiJson() const {
 Result<Config> LoadConfig(storage::Backend& view) {
   // Every write reads it: parsed once per stored value (the barrier keeps its
   // decryption, see NonSecretHotPrefixes).
-  static DecodedCache<Config> cache(kConfigCacheEntries);
+  DecodedCache<Config>& cache = ConfigCache();
   ASSIGN_OR_RETURN(storage::SharedValue raw, view.GetShared(kConfigKey));
   if (!raw) return Config{};
   if (auto hit = cache.Find(kConfigKey, raw)) return *hit;
@@ -263,15 +275,17 @@ namespace {
 // Every read of a secret loads its metadata first; parsing it was the
 // largest single cost of a kv v2 read. Metadata is not secret data, and a
 // record whose bytes changed is a miss (see common/decoded_cache.h).
-DecodedCache<Metadata>& MetadataCache() {
-  static DecodedCache<Metadata> cache(kMetadataCacheEntries);
-  return cache;
-}
-
 // The UTF-8 replacement character DumpJson substitutes for invalid UTF-8.
 constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
 
 }  // namespace
+
+void ForgetDecodedRecords() {
+  MetadataCache().Clear();
+  ConfigCache().Clear();
+}
+
+size_t DecodedRecordsForTest() { return MetadataCache().size() + ConfigCache().size(); }
 
 Result<std::shared_ptr<const Metadata>> LoadMetadataShared(storage::Backend& view,
                                                            std::string_view path) {

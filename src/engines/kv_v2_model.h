@@ -30,6 +30,7 @@
 //    the version records it adds or removes, so they never disagree.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -122,6 +123,10 @@ Result<std::optional<Metadata>> LoadMetadata(storage::Backend& view, std::string
 Result<std::shared_ptr<const Metadata>> LoadMetadataShared(storage::Backend& view,
                                                            std::string_view path);
 storage::Op StoreMetadata(std::string_view path, const Metadata& meta);
+// The decoded metadata and config records the loads above keep (plaintext,
+// shared by every mount of the process) are dropped; on seal.
+void ForgetDecodedRecords();
+size_t DecodedRecordsForTest();
 Result<std::optional<Json>> LoadVersionData(storage::Backend& view, std::string_view path,
                                             int64_t version);
 storage::Op StoreVersionData(std::string_view path, int64_t version, const Json& data);

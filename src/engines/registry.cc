@@ -49,6 +49,8 @@ std::vector<std::string> NonSecretHotPrefixes(const MountEntry& mount) {
   return {std::string(kv2::kMetadataPrefix), std::string(kv2::kConfigKey)};
 }
 
+void ForgetDecodedRecords() { kv2::ForgetDecodedRecords(); }
+
 bool IsKnownSecretsEngine(const std::string& type) {
   return type == "kv" || type == "kv-v2" || type == "generic" || type == "cubbyhole" ||
          type == "database";

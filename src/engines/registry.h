@@ -33,5 +33,8 @@ Result<int> KvVersion(const MountEntry& mount);
 // mount configuration ("kv2/config", read by every write). Empty for
 // every other engine, and for an entry whose engine cannot be built.
 std::vector<std::string> NonSecretHotPrefixes(const MountEntry& mount);
+// Drops what the engines keep decoded from storage between requests (the
+// records of NonSecretHotPrefixes); the core calls it when it seals.
+void ForgetDecodedRecords();
 
 }  // namespace coffer::engines
