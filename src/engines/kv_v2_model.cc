@@ -21,7 +21,10 @@ constexpr size_t kConfigCacheEntries = 16;
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
 // Decoded kv v2 records, shared by every mount of the process: plaintext
-// (no secret data), dropped on seal (ForgetDecodedRecords).
+// (no secret data), dropped on seal (ForgetDecodedRecords). Every read of a
+// secret loads its metadata first, and parsing it was the largest single
+// cost of a kv v2 read; every write loads the config. A record whose bytes
+// changed is a miss (see common/decoded_cache.h).
 DecodedCache<Metadata>& MetadataCache() {
   static DecodedCache<Metadata> cache(kMetadataCacheEntries);
   return cache;
@@ -272,9 +275,6 @@ storage::Op StoreConfig(const Config& config) {
 
 namespace {
 
-// Every read of a secret loads its metadata first; parsing it was the
-// largest single cost of a kv v2 read. Metadata is not secret data, and a
-// record whose bytes changed is a miss (see common/decoded_cache.h).
 // The UTF-8 replacement character DumpJson substitutes for invalid UTF-8.
 constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
 
