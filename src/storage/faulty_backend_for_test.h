@@ -29,7 +29,9 @@ class FaultyBackend final : public Backend {
       succeed_writes.store(left - 1);
     }
     writes.fetch_add(1);
-    return inner_->Write(batch);
+    Status st = inner_->Write(batch);
+    if (st.ok() && fail_after_write) return IOError("injected failure after the write");
+    return st;
   }
   Result<std::vector<std::string>> List(std::string_view p) override { return inner_->List(p); }
   Result<std::vector<std::string>> ListAll(std::string_view p) override {
@@ -40,6 +42,9 @@ class FaultyBackend final : public Backend {
   std::atomic<bool> fail{false};         // every write fails while set
   std::atomic<int> succeed_writes{-1};   // >= 0: that many more writes succeed, then all fail
   std::atomic<int> writes{0};            // writes that reached the inner backend
+  // Writes reach the inner backend and still report failure (an fsync error
+  // after the data went in) while set.
+  std::atomic<bool> fail_after_write{false};
   // Called after each read of the inner backend (a test pauses a reader
   // there); set before the backend is shared.
   std::function<void(std::string_view key)> after_get;

@@ -1,16 +1,22 @@
 #include "storage/merkle_index.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "crypto/hash.h"
 
 namespace coffer::storage {
 
-uint32_t MerkleBucketOf(std::string_view key) {
-  std::string h = crypto::Sha256(key);
-  return (static_cast<uint32_t>(static_cast<uint8_t>(h[0])) << 4) |
-         (static_cast<uint32_t>(static_cast<uint8_t>(h[1])) >> 4);
+MerkleKey MerkleKeyOf(std::string_view key) {
+  const std::string h = crypto::Sha256(key);
+  MerkleKey out;
+  out.bucket = (static_cast<uint32_t>(static_cast<uint8_t>(h[0])) << 4) |
+               (static_cast<uint32_t>(static_cast<uint8_t>(h[1])) >> 4);
+  std::copy_n(h.data(), out.digest.size(), out.digest.data());
+  return out;
 }
+
+uint32_t MerkleBucketOf(std::string_view key) { return MerkleKeyOf(key).bucket; }
 
 std::string MerkleLeafHash(std::string_view key, std::string_view value_hash) {
   std::string input;

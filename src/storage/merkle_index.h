@@ -17,6 +17,7 @@
 // Thread-safety: pure functions; MerkleTree is a plain value (callers lock).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,6 +31,15 @@ inline constexpr uint32_t kMerkleBuckets = 4096;
 inline constexpr size_t kMerkleHashSize = 32;
 
 uint32_t MerkleBucketOf(std::string_view key);
+// The first 16 bytes of SHA-256(key): how the in-memory leaf index names a
+// key (storage/leaf_index.h).
+using MerkleKeyDigest = std::array<char, 16>;
+// The bucket and the digest of a key, from one SHA-256.
+struct MerkleKey {
+  uint32_t bucket = 0;
+  MerkleKeyDigest digest{};
+};
+MerkleKey MerkleKeyOf(std::string_view key);
 // SHA-256(u32 len(key) || key || value_hash).
 std::string MerkleLeafHash(std::string_view key, std::string_view value_hash);
 

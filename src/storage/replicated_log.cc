@@ -93,10 +93,10 @@ uint64_t DefaultWalMaxBytes() {
 // writer looked, which holds unless a later commit changed that bucket.
 struct ReplicatedLog::PreparedLeaf {
   uint32_t bucket = 0;
+  MerkleKeyDigest digest{};             // the key's name in the leaf index
   std::string new_leaf;                 // MerkleLeafHash(key, value hash) of a put
-  std::optional<std::string> old_hash;  // the stored leaf (value hash) found, if any
+  std::optional<std::string> old_leaf;  // the leaf hash found, if any
   StorageClass old_class = StorageClass::kReplicated;  // the tree it was found in
-  std::string old_leaf;                 // MerkleLeafHash(key, *old_hash)
 };
 
 // One caller of Write waiting in the queue.
@@ -110,7 +110,9 @@ struct ReplicatedLog::Writer {
   // The commit count read before the leaves were looked up: a looked-up
   // leaf still holds if no group committed since changed its bucket.
   uint64_t seen_commits = 0;
-  bool looked_up = false;  // the lookups above succeeded
+  // The old leaves were read from the backend and all reads succeeded. Not
+  // done while the leaf index is complete: the leader finds them in memory.
+  bool looked_up = false;
   // Where the writer's WAL entries end (op counts, ascending, the last one
   // batch->size()): ApplyUpstream logs one entry per upstream entry, all in
   // the writer's one physical batch. Empty: one entry for the whole batch.
@@ -134,9 +136,15 @@ struct ReplicatedLog::Writer {
 struct ReplicatedLog::GroupState {
   WalState wal;
   Batch out;
-  // (tree, key) -> value hash after the ops so far; nullopt = no leaf.
-  // The keys view the group's batches, which outlive the GroupState.
-  std::map<std::pair<int, std::string_view>, std::optional<std::string>> leaves;
+  // (tree, key) -> its leaf after the ops so far; the keys view the group's
+  // batches, which outlive the GroupState.
+  struct Leaf {
+    std::optional<std::string> hash;  // nullopt = no leaf
+    MerkleKeyDigest digest{};
+  };
+  std::map<std::pair<int, std::string_view>, Leaf> leaves;
+  // WipeData's index reset: the leaf index of the leaves it kept.
+  std::optional<LeafIndex> rebuilt_index;
   // (tree, bucket) -> bucket hash after the ops so far.
   std::map<std::pair<int, uint32_t>, std::string> buckets;
   std::unordered_map<uint64_t, uint64_t> new_entry_sizes;
@@ -151,7 +159,8 @@ ReplicatedLog::ReplicatedLog(Backend* physical, ReplicatedLogOptions options)
     : physical_(physical),
       max_entries_(options.max_entries > 0 ? options.max_entries : kDefaultWalMaxEntries),
       max_bytes_(options.max_bytes > 0 ? options.max_bytes : DefaultWalMaxBytes()),
-      mounts_(std::make_shared<const MountClasses>()) {}
+      mounts_(std::make_shared<const MountClasses>()),
+      leaf_index_capacity_(options.leaf_index_capacity) {}
 
 void ReplicatedLog::SetMountClasses(MountClassesPtr mounts) {
   if (!mounts) mounts = std::make_shared<const MountClasses>();
@@ -172,12 +181,13 @@ Status ReplicatedLog::LoadLocked() {
   if (!raw_state.has_value()) return BuildIndexLocked();
   ASSIGN_OR_RETURN(WalState state, DecodeWalState(*raw_state));
   MerkleTree trees[2];
-  RETURN_IF_ERROR(HashLeaves(trees));
+  LeafIndex index(leaf_index_capacity_);
+  RETURN_IF_ERROR(HashLeaves(trees, index));
   RETURN_IF_ERROR(DropStoredBuckets());
   ASSIGN_OR_RETURN(auto upstream, LoadUpstreamPositions());
   {
     std::unique_lock lock(state_mu_);
-    PublishLoadedLocked(std::move(state), trees, std::move(upstream));
+    PublishLoadedLocked(std::move(state), trees, std::move(index), std::move(upstream));
     LogOpened();
   }
   WakeWaiters();
@@ -205,7 +215,7 @@ ReplicatedLog::LoadUpstreamPositions() {
 // up from the leaves, which are written atomically with the data they
 // describe, so a write touches no bucket record and the buckets can never be
 // out of step with the leaves on disk.
-Status ReplicatedLog::HashLeaves(MerkleTree (&trees)[2]) {
+Status ReplicatedLog::HashLeaves(MerkleTree (&trees)[2], LeafIndex& index) {
   for (int t = 0; t < 2; ++t) {
     const std::string prefix = MerkleClassPrefix(kTreeClasses[t]) + "leaf/";
     ASSIGN_OR_RETURN(std::vector<std::string> leaves, physical_->ListAll(prefix));
@@ -214,7 +224,9 @@ Status ReplicatedLog::HashLeaves(MerkleTree (&trees)[2]) {
       ASSIGN_OR_RETURN(auto value_hash, physical_->Get(leaf));
       if (!value_hash.has_value()) continue;
       if (value_hash->size() != kMerkleHashSize) return Corruption("merkle: malformed leaf");
-      XorInto(trees[t].buckets[name.bucket], MerkleLeafHash(name.key, *value_hash));
+      const std::string leaf_hash = MerkleLeafHash(name.key, *value_hash);
+      XorInto(trees[t].buckets[name.bucket], leaf_hash);
+      if (index.complete()) index.Set(t, MerkleKeyOf(name.key).digest, leaf_hash);
     }
   }
   return Status::Ok();
@@ -250,6 +262,7 @@ Status ReplicatedLog::BuildIndexLocked() {
   ASSIGN_OR_RETURN(std::vector<std::string> keys, physical_->ListAll(""));
   MountClassesPtr mounts = mounts_.load();
   MerkleTree trees[2];
+  LeafIndex index(leaf_index_capacity_);
   Batch batch;
   size_t indexed = 0;
   for (const std::string& key : keys) {
@@ -258,8 +271,11 @@ Status ReplicatedLog::BuildIndexLocked() {
     ASSIGN_OR_RETURN(auto value, physical_->Get(key));
     if (!value.has_value()) continue;
     std::string value_hash = crypto::Sha256(*value);
-    XorInto(trees[TreeOf(c)].buckets[MerkleBucketOf(key)], MerkleLeafHash(key, value_hash));
-    batch.push_back(Op::Put(MerkleLeafKey(c, key), std::move(value_hash)));
+    const MerkleKey named = MerkleKeyOf(key);
+    const std::string leaf_hash = MerkleLeafHash(key, value_hash);
+    XorInto(trees[TreeOf(c)].buckets[named.bucket], leaf_hash);
+    index.Set(TreeOf(c), named.digest, leaf_hash);
+    batch.push_back(Op::Put(MerkleLeafPrefix(c, named.bucket) + key, std::move(value_hash)));
     ++indexed;
     if (batch.size() >= kBuildChunk) {
       RETURN_IF_ERROR(physical_->Write(batch));
@@ -272,7 +288,7 @@ Status ReplicatedLog::BuildIndexLocked() {
   ASSIGN_OR_RETURN(auto upstream, LoadUpstreamPositions());
   {
     std::unique_lock lock(state_mu_);
-    PublishLoadedLocked(std::move(state), trees, std::move(upstream));
+    PublishLoadedLocked(std::move(state), trees, std::move(index), std::move(upstream));
     if (indexed > 0) {
       COFFER_LOG(kInfo, "replication") << "built the merkle index of " << indexed
                                        << " existing keys; the wal starts at index 1";
@@ -317,13 +333,17 @@ void ReplicatedLog::PrepareLeaves(Writer& w) {
   // follows its physical write).
   w.seen_commits = commits_.load(std::memory_order_acquire);
   w.leaves.resize(batch.size());
-  w.looked_up = true;
+  // With the leaf index complete the leader's lookups are in memory; reading
+  // the backend here would only cost.
+  w.looked_up = !leaf_index_on_.load(std::memory_order_acquire);
   for (size_t i = 0; i < batch.size(); ++i) {
     const StorageClass cls = w.classes[i];
     if (cls == StorageClass::kNode) continue;
     const Op& op = batch[i];
     PreparedLeaf& p = w.leaves[i];
-    p.bucket = MerkleBucketOf(op.key);
+    const MerkleKey named = MerkleKeyOf(op.key);
+    p.bucket = named.bucket;
+    p.digest = named.digest;
     if (op.kind == Op::Kind::kPut) p.new_leaf = MerkleLeafHash(op.key, w.value_hashes[i]);
     if (!w.looked_up) continue;
     // As LookupLeaf: the key's own tree first, then the other one.
@@ -334,9 +354,8 @@ void ReplicatedLog::PrepareLeaves(Writer& w) {
         break;
       }
       if (stored->has_value()) {
-        p.old_hash = std::move(*stored);
+        p.old_leaf = MerkleLeafHash(op.key, **stored);
         p.old_class = c;
-        p.old_leaf = MerkleLeafHash(op.key, *p.old_hash);
         break;
       }
     }
@@ -410,11 +429,13 @@ Status ReplicatedLog::Submit(Writer& w) {
 
 Result<std::optional<std::string>> ReplicatedLog::LookupLeaf(GroupState& g, StorageClass c,
                                                              const std::string& key,
-                                                             uint32_t bucket) {
+                                                             const PreparedLeaf& p) {
   auto it = g.leaves.find({TreeOf(c), key});
-  if (it != g.leaves.end()) return it->second;
-  ASSIGN_OR_RETURN(auto stored, physical_->Get(MerkleLeafPrefix(c, bucket) + key));
-  return stored;
+  if (it != g.leaves.end()) return it->second.hash;
+  if (leaf_index_.complete()) return leaf_index_.Find(TreeOf(c), p.digest);
+  ASSIGN_OR_RETURN(auto stored, physical_->Get(MerkleLeafPrefix(c, p.bucket) + key));
+  if (!stored.has_value()) return std::optional<std::string>();
+  return std::optional<std::string>(MerkleLeafHash(key, *stored));
 }
 
 Status ReplicatedLog::AddOp(GroupState& g, const Writer& w, size_t i, WalEntry& entry) {
@@ -444,15 +465,15 @@ Status ReplicatedLog::AddOp(GroupState& g, const Writer& w, size_t i, WalEntry& 
   const bool touched_here = g.leaves.contains({0, op.key}) || g.leaves.contains({1, op.key});
   const bool prepared = w.looked_up && !touched_here && bucket_commit_[bucket] <= w.seen_commits;
   StorageClass old_class = cls;
-  std::optional<std::string> old_hash;
+  std::optional<std::string> old_leaf;
   if (prepared) {
-    old_hash = p.old_hash;
+    old_leaf = p.old_leaf;
     old_class = p.old_class;
   } else {
-    ASSIGN_OR_RETURN(old_hash, LookupLeaf(g, cls, op.key, bucket));
-    if (!old_hash.has_value()) {
-      ASSIGN_OR_RETURN(old_hash, LookupLeaf(g, OtherTree(cls), op.key, bucket));
-      if (old_hash.has_value()) old_class = OtherTree(cls);
+    ASSIGN_OR_RETURN(old_leaf, LookupLeaf(g, cls, op.key, p));
+    if (!old_leaf.has_value()) {
+      ASSIGN_OR_RETURN(old_leaf, LookupLeaf(g, OtherTree(cls), op.key, p));
+      if (old_leaf.has_value()) old_class = OtherTree(cls);
     }
   }
   auto bucket_hash = [&](StorageClass c) -> std::string& {
@@ -460,9 +481,9 @@ Status ReplicatedLog::AddOp(GroupState& g, const Writer& w, size_t i, WalEntry& 
     if (inserted) it->second = trees_[TreeOf(c)].buckets[bucket];  // state_mu_ held shared
     return it->second;
   };
-  if (old_hash.has_value()) {
-    XorInto(bucket_hash(old_class), prepared ? p.old_leaf : MerkleLeafHash(op.key, *old_hash));
-    g.leaves[{TreeOf(old_class), op.key}] = std::nullopt;
+  if (old_leaf.has_value()) {
+    XorInto(bucket_hash(old_class), *old_leaf);
+    g.leaves[{TreeOf(old_class), op.key}] = GroupState::Leaf{std::nullopt, p.digest};
     // A put in the same tree overwrites the leaf below: no delete needed.
     if (op.kind != Op::Kind::kPut || old_class != cls) {
       g.out.push_back(Op::Delete(MerkleLeafPrefix(old_class, bucket) + op.key));
@@ -472,7 +493,7 @@ Status ReplicatedLog::AddOp(GroupState& g, const Writer& w, size_t i, WalEntry& 
   logged.key = op.key;
   if (op.kind == Op::Kind::kPut) {
     XorInto(bucket_hash(cls), p.new_leaf);
-    g.leaves[{TreeOf(cls), op.key}] = value_hash;
+    g.leaves[{TreeOf(cls), op.key}] = GroupState::Leaf{p.new_leaf, p.digest};
     g.out.push_back(Op::Put(MerkleLeafPrefix(cls, bucket) + op.key, value_hash));
     logged.kind = WalOp::Kind::kPut;
     logged.storage_class = cls;
@@ -568,6 +589,18 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
     commits_.store(commit, std::memory_order_release);
     state_ = std::move(g.wal);
     for (auto& [where, hash] : g.buckets) trees_[where.first].buckets[where.second] = std::move(hash);
+    if (g.rebuilt_index.has_value()) {
+      leaf_index_ = std::move(*g.rebuilt_index);
+    } else {
+      for (const auto& [where, leaf] : g.leaves) {
+        if (leaf.hash.has_value()) {
+          leaf_index_.Set(where.first, leaf.digest, *leaf.hash);
+        } else {
+          leaf_index_.Erase(where.first, leaf.digest);
+        }
+      }
+    }
+    leaf_index_on_.store(leaf_index_.complete(), std::memory_order_release);
     for (auto& [name, position] : g.upstream) {
       if (position.has_value()) {
         upstream_.insert_or_assign(name, std::move(*position));
@@ -590,11 +623,13 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
 }
 
 void ReplicatedLog::PublishLoadedLocked(
-    WalState state, MerkleTree (&trees)[2],
+    WalState state, MerkleTree (&trees)[2], LeafIndex index,
     std::map<std::string, UpstreamPosition, std::less<>> upstream) {
   state_ = std::move(state);
   trees_[0] = std::move(trees[0]);
   trees_[1] = std::move(trees[1]);
+  leaf_index_ = std::move(index);
+  leaf_index_on_.store(leaf_index_.complete(), std::memory_order_release);
   upstream_ = std::move(upstream);
   // Every leaf a writer looked up before this load is suspect.
   const uint64_t commit = commits_.load(std::memory_order_relaxed) + 1;
@@ -647,6 +682,7 @@ void ReplicatedLog::WakeWaiters() {
 // index that was out of step with the data. The WAL is untouched.
 Status ReplicatedLog::ResetIndex(GroupState& g) {
   MerkleTree rebuilt[2];
+  LeafIndex& index = g.rebuilt_index.emplace(leaf_index_capacity_);
   size_t dropped = 0;
   for (int t = 0; t < 2; ++t) {
     const std::string prefix = MerkleClassPrefix(kTreeClasses[t]) + "leaf/";
@@ -664,7 +700,10 @@ Status ReplicatedLog::ResetIndex(GroupState& g) {
         ++dropped;
         continue;
       }
-      XorInto(rebuilt[t].buckets[MerkleBucketOf(key)], MerkleLeafHash(key, *value_hash));
+      const MerkleKey named = MerkleKeyOf(key);
+      const std::string leaf_hash = MerkleLeafHash(key, *value_hash);
+      XorInto(rebuilt[t].buckets[named.bucket], leaf_hash);
+      index.Set(t, named.digest, leaf_hash);
     }
   }
   std::shared_lock<std::shared_mutex> read(state_mu_);

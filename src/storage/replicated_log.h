@@ -68,6 +68,7 @@
 
 #include "coffer/status.h"
 #include "coffer/storage.h"
+#include "storage/leaf_index.h"
 #include "storage/merkle_index.h"
 #include "storage/read_cache.h"
 #include "storage/storage_class.h"
@@ -81,9 +82,15 @@ inline constexpr uint64_t kDefaultWalMaxEntries = 16384;
 // that cannot be read.
 uint64_t DefaultWalMaxBytes();
 
+// Leaves the in-memory leaf index holds at most (~72 bytes each, ~75 MB
+// full); a store with more reads a written key's old leaf from the backend.
+inline constexpr size_t kDefaultLeafIndexCapacity = size_t{1} << 20;
+
 struct ReplicatedLogOptions {
   uint64_t max_entries = 0;  // 0: kDefaultWalMaxEntries
   uint64_t max_bytes = 0;    // 0: DefaultWalMaxBytes()
+  // Merkle leaves kept in memory (storage/leaf_index.h); 0 keeps none.
+  size_t leaf_index_capacity = kDefaultLeafIndexCapacity;
 };
 
 struct WalPosition {
@@ -148,6 +155,9 @@ class ReplicatedLog final : public Backend {
     uint64_t batches = 0;  // logical batches in them
   };
   CommitStats commit_stats() const { return {groups_.load(), batches_.load()}; }
+  // Whether written keys find their old Merkle leaf in memory (the leaf index
+  // holds every stored leaf) rather than in the backend.
+  bool leaf_index_complete() const { return leaf_index_on_.load(std::memory_order_acquire); }
 
   // Merkle API, for merkle-diff / merkle-sync. class must not be kNode.
   Result<std::string> MerkleRoot(StorageClass c);
@@ -254,7 +264,8 @@ class ReplicatedLog final : public Backend {
   Result<std::map<std::string, UpstreamPosition, std::less<>>> LoadUpstreamPositions();
   // The index-reset step of WipeData; runs as a group of its own.
   Status ResetIndex(GroupState& g);
-  Status HashLeaves(MerkleTree (&trees)[2]);  // the bucket hashes, from the stored leaves
+  // The bucket hashes and the leaf index, from the stored leaves.
+  Status HashLeaves(MerkleTree (&trees)[2], LeafIndex& index);
   Status DropStoredBuckets();
   Status LoadLocked();        // REQUIRES: load_mu_ held
   Status BuildIndexLocked();  // REQUIRES: load_mu_ held
@@ -268,9 +279,11 @@ class ReplicatedLog final : public Backend {
   // w's ops, and the leaves their keys have now (AddOp uses them unless a
   // commit since changed the bucket).
   void PrepareLeaves(Writer& w);
-  // `bucket` is MerkleBucketOf(key).
+  // The leaf hash the key has in c's tree after the group's ops so far
+  // (nullopt: none): from the group, the leaf index, or the backend.
+  // REQUIRES: state_mu_ held (shared).
   Result<std::optional<std::string>> LookupLeaf(GroupState& g, StorageClass c,
-                                                const std::string& key, uint32_t bucket);
+                                                const std::string& key, const PreparedLeaf& p);
   static int TreeOf(StorageClass c) { return c == StorageClass::kReplicated ? 0 : 1; }
 
   Backend* const physical_;
@@ -294,7 +307,7 @@ class ReplicatedLog final : public Backend {
   static constexpr size_t kTailBytes = 64 << 20;
   void ClearTailLocked();                              // REQUIRES: state_mu_ exclusive
   // Installs what a load read from storage. REQUIRES: state_mu_ exclusive.
-  void PublishLoadedLocked(WalState state, MerkleTree (&trees)[2],
+  void PublishLoadedLocked(WalState state, MerkleTree (&trees)[2], LeafIndex index,
                            std::map<std::string, UpstreamPosition, std::less<>> upstream);
   void AppendTailLocked(std::vector<WalEntry> entries);  // REQUIRES: state_mu_ exclusive
   // Stored sizes of the newest committed records, ending at
@@ -307,6 +320,12 @@ class ReplicatedLog final : public Backend {
   // The stored size of record `index` when record_sizes_ has it.
   std::optional<uint64_t> KnownRecordSize(uint64_t index) const;  // REQUIRES: state_mu_
   MerkleTree trees_[2];  // GUARDED_BY(state_mu_); [0] replicated, [1] local
+  // The stored leaves of both trees, when complete; published with the
+  // trees. leaf_index_on_ mirrors leaf_index_.complete() for writers that
+  // decide without the lock whether to read leaves from the backend.
+  const size_t leaf_index_capacity_;
+  LeafIndex leaf_index_;  // GUARDED_BY(state_mu_)
+  std::atomic<bool> leaf_index_on_{false};
   // Commits published (groups and loads), and per bucket the last one that
   // changed a leaf in it (a load counts as changing all): a leaf a writer
   // read after seeing N commits still holds while its bucket's entry is <= N.

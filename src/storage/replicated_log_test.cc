@@ -37,6 +37,8 @@ using testing::SharedMountU;
 struct Kind {
   std::string name;
   bool persistent;
+  // 0: every written key's old leaf is read from the backend.
+  size_t leaf_index_capacity = kDefaultLeafIndexCapacity;
 };
 
 class ReplicatedLogTest : public ::testing::TestWithParam<Kind> {
@@ -58,6 +60,7 @@ class ReplicatedLogTest : public ::testing::TestWithParam<Kind> {
   // A new log over the same physical store (a process restart).
   void Reopen(ReplicatedLogOptions options) {
     log_.reset();
+    options.leaf_index_capacity = GetParam().leaf_index_capacity;
     log_ = std::make_unique<ReplicatedLog>(physical_.get(), options);
     log_->SetMountClasses(SharedMountU());
   }
@@ -96,7 +99,9 @@ class ReplicatedLogTest : public ::testing::TestWithParam<Kind> {
   std::unique_ptr<ReplicatedLog> log_;
 };
 
-TEST_P(ReplicatedLogTest, TypeIsThePhysicalBackends) { EXPECT_EQ(log_->Type(), GetParam().name); }
+TEST_P(ReplicatedLogTest, TypeIsThePhysicalBackends) {
+  EXPECT_EQ(log_->Type(), GetParam().persistent ? "rocksdb" : "inmem");
+}
 
 TEST_P(ReplicatedLogTest, EmptyLogStartsAtGenesis) {
   WalPosition p = Last();
@@ -412,9 +417,12 @@ TEST(ReplicatedLogLookups, ALeafChangedAfterTheWriterLookedIsLookedUpAgain) {
     cv.notify_all();
     cv.wait(lock, [&] { return released; });
   };
-  ReplicatedLog log(&gate, ReplicatedLogOptions{});
+  // Without the leaf index: with it the leader finds the leaf in memory and
+  // no writer looks before it queues.
+  ReplicatedLog log(&gate, ReplicatedLogOptions{.leaf_index_capacity = 0});
   log.SetMountClasses(SharedMountU());
   ASSERT_TRUE(log.Open().ok());
+  ASSERT_FALSE(log.leaf_index_complete());
 
   std::thread writer([&] { EXPECT_TRUE(log.Put(key, "second").ok()); });
   {
@@ -641,7 +649,8 @@ TEST(ReplicatedLogBench, DISABLED_WriteThroughput) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReplicatedLogTest,
-                         ::testing::Values(Kind{"inmem", false}, Kind{"rocksdb", true}),
+                         ::testing::Values(Kind{"inmem", false}, Kind{"rocksdb", true},
+                                           Kind{"inmem_leaves_read_from_storage", false, 0}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
@@ -804,6 +813,165 @@ TEST(ReplicatedLogMerkle, AnOverwriteRewritesTheLeafWithoutDeletingItFirst) {
   ASSERT_TRUE(fresh.Put(key, "v3").ok());
   EXPECT_EQ(log.MerkleRoot(StorageClass::kReplicated).value(),
             fresh.MerkleRoot(StorageClass::kReplicated).value());
+}
+
+}  // namespace
+}  // namespace coffer::storage
+
+namespace coffer::storage {
+namespace {
+
+using testing::FaultyBackend;
+using testing::SharedMountU;
+
+// Counts the reads of Merkle leaves.
+class LeafReadCounter final : public Backend {
+ public:
+  explicit LeafReadCounter(Backend* inner) : inner_(inner) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    if (key.starts_with(kMerklePrefix)) ++leaf_reads;
+    return inner_->Get(key);
+  }
+  Status Write(const Batch& batch) override { return inner_->Write(batch); }
+  Result<std::vector<std::string>> List(std::string_view p) override { return inner_->List(p); }
+  Result<std::vector<std::string>> ListAll(std::string_view p) override {
+    return inner_->ListAll(p);
+  }
+  std::string_view Type() const override { return inner_->Type(); }
+  int leaf_reads = 0;
+
+ private:
+  Backend* inner_;
+};
+
+// Trees as a load rebuilds them from the stored leaves equal the live ones.
+void ExpectTreesMatchAFreshLoad(ReplicatedLog& live, Backend* physical) {
+  ReplicatedLog reloaded(physical, ReplicatedLogOptions{});
+  reloaded.SetMountClasses(SharedMountU());
+  ASSERT_TRUE(reloaded.Open().ok());
+  for (StorageClass c : {StorageClass::kReplicated, StorageClass::kLocal}) {
+    EXPECT_EQ(live.MerkleBuckets(c).value(), reloaded.MerkleBuckets(c).value())
+        << StorageClassName(c);
+  }
+}
+
+// Puts, overwrites (also within one batch), deletes, and keys moving between
+// the trees (a mount changing class) over `log`.
+void WriteMixedWorkload(ReplicatedLog& log, int rounds) {
+  for (int r = 0; r < rounds; ++r) {
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(log.Put("logical/u/k" + std::to_string(i), "v" + std::to_string(r)).ok());
+      ASSERT_TRUE(log.Put("sys/token/id/t" + std::to_string(i), std::to_string(r)).ok());
+    }
+    for (int i = r % 3; i < 20; i += 3) {
+      ASSERT_TRUE(log.Delete("logical/u/k" + std::to_string(i)).ok());
+    }
+    Batch b{Op::Put("logical/u/same", "a" + std::to_string(r)),
+            Op::Put("logical/u/same", "b" + std::to_string(r)),
+            Op::Put("logical/u/gone", "x"), Op::Delete("logical/u/gone")};
+    ASSERT_TRUE(log.Write(b).ok());
+  }
+}
+
+TEST(ReplicatedLogLeafIndex, WritersReadNoLeafFromStorageWhileTheIndexHoldsThemAll) {
+  auto physical = NewInmemBackend();
+  LeafReadCounter counted(physical.get());
+  ReplicatedLog log(&counted, ReplicatedLogOptions{});
+  log.SetMountClasses(SharedMountU());
+  ASSERT_TRUE(log.Open().ok());
+  EXPECT_TRUE(log.leaf_index_complete());
+  counted.leaf_reads = 0;
+  WriteMixedWorkload(log, 6);
+  // A mount changing class moves its keys' leaves to the other tree.
+  MountEntry local_u;
+  local_u.uuid = "u";
+  local_u.local = true;
+  log.SetMountClasses(std::make_shared<const MountClasses>(MountClassesFromEntries({local_u})));
+  ASSERT_TRUE(log.Put("logical/u/k1", "moved").ok());
+  ASSERT_TRUE(log.Delete("logical/u/k2").ok());
+  log.SetMountClasses(SharedMountU());
+  ASSERT_TRUE(log.Put("logical/u/k1", "moved back").ok());
+
+  EXPECT_EQ(counted.leaf_reads, 0);
+  EXPECT_TRUE(log.leaf_index_complete());
+  ExpectTreesMatchAFreshLoad(log, physical.get());
+}
+
+TEST(ReplicatedLogLeafIndex, PastItsCapacityItTurnsOffAndWritesReadTheLeavesAgain) {
+  auto physical = NewInmemBackend();
+  LeafReadCounter counted(physical.get());
+  {
+    ReplicatedLog log(&counted, ReplicatedLogOptions{.leaf_index_capacity = 30});
+    log.SetMountClasses(SharedMountU());
+    ASSERT_TRUE(log.Open().ok());
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE(log.Put("logical/u/k" + std::to_string(i), "v").ok());
+    EXPECT_TRUE(log.leaf_index_complete());
+    EXPECT_EQ(counted.leaf_reads, 0);
+    ASSERT_TRUE(log.Put("logical/u/one-too-many", "v").ok());
+    EXPECT_FALSE(log.leaf_index_complete());
+    WriteMixedWorkload(log, 3);
+    EXPECT_GT(counted.leaf_reads, 0);
+    ExpectTreesMatchAFreshLoad(log, physical.get());
+  }
+  // A load of more leaves than it may hold leaves it off; one with room
+  // holds them all again.
+  ReplicatedLog small(&counted, ReplicatedLogOptions{.leaf_index_capacity = 30});
+  small.SetMountClasses(SharedMountU());
+  ASSERT_TRUE(small.Open().ok());
+  EXPECT_FALSE(small.leaf_index_complete());
+  ReplicatedLog roomy(&counted, ReplicatedLogOptions{.leaf_index_capacity = 1000});
+  roomy.SetMountClasses(SharedMountU());
+  ASSERT_TRUE(roomy.Open().ok());
+  EXPECT_TRUE(roomy.leaf_index_complete());
+  counted.leaf_reads = 0;
+  WriteMixedWorkload(roomy, 2);
+  EXPECT_EQ(counted.leaf_reads, 0);
+  ExpectTreesMatchAFreshLoad(roomy, physical.get());
+}
+
+// A write whose batch reached storage but reported failure (say, an fsync
+// error after the data went in) leaves the index unknown: the next write
+// reloads it from the stored leaves instead of trusting memory.
+TEST(ReplicatedLogLeafIndex, AfterAFailedWriteTheIndexIsReloadedFromStorage) {
+  auto physical = NewInmemBackend();
+  FaultyBackend faulty(physical.get());
+  ReplicatedLog log(&faulty, ReplicatedLogOptions{});
+  log.SetMountClasses(SharedMountU());
+  ASSERT_TRUE(log.Put("logical/u/a", "1").ok());
+  ASSERT_TRUE(log.Put("logical/u/b", "1").ok());
+  faulty.fail_after_write = true;
+  EXPECT_EQ(log.Put("logical/u/a", "2").code(), Code::kIOError);
+  EXPECT_EQ(log.Delete("logical/u/b").code(), Code::kIOError);
+  faulty.fail_after_write = false;
+  ASSERT_TRUE(log.Put("logical/u/a", "3").ok());
+  ASSERT_TRUE(log.Put("logical/u/b", "3").ok());
+  EXPECT_TRUE(log.leaf_index_complete());
+  ExpectTreesMatchAFreshLoad(log, physical.get());
+}
+
+// WipeData's last step rebuilds the trees from the leaves it kept, and the
+// index with them: a leaf whose key has no data (an index out of step) is
+// dropped from both.
+TEST(ReplicatedLogLeafIndex, AWipeLeavesAnEmptyIndexThatKeepsUp) {
+  auto physical = NewInmemBackend();
+  {
+    ReplicatedLog first(physical.get(), ReplicatedLogOptions{});
+    first.SetMountClasses(SharedMountU());
+    WriteMixedWorkload(first, 2);
+  }
+  const std::string ghost = "logical/u/ghost";
+  ASSERT_TRUE(physical->Put(MerkleLeafKey(R, ghost), crypto::Sha256("no such value")).ok());
+  LeafReadCounter counted(physical.get());
+  ReplicatedLog log(&counted, ReplicatedLogOptions{});
+  log.SetMountClasses(SharedMountU());
+  ASSERT_TRUE(log.Open().ok());
+  ASSERT_TRUE(log.WipeData().ok());
+  ASSERT_TRUE(log.Put(ghost, "now it has data").ok());
+  EXPECT_TRUE(log.leaf_index_complete());
+  counted.leaf_reads = 0;
+  WriteMixedWorkload(log, 2);
+  EXPECT_EQ(counted.leaf_reads, 0);
+  ExpectTreesMatchAFreshLoad(log, physical.get());
 }
 
 }  // namespace

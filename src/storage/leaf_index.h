@@ -1,0 +1,70 @@
+// LeafIndex: the Merkle leaf hash of every indexed key, in memory, so a write
+// learns the leaf it replaces without reading node/merkle/<class>/leaf/... back
+// from the backend (those reads were ~10% of a durable write's CPU).
+//
+//   LeafIndex index(capacity);
+//   index.Set(tree, MerkleKeyOf(key).digest, leaf_hash);
+//   if (index.complete()) auto leaf = index.Find(tree, digest);  // nullopt: no leaf
+//
+// Keys are named by the first 16 bytes of SHA-256(key) (the hash the bucket
+// is taken from, docs/formats/merkle.md), so an entry is ~72 bytes whatever
+// the key's length. Two keys would have to share 128 bits of SHA-256 to be
+// confused; like the Merkle index itself, this is no defence against an
+// adversary, who would need ~2^64 work.
+//
+// The index is either complete (it holds exactly the stored leaves, so a miss
+// means "no leaf") or off (empty; callers read the leaves from storage). It
+// turns off for good when a Set would take it past its capacity, and only a
+// new index built from the stored leaves (a load) is complete again.
+//
+// Thread-safety: none; ReplicatedLog guards it with its state mutex.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "storage/merkle_index.h"
+
+namespace coffer::storage {
+
+class LeafIndex {
+ public:
+  // `capacity`: leaves at most over both trees; 0 makes an index that is off.
+  explicit LeafIndex(size_t capacity = 0);
+
+  bool complete() const { return complete_; }
+  size_t size() const { return trees_[0].size() + trees_[1].size(); }
+
+  // The leaf hash of the key in tree `tree` (0 or 1), nullopt when it has
+  // none. REQUIRES: complete().
+  std::optional<std::string> Find(int tree, const MerkleKeyDigest& key) const;
+  // Records the key's leaf in `tree` (kMerkleHashSize bytes). Turns the index
+  // off when that would exceed the capacity. No-op when off.
+  void Set(int tree, const MerkleKeyDigest& key, std::string_view leaf);
+  // Forgets the key's leaf in `tree`. No-op when off or absent.
+  void Erase(int tree, const MerkleKeyDigest& key);
+  // Drops everything; the index is off from now on.
+  void TurnOff();
+
+ private:
+  struct DigestHash {
+    size_t operator()(const MerkleKeyDigest& d) const {
+      size_t h;  // the digest is already uniform: any 8 bytes of it will do
+      std::memcpy(&h, d.data(), sizeof(h));
+      return h;
+    }
+  };
+  using Leaf = std::array<char, kMerkleHashSize>;
+  using Tree = std::unordered_map<MerkleKeyDigest, Leaf, DigestHash>;
+
+  size_t capacity_;
+  bool complete_;
+  Tree trees_[2];
+};
+
+}  // namespace coffer::storage
