@@ -278,8 +278,8 @@ class Connection final : public ConnectionBase,
     // The handler may block: run it on the worker pool, then come back to
     // this connection's I/O thread to write.
     auto executor = stream_.get_executor();
-    asio::post(*shared_->workers, [self = this->shared_from_this(), pending = std::move(pending),
-                                   keep_alive, executor]() mutable {
+    shared_->workers->Post([self = this->shared_from_this(), pending = std::move(pending),
+                            keep_alive, executor]() mutable {
       HttpResponse response = FinishExchange(std::move(pending), self->shared_->handler);
       asio::post(executor, [self, response = std::move(response), keep_alive]() mutable {
         self->Write(std::move(response), keep_alive);

@@ -16,7 +16,6 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "http/server.h"
+#include "http/worker_pool.h"
 
 namespace coffer::http::internal {
 
@@ -39,7 +39,7 @@ struct ServerShared {
   ServerOptions options;  // normalized: positive thread counts, resolved timeouts
   Handler handler;
   std::unique_ptr<boost::asio::ssl::context> tls;  // null: plain HTTP
-  boost::asio::thread_pool* workers = nullptr;     // owned by the server
+  WorkerPool* workers = nullptr;                    // owned by the server
   std::atomic<bool> stopping{false};
 
   uint64_t Register(std::weak_ptr<ConnectionBase> connection);

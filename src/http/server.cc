@@ -9,7 +9,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <thread>
 #include <vector>
 
@@ -140,7 +139,7 @@ struct Server::Impl {
   explicit Impl(std::shared_ptr<internal::ServerShared> s)
       : shared(std::move(s)),
         loops(MakeLoops(shared->options.io_threads)),
-        workers(static_cast<size_t>(shared->options.worker_threads)),
+        workers(shared->options.worker_threads),
         acceptor(loops.front()->ioc),
         accept_retry(loops.front()->ioc) {
     shared->workers = &workers;
@@ -182,7 +181,7 @@ struct Server::Impl {
   // acceptor.
   std::shared_ptr<internal::ServerShared> shared;
   std::vector<std::unique_ptr<IoLoop>> loops;
-  asio::thread_pool workers;
+  WorkerPool workers;
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry;
   size_t next_loop = 0;
@@ -250,8 +249,7 @@ void Server::Stop() {
     if (loop->thread.joinable()) loop->thread.join();
   }
   // Let running handlers finish; queued ones are abandoned.
-  impl_->workers.stop();
-  impl_->workers.join();
+  impl_->workers.Stop();
   // No I/O thread runs now, so touching sockets from here is safe.
   error_code ec;
   impl_->acceptor.close(ec);

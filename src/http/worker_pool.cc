@@ -1,0 +1,86 @@
+#include "http/worker_pool.h"
+
+#include <algorithm>
+#include <exception>
+
+#include "common/log.h"
+
+namespace coffer::http {
+
+WorkerPool::WorkerPool(int threads) {
+  const size_t n = static_cast<size_t>(threads > 0 ? threads : 1);
+  sleepers_.reserve(n);
+  threads_.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    sleepers_.push_back(std::make_unique<Sleeper>());
+    threads_.emplace_back([this, me = sleepers_.back().get()] { Loop(*me); });
+  }
+}
+
+WorkerPool::~WorkerPool() { Stop(); }
+
+void WorkerPool::Enqueue(std::unique_ptr<JobBase> job) {
+  Sleeper* wake = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;  // `job` is destroyed here, unrun
+    queue_.push_back(std::move(job));
+    if (!idle_.empty()) {
+      wake = idle_.back();
+      idle_.pop_back();
+      wake->woken = true;
+    }
+  }
+  // Outside the lock, so the woken thread does not block on mu_ at once.
+  if (wake != nullptr) wake->cv.notify_one();
+}
+
+void WorkerPool::Loop(Sleeper& me) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (stopping_) return;
+    if (!queue_.empty()) {
+      std::unique_ptr<JobBase> job = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      try {
+        job->Run();
+      } catch (const std::exception& e) {
+        // Handlers do not throw by design; keep the thread if one does.
+        COFFER_LOG(kError, "http") << "worker thread caught: " << e.what();
+      } catch (...) {
+        COFFER_LOG(kError, "http") << "worker thread caught a non-standard exception";
+      }
+      job.reset();  // what the job holds goes before the lock is taken again
+      lock.lock();
+      continue;
+    }
+    me.woken = false;
+    idle_.push_back(&me);
+    me.cv.wait(lock, [&] { return me.woken || stopping_; });
+    if (!me.woken) std::erase(idle_, &me);  // stopping: still listed
+  }
+}
+
+void WorkerPool::Stop() {
+  std::lock_guard<std::mutex> stop_lock(stop_mu_);
+  std::deque<std::unique_ptr<JobBase>> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    dropped.swap(queue_);
+  }
+  for (auto& s : sleepers_) s->cv.notify_one();
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+  dropped.clear();
+}
+
+size_t WorkerPool::idle_threads() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return idle_.size();
+}
+
+}  // namespace coffer::http
