@@ -14,12 +14,11 @@ std::optional<std::string> LeafIndex::Find(int tree, const MerkleKeyDigest& key)
 }
 
 void LeafIndex::Set(int tree, const MerkleKeyDigest& key, std::string_view leaf) {
-  if (!complete_) return;
   Tree& t = trees_[tree];
   auto it = t.find(key);
   if (it == t.end()) {
     if (size() >= capacity_) {
-      TurnOff();
+      complete_ = false;
       return;
     }
     it = t.emplace(key, Leaf{}).first;
@@ -27,14 +26,6 @@ void LeafIndex::Set(int tree, const MerkleKeyDigest& key, std::string_view leaf)
   std::copy_n(leaf.data(), std::min(leaf.size(), it->second.size()), it->second.data());
 }
 
-void LeafIndex::Erase(int tree, const MerkleKeyDigest& key) {
-  if (complete_) trees_[tree].erase(key);
-}
-
-void LeafIndex::TurnOff() {
-  complete_ = false;
-  Tree().swap(trees_[0]);  // clear() keeps the bucket arrays
-  Tree().swap(trees_[1]);
-}
+void LeafIndex::Erase(int tree, const MerkleKeyDigest& key) { trees_[tree].erase(key); }
 
 }  // namespace coffer::storage

@@ -12,10 +12,11 @@
 // confused; like the Merkle index itself, this is no defence against an
 // adversary, who would need ~2^64 work.
 //
-// The index is either complete (it holds exactly the stored leaves, so a miss
-// means "no leaf") or off (empty; callers read the leaves from storage). It
-// turns off for good when a Set would take it past its capacity, and only a
-// new index built from the stored leaves (a load) is complete again.
+// The index is complete while it holds every stored leaf: then a miss means
+// "no leaf". Past its capacity it stops taking new keys and is no longer
+// complete, but every leaf it holds stays exact (a commit updates or erases
+// the leaves of every key it touches), so a hit still answers and only a
+// miss is read from storage. A load builds it afresh.
 //
 // Thread-safety: none; ReplicatedLog guards it with its state mutex.
 #pragma once
@@ -34,22 +35,21 @@ namespace coffer::storage {
 
 class LeafIndex {
  public:
-  // `capacity`: leaves at most over both trees; 0 makes an index that is off.
+  // `capacity`: leaves at most over both trees; 0 makes an index that holds
+  // nothing and is never complete.
   explicit LeafIndex(size_t capacity = 0);
 
   bool complete() const { return complete_; }
   size_t size() const { return trees_[0].size() + trees_[1].size(); }
 
-  // The leaf hash of the key in tree `tree` (0 or 1), nullopt when it has
-  // none. REQUIRES: complete().
+  // The leaf hash of the key in tree `tree` (0 or 1) when the index holds
+  // it. A miss means the key has no leaf there only while complete().
   std::optional<std::string> Find(int tree, const MerkleKeyDigest& key) const;
-  // Records the key's leaf in `tree` (kMerkleHashSize bytes). Turns the index
-  // off when that would exceed the capacity. No-op when off.
+  // Records the key's leaf in `tree` (kMerkleHashSize bytes). A new key past
+  // the capacity is not recorded, and the index is no longer complete.
   void Set(int tree, const MerkleKeyDigest& key, std::string_view leaf);
-  // Forgets the key's leaf in `tree`. No-op when off or absent.
+  // Forgets the key's leaf in `tree`, if held.
   void Erase(int tree, const MerkleKeyDigest& key);
-  // Drops everything; the index is off from now on.
-  void TurnOff();
 
  private:
   struct DigestHash {

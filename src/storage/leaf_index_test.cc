@@ -28,7 +28,7 @@ TEST(LeafIndexTest, FindsWhatWasSetPerTreeAndForgetsWhatWasErased) {
   EXPECT_EQ(index.size(), 1u);
 }
 
-TEST(LeafIndexTest, ASetPastTheCapacityTurnsItOffForGood) {
+TEST(LeafIndexTest, PastTheCapacityNewKeysAreLeftOutAndHeldOnesStayExact) {
   LeafIndex index(2);
   index.Set(0, Digest("a"), LeafOf('1'));
   index.Set(1, Digest("b"), LeafOf('2'));
@@ -36,14 +36,17 @@ TEST(LeafIndexTest, ASetPastTheCapacityTurnsItOffForGood) {
   ASSERT_TRUE(index.complete());
   index.Set(0, Digest("c"), LeafOf('3'));
   EXPECT_FALSE(index.complete());
-  EXPECT_EQ(index.size(), 0u);
-  index.Set(0, Digest("d"), LeafOf('5'));  // stays off, holds nothing
-  index.Erase(0, Digest("a"));
-  EXPECT_FALSE(index.complete());
-  EXPECT_EQ(index.size(), 0u);
+  EXPECT_EQ(index.Find(0, Digest("c")), std::nullopt);
+  EXPECT_EQ(index.size(), 2u);
+  index.Set(0, Digest("a"), LeafOf('5'));  // held keys are still updated
+  EXPECT_EQ(index.Find(0, Digest("a")), LeafOf('5'));
+  index.Erase(1, Digest("b"));  // and erased, which makes room
+  index.Set(0, Digest("d"), LeafOf('6'));
+  EXPECT_EQ(index.Find(0, Digest("d")), LeafOf('6'));
+  EXPECT_FALSE(index.complete());  // "c" is still missing: never complete again
 }
 
-TEST(LeafIndexTest, ZeroCapacityIsOffFromTheStart) {
+TEST(LeafIndexTest, ZeroCapacityHoldsNothing) {
   LeafIndex index(0);
   EXPECT_FALSE(index.complete());
   index.Set(0, Digest("a"), LeafOf('1'));

@@ -110,8 +110,9 @@ struct ReplicatedLog::Writer {
   // The commit count read before the leaves were looked up: a looked-up
   // leaf still holds if no group committed since changed its bucket.
   uint64_t seen_commits = 0;
-  // The old leaves were read from the backend and all reads succeeded. Not
-  // done while the leaf index is complete: the leader finds them in memory.
+  // The old leaves were looked up (in the leaf index, then the backend) and
+  // all reads succeeded. Not done while the leaf index is complete: the
+  // leader finds them in memory.
   bool looked_up = false;
   // Where the writer's WAL entries end (op counts, ascending, the last one
   // batch->size()): ApplyUpstream logs one entry per upstream entry, all in
@@ -226,7 +227,7 @@ Status ReplicatedLog::HashLeaves(MerkleTree (&trees)[2], LeafIndex& index) {
       if (value_hash->size() != kMerkleHashSize) return Corruption("merkle: malformed leaf");
       const std::string leaf_hash = MerkleLeafHash(name.key, *value_hash);
       XorInto(trees[t].buckets[name.bucket], leaf_hash);
-      if (index.complete()) index.Set(t, MerkleKeyOf(name.key).digest, leaf_hash);
+      index.Set(t, MerkleKeyOf(name.key).digest, leaf_hash);
     }
   }
   return Status::Ok();
@@ -329,23 +330,46 @@ Status ReplicatedLog::Write(const Batch& batch) {
 
 void ReplicatedLog::PrepareLeaves(Writer& w) {
   const Batch& batch = *w.batch;
-  // Before the lookups (acquire: pairs with the publish of a commit, which
-  // follows its physical write).
-  w.seen_commits = commits_.load(std::memory_order_acquire);
   w.leaves.resize(batch.size());
-  // With the leaf index complete the leader's lookups are in memory; reading
-  // the backend here would only cost.
-  w.looked_up = !leaf_index_on_.load(std::memory_order_acquire);
   for (size_t i = 0; i < batch.size(); ++i) {
-    const StorageClass cls = w.classes[i];
-    if (cls == StorageClass::kNode) continue;
+    if (w.classes[i] == StorageClass::kNode) continue;
     const Op& op = batch[i];
     PreparedLeaf& p = w.leaves[i];
     const MerkleKey named = MerkleKeyOf(op.key);
     p.bucket = named.bucket;
     p.digest = named.digest;
     if (op.kind == Op::Kind::kPut) p.new_leaf = MerkleLeafHash(op.key, w.value_hashes[i]);
-    if (!w.looked_up) continue;
+  }
+  // With the leaf index complete the leader's lookups are in memory; looking
+  // here would only cost.
+  if (leaf_index_on_.load(std::memory_order_acquire)) return;
+  w.looked_up = true;
+  // The leaves the index holds (exact) and the commit count they are as of;
+  // then the rest from storage, outside the lock.
+  std::vector<bool> found(batch.size(), false);
+  {
+    std::shared_lock<std::shared_mutex> read(state_mu_);
+    w.seen_commits = commits_.load(std::memory_order_acquire);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const StorageClass cls = w.classes[i];
+      if (cls == StorageClass::kNode) continue;
+      PreparedLeaf& p = w.leaves[i];
+      // A key has one leaf, in one tree: a hit in either is the answer.
+      for (StorageClass c : {cls, OtherTree(cls)}) {
+        if (auto held = leaf_index_.Find(TreeOf(c), p.digest)) {
+          p.old_leaf = std::move(held);
+          p.old_class = c;
+          found[i] = true;
+          break;
+        }
+      }
+    }
+  }
+  for (size_t i = 0; i < batch.size() && w.looked_up; ++i) {
+    const StorageClass cls = w.classes[i];
+    if (cls == StorageClass::kNode || found[i]) continue;
+    const Op& op = batch[i];
+    PreparedLeaf& p = w.leaves[i];
     // As LookupLeaf: the key's own tree first, then the other one.
     for (StorageClass c : {cls, OtherTree(cls)}) {
       auto stored = physical_->Get(MerkleLeafPrefix(c, p.bucket) + op.key);
@@ -432,7 +456,9 @@ Result<std::optional<std::string>> ReplicatedLog::LookupLeaf(GroupState& g, Stor
                                                              const PreparedLeaf& p) {
   auto it = g.leaves.find({TreeOf(c), key});
   if (it != g.leaves.end()) return it->second.hash;
-  if (leaf_index_.complete()) return leaf_index_.Find(TreeOf(c), p.digest);
+  // Leaves the index holds are exact; a miss is final only when it holds all.
+  std::optional<std::string> held = leaf_index_.Find(TreeOf(c), p.digest);
+  if (held.has_value() || leaf_index_.complete()) return held;
   ASSIGN_OR_RETURN(auto stored, physical_->Get(MerkleLeafPrefix(c, p.bucket) + key));
   if (!stored.has_value()) return std::optional<std::string>();
   return std::optional<std::string>(MerkleLeafHash(key, *stored));

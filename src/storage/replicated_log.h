@@ -83,7 +83,8 @@ inline constexpr uint64_t kDefaultWalMaxEntries = 16384;
 uint64_t DefaultWalMaxBytes();
 
 // Leaves the in-memory leaf index holds at most (~72 bytes each, ~75 MB
-// full); a store with more reads a written key's old leaf from the backend.
+// full); in a store with more, a write of a key it does not hold reads the
+// key's old leaf from the backend.
 inline constexpr size_t kDefaultLeafIndexCapacity = size_t{1} << 20;
 
 struct ReplicatedLogOptions {
