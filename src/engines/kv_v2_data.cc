@@ -57,10 +57,11 @@ Result<Response> CommitVersion(KvV2State& state, storage::Backend& view, const s
   std::vector<int64_t> trimmed = meta.AddVersion(now, deletion, meta.EffectiveMaxVersions(config));
   storage::Batch batch;
   batch.push_back(StoreVersionData(path, meta.current_version, data));
-  batch.push_back(StoreMetadata(path, meta));
+  Json written = meta.VersionJson(meta.current_version);
+  batch.push_back(StoreMetadata(path, std::move(meta)));
   for (int64_t old : trimmed) batch.push_back(storage::Op::Delete(VersionKey(path, old)));
   RETURN_IF_ERROR(view.Write(batch));
-  return Response::Data(meta.VersionJson(meta.current_version));
+  return Response::Data(std::move(written));
 }
 
 Result<Response> ReadData(KvV2State& state, const EngineRequest& req, const Params& params) {

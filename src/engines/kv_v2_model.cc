@@ -305,7 +305,7 @@ Result<std::optional<Metadata>> LoadMetadata(storage::Backend& view, std::string
   return std::optional<Metadata>(*meta);
 }
 
-storage::Op StoreMetadata(std::string_view path, const Metadata& meta) {
+storage::Op StoreMetadata(std::string_view path, Metadata meta) {
   storage::Op op = storage::Op::Put(MetadataKey(path), MetadataRecord(meta));
   // A write is read back by the next request on the key (the existence check
   // and the write of the next version): remember `meta` as the decoding of
@@ -315,7 +315,7 @@ storage::Op StoreMetadata(std::string_view path, const Metadata& meta) {
   // AppendJsonString.
   bool round_trips = meta.versions.empty() || meta.versions.begin()->first > 0;
   if (round_trips && op.value.find(kReplacementChar) == std::string::npos) {
-    MetadataCache().Put(op.key, op.value, meta);
+    MetadataCache().Put(op.key, op.value, std::move(meta));
   }
   return op;
 }

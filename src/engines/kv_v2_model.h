@@ -122,7 +122,9 @@ Result<std::optional<Metadata>> LoadMetadata(storage::Backend& view, std::string
 // secret has no metadata): for readers that change nothing.
 Result<std::shared_ptr<const Metadata>> LoadMetadataShared(storage::Backend& view,
                                                            std::string_view path);
-storage::Op StoreMetadata(std::string_view path, const Metadata& meta);
+// The write of `meta`; the decoding cache keeps `meta` itself (pass an
+// rvalue when it is not needed afterwards: no copy).
+storage::Op StoreMetadata(std::string_view path, Metadata meta);
 // The decoded metadata and config records the loads above keep (plaintext,
 // shared by every mount of the process) are dropped; on seal.
 void ForgetDecodedRecords();
