@@ -4,7 +4,7 @@
 //
 //   LeafIndex index(capacity);
 //   index.Set(tree, MerkleKeyOf(key).digest, leaf_hash);
-//   if (index.complete()) auto leaf = index.Find(tree, digest);  // nullopt: no leaf
+//   auto leaf = index.Find(tree, digest);  // a miss is "no leaf" only if complete()
 //
 // Keys are named by the first 16 bytes of SHA-256(key) (the hash the bucket
 // is taken from, docs/formats/merkle.md), so an entry is ~72 bytes whatever

@@ -706,12 +706,12 @@ TEST(ReplicatedLogTail, ServesTheSameEntriesAsStorage) {
 namespace coffer::storage {
 namespace {
 
-// Counts the WAL records read back from storage.
-class WalReadCounter final : public Backend {
+// Counts the reads of keys under one prefix (WAL records, Merkle leaves).
+class ReadCounter final : public Backend {
  public:
-  explicit WalReadCounter(Backend* inner) : inner_(inner) {}
+  ReadCounter(Backend* inner, std::string_view prefix) : inner_(inner), prefix_(prefix) {}
   Result<std::optional<std::string>> Get(std::string_view key) override {
-    if (key.starts_with(kWalEntryPrefix)) ++wal_reads;
+    if (key.starts_with(prefix_)) ++reads;
     return inner_->Get(key);
   }
   Status Write(const Batch& batch) override { return inner_->Write(batch); }
@@ -720,10 +720,11 @@ class WalReadCounter final : public Backend {
     return inner_->ListAll(p);
   }
   std::string_view Type() const override { return inner_->Type(); }
-  int wal_reads = 0;
+  int reads = 0;
 
  private:
   Backend* inner_;
+  std::string prefix_;
 };
 
 uint64_t StoredRecordBytes(Backend& physical, const WalState& state) {
@@ -740,13 +741,13 @@ uint64_t StoredRecordBytes(Backend& physical, const WalState& state) {
 // count stays exact either way.
 TEST(ReplicatedLogRetention, TrimsWithoutReadingRecordsBack) {
   auto physical = NewInmemBackend();
-  WalReadCounter counted(physical.get());
+  ReadCounter counted(physical.get(), kWalEntryPrefix);
   {
     ReplicatedLog log(&counted, ReplicatedLogOptions{.max_entries = 10});
     for (int i = 0; i < 25; ++i) {
       ASSERT_TRUE(log.Put("sys/policy/p" + std::to_string(i), std::string(i, 'v')).ok());
     }
-    EXPECT_EQ(counted.wal_reads, 0);
+    EXPECT_EQ(counted.reads, 0);
     auto state = log.State();
     ASSERT_TRUE(state.ok());
     EXPECT_EQ(state->first_index, 16u);
@@ -756,7 +757,7 @@ TEST(ReplicatedLogRetention, TrimsWithoutReadingRecordsBack) {
   for (int i = 0; i < 15; ++i) {
     ASSERT_TRUE(reopened.Put("sys/policy/q" + std::to_string(i), std::string(30 - i, 'w')).ok());
   }
-  EXPECT_EQ(counted.wal_reads, 10);  // the 10 records retained before the reopen
+  EXPECT_EQ(counted.reads, 10);  // the 10 records retained before the reopen
   auto state = reopened.State();
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->first_index, 31u);
@@ -824,26 +825,6 @@ namespace {
 using testing::FaultyBackend;
 using testing::SharedMountU;
 
-// Counts the reads of Merkle leaves.
-class LeafReadCounter final : public Backend {
- public:
-  explicit LeafReadCounter(Backend* inner) : inner_(inner) {}
-  Result<std::optional<std::string>> Get(std::string_view key) override {
-    if (key.starts_with(kMerklePrefix)) ++leaf_reads;
-    return inner_->Get(key);
-  }
-  Status Write(const Batch& batch) override { return inner_->Write(batch); }
-  Result<std::vector<std::string>> List(std::string_view p) override { return inner_->List(p); }
-  Result<std::vector<std::string>> ListAll(std::string_view p) override {
-    return inner_->ListAll(p);
-  }
-  std::string_view Type() const override { return inner_->Type(); }
-  int leaf_reads = 0;
-
- private:
-  Backend* inner_;
-};
-
 // Trees as a load rebuilds them from the stored leaves equal the live ones.
 void ExpectTreesMatchAFreshLoad(ReplicatedLog& live, Backend* physical) {
   ReplicatedLog reloaded(physical, ReplicatedLogOptions{});
@@ -875,12 +856,12 @@ void WriteMixedWorkload(ReplicatedLog& log, int rounds) {
 
 TEST(ReplicatedLogLeafIndex, WritersReadNoLeafFromStorageWhileTheIndexHoldsThemAll) {
   auto physical = NewInmemBackend();
-  LeafReadCounter counted(physical.get());
+  ReadCounter counted(physical.get(), kMerklePrefix);
   ReplicatedLog log(&counted, ReplicatedLogOptions{});
   log.SetMountClasses(SharedMountU());
   ASSERT_TRUE(log.Open().ok());
   EXPECT_TRUE(log.leaf_index_complete());
-  counted.leaf_reads = 0;
+  counted.reads = 0;
   WriteMixedWorkload(log, 6);
   // A mount changing class moves its keys' leaves to the other tree.
   MountEntry local_u;
@@ -892,7 +873,7 @@ TEST(ReplicatedLogLeafIndex, WritersReadNoLeafFromStorageWhileTheIndexHoldsThemA
   log.SetMountClasses(SharedMountU());
   ASSERT_TRUE(log.Put("logical/u/k1", "moved back").ok());
 
-  EXPECT_EQ(counted.leaf_reads, 0);
+  EXPECT_EQ(counted.reads, 0);
   EXPECT_TRUE(log.leaf_index_complete());
   ExpectTreesMatchAFreshLoad(log, physical.get());
 }
@@ -901,21 +882,21 @@ TEST(ReplicatedLogLeafIndex, WritersReadNoLeafFromStorageWhileTheIndexHoldsThemA
 // exact and answer, only the others are read from storage.
 TEST(ReplicatedLogLeafIndex, PastItsCapacityOnlyTheKeysItHoldsAreAnsweredFromMemory) {
   auto physical = NewInmemBackend();
-  LeafReadCounter counted(physical.get());
+  ReadCounter counted(physical.get(), kMerklePrefix);
   {
     ReplicatedLog log(&counted, ReplicatedLogOptions{.leaf_index_capacity = 30});
     log.SetMountClasses(SharedMountU());
     ASSERT_TRUE(log.Open().ok());
     for (int i = 0; i < 30; ++i) ASSERT_TRUE(log.Put("logical/u/k" + std::to_string(i), "v").ok());
     EXPECT_TRUE(log.leaf_index_complete());
-    EXPECT_EQ(counted.leaf_reads, 0);
+    EXPECT_EQ(counted.reads, 0);
     ASSERT_TRUE(log.Put("logical/u/one-too-many", "v").ok());
     EXPECT_FALSE(log.leaf_index_complete());
-    counted.leaf_reads = 0;
+    counted.reads = 0;
     for (int i = 0; i < 30; ++i) ASSERT_TRUE(log.Put("logical/u/k" + std::to_string(i), "w").ok());
-    EXPECT_EQ(counted.leaf_reads, 0);  // all held
+    EXPECT_EQ(counted.reads, 0);  // all held
     ASSERT_TRUE(log.Put("logical/u/one-too-many", "w").ok());
-    EXPECT_EQ(counted.leaf_reads, 1);  // not held: found in its own tree
+    EXPECT_EQ(counted.reads, 1);  // not held: found in its own tree
     WriteMixedWorkload(log, 3);
     ExpectTreesMatchAFreshLoad(log, physical.get());
   }
@@ -931,9 +912,9 @@ TEST(ReplicatedLogLeafIndex, PastItsCapacityOnlyTheKeysItHoldsAreAnsweredFromMem
   roomy.SetMountClasses(SharedMountU());
   ASSERT_TRUE(roomy.Open().ok());
   EXPECT_TRUE(roomy.leaf_index_complete());
-  counted.leaf_reads = 0;
+  counted.reads = 0;
   WriteMixedWorkload(roomy, 2);
-  EXPECT_EQ(counted.leaf_reads, 0);
+  EXPECT_EQ(counted.reads, 0);
   ExpectTreesMatchAFreshLoad(roomy, physical.get());
 }
 
@@ -969,16 +950,16 @@ TEST(ReplicatedLogLeafIndex, AWipeLeavesAnEmptyIndexThatKeepsUp) {
   }
   const std::string ghost = "logical/u/ghost";
   ASSERT_TRUE(physical->Put(MerkleLeafKey(R, ghost), crypto::Sha256("no such value")).ok());
-  LeafReadCounter counted(physical.get());
+  ReadCounter counted(physical.get(), kMerklePrefix);
   ReplicatedLog log(&counted, ReplicatedLogOptions{});
   log.SetMountClasses(SharedMountU());
   ASSERT_TRUE(log.Open().ok());
   ASSERT_TRUE(log.WipeData().ok());
   ASSERT_TRUE(log.Put(ghost, "now it has data").ok());
   EXPECT_TRUE(log.leaf_index_complete());
-  counted.leaf_reads = 0;
+  counted.reads = 0;
   WriteMixedWorkload(log, 2);
-  EXPECT_EQ(counted.leaf_reads, 0);
+  EXPECT_EQ(counted.reads, 0);
   ExpectTreesMatchAFreshLoad(log, physical.get());
 }
 
