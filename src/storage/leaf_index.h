@@ -7,7 +7,7 @@
 //   auto leaf = index.Find(tree, digest);  // a miss is "no leaf" only if complete()
 //
 // Keys are named by the first 16 bytes of SHA-256(key) (the hash the bucket
-// is taken from, docs/formats/merkle.md), so an entry is ~72 bytes whatever
+// is taken from, docs/formats/merkle.md), so an entry is ~76 bytes whatever
 // the key's length. Two keys would have to share 128 bits of SHA-256 to be
 // confused; like the Merkle index itself, this is no defence against an
 // adversary, who would need ~2^64 work.
