@@ -446,6 +446,85 @@ TEST(ServerTest, ConnectionsSpreadOverIoThreadsAndAllAnswer) {
   EXPECT_EQ(all.size(), 3u);
 }
 
+TEST(ServerTest, AnIoThreadAnswersTheRequestsReadyTogetherAfterHandlingThemAll) {
+  // Inline answers are written after every request that was ready with them
+  // has been handled (one wake-up of the client for the lot, not one per
+  // answer). One I/O thread, held by an inline handler while two more
+  // requests arrive; once it is free both are ready at once, and the second
+  // handler to run waits up to 300 ms for the client to see the first one's
+  // answer: it must not, because that answer is written only afterwards.
+  ServerOptions o = TestOptions();
+  o.io_threads = 1;
+  o.serve_inline = [](const Request&) { return true; };
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  bool holding = false;
+  std::string first;             // the first of b and c to be handled
+  std::set<std::string> answered;  // seen by the client
+  bool second_saw_first_answered = false;
+  auto server = MustStart(o, [&](Request req) {
+    std::unique_lock<std::mutex> lock(mu);
+    if (req.path == "hold") {
+      holding = true;
+      cv.notify_all();
+      cv.wait_for(lock, std::chrono::seconds(5), [&] { return released; });
+    } else if (first.empty()) {
+      first = req.path;
+    } else {
+      second_saw_first_answered = cv.wait_for(lock, milliseconds(300),
+                                              [&] { return answered.count(first) != 0; });
+    }
+    return Response::Data(Json{{"path", req.path}});
+  });
+  ASSERT_TRUE(server);
+  const int port = PortOf(server->BoundAddress());
+  auto request = [](std::string_view path) {
+    return "GET /v1/" + std::string(path) + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  };
+  RawConn hold(port);
+  ASSERT_TRUE(hold.connected());
+  hold.Send(request("hold"));
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return holding; }));
+  }
+  RawConn b(port);
+  RawConn c(port);
+  ASSERT_TRUE(b.connected() && c.connected());
+  b.Send(request("b"));
+  c.Send(request("c"));
+  std::map<std::string, std::string> replies;
+  auto read = [&](RawConn* conn, std::string name) {
+    bool closed = false;
+    std::string reply = conn->ReadUntilClose(std::chrono::seconds(5), &closed);
+    std::lock_guard<std::mutex> lock(mu);
+    replies[name] = reply;
+    answered.insert(name);
+    cv.notify_all();
+  };
+  std::thread read_b(read, &b, "b");
+  std::thread read_c(read, &c, "c");
+  // Both requests are in the kernel before the I/O thread is let go (a
+  // loopback send is delivered when it returns).
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    released = true;
+    cv.notify_all();
+  }
+  bool closed = false;
+  EXPECT_NE(hold.ReadUntilClose(std::chrono::seconds(5), &closed).find("200 OK"),
+            std::string::npos);
+  read_b.join();
+  read_c.join();
+  EXPECT_NE(replies["b"].find("200 OK"), std::string::npos) << replies["b"];
+  EXPECT_NE(replies["c"].find("200 OK"), std::string::npos) << replies["c"];
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_FALSE(first.empty());
+  EXPECT_FALSE(second_saw_first_answered) << first << "'s answer was written before the other "
+                                          << "ready request was handled";
+}
+
 TEST(ServerTest, ByDefaultFortyRequestsCanWaitAtOnce) {
   // Durable writes wait for their group commit on a handler thread; a group
   // can only be as large as the number of handlers waiting together. Forty
