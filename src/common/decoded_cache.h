@@ -30,8 +30,9 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
+
+#include "common/string_key_map.h"
 
 namespace coffer {
 
@@ -47,18 +48,20 @@ class DecodedCache {
 
   // The value decoded from exactly `bytes` under `key`, or null.
   std::shared_ptr<const T> Find(std::string_view key, std::string_view bytes) {
-    Shard& shard = ShardFor(key);
+    const HashedKey k = HashKey(key);
+    Shard& shard = ShardFor(k);
     std::lock_guard<std::mutex> lock(shard.mu);
-    auto it = shard.entries.find(std::string(key));
+    auto it = shard.entries.find(k);
     if (it == shard.entries.end() || *it->second.bytes != bytes) return nullptr;
     return it->second.value;
   }
   // As above; `bytes` (non-null) is compared by pointer first, and on a match
   // by content the entry keeps this pointer for the next lookup.
   std::shared_ptr<const T> Find(std::string_view key, const Bytes& bytes) {
-    Shard& shard = ShardFor(key);
+    const HashedKey k = HashKey(key);
+    Shard& shard = ShardFor(k);
     std::lock_guard<std::mutex> lock(shard.mu);
-    auto it = shard.entries.find(std::string(key));
+    auto it = shard.entries.find(k);
     if (it == shard.entries.end()) return nullptr;
     Entry& e = it->second;
     if (e.bytes != bytes) {
@@ -74,9 +77,10 @@ class DecodedCache {
   }
   std::shared_ptr<const T> Put(std::string_view key, Bytes bytes, T value) {
     auto decoded = std::make_shared<const T>(std::move(value));
-    Shard& shard = ShardFor(key);
+    const HashedKey k = HashKey(key);
+    Shard& shard = ShardFor(k);
     std::lock_guard<std::mutex> lock(shard.mu);
-    auto it = shard.entries.find(std::string(key));
+    auto it = shard.entries.find(k);
     if (it == shard.entries.end()) {
       if (shard.entries.size() >= per_shard_) shard.entries.erase(shard.entries.begin());
       shard.entries.emplace(std::string(key), Entry{std::move(bytes), decoded});
@@ -111,12 +115,10 @@ class DecodedCache {
   };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, Entry> entries;  // guarded by mu
+    StringKeyMap<Entry> entries;  // guarded by mu
   };
 
-  Shard& ShardFor(std::string_view key) {
-    return shards_[std::hash<std::string_view>{}(key) % kShards];
-  }
+  Shard& ShardFor(const HashedKey& key) { return shards_[key.hash % kShards]; }
 
   const size_t per_shard_;
   std::array<Shard, kShards> shards_;

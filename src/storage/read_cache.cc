@@ -22,9 +22,10 @@ bool HasPrefixIn(std::string_view key, const std::vector<std::string>& prefixes)
 bool ReadCache::Covers(std::string_view key) const { return HasPrefixIn(key, prefixes_); }
 
 SharedValue ReadCache::FindShared(std::string_view key) {
-  Shard& shard = ShardFor(key);
+  const HashedKey k = HashKey(key);
+  Shard& shard = ShardFor(k);
   std::lock_guard<std::mutex> lock(shard.mu);
-  auto it = shard.entries.find(std::string(key));
+  auto it = shard.entries.find(k);
   if (it == shard.entries.end()) {
     ++shard.misses;
     return nullptr;
@@ -40,22 +41,22 @@ std::optional<std::string> ReadCache::Find(std::string_view key) {
 }
 
 void ReadCache::Insert(std::string_view key, SharedValue value, uint64_t generation) {
-  Shard& shard = ShardFor(key);
+  const HashedKey k = HashKey(key);
+  Shard& shard = ShardFor(k);
   std::lock_guard<std::mutex> lock(shard.mu);
   // Under the shard lock: a write of this key that ended since the read
   // began moved the generation; one still in flight has its key marked; one
   // that begins later erases what goes in now.
   if (generation_.load() != generation) return;
-  std::string k(key);
-  if (shard.writing.contains(k)) return;
-  StoreLocked(shard, std::move(k), std::move(value));
+  if (shard.writing.find(k) != shard.writing.end()) return;
+  StoreLocked(shard, k, std::move(value));
 }
 
 void ReadCache::Insert(std::string_view key, std::string_view value, uint64_t generation) {
   Insert(key, std::make_shared<const std::string>(value), generation);
 }
 
-bool ReadCache::StoreLocked(Shard& shard, std::string key, SharedValue value) {
+bool ReadCache::StoreLocked(Shard& shard, const HashedKey& key, SharedValue value) {
   // Too big to keep. Nothing older is left behind: EndWrite erased the key
   // first, and an Insert only ever meets an entry holding the same value.
   if (value->size() > kMaxValueBytes) return false;
@@ -68,7 +69,7 @@ bool ReadCache::StoreLocked(Shard& shard, std::string key, SharedValue value) {
     shard.entries.erase(shard.entries.begin());
     ++shard.evictions;
   }
-  shard.entries.emplace(std::move(key), std::move(value));
+  shard.entries.emplace(std::string(key.text), std::move(value));
   return true;
 }
 
@@ -77,17 +78,20 @@ void ReadCache::ForEachCoveredKey(const Batch& batch, F&& under_lock) {
   if (prefixes_.empty()) return;
   for (const Op& op : batch) {
     if (!Covers(op.key)) continue;
-    Shard& shard = ShardFor(op.key);
+    const HashedKey key = HashKey(op.key);
+    Shard& shard = ShardFor(key);
     std::lock_guard<std::mutex> lock(shard.mu);
-    shard.entries.erase(op.key);
-    under_lock(shard, op);
+    if (auto it = shard.entries.find(key); it != shard.entries.end()) shard.entries.erase(it);
+    under_lock(shard, key, op);
   }
 }
 
 void ReadCache::BeginWrite(const Batch& batch) {
   const uint64_t tag = batches_.fetch_add(1) + 1;
-  ForEachCoveredKey(batch, [tag](Shard& shard, const Op& op) {
-    InFlight& w = shard.writing[op.key];
+  ForEachCoveredKey(batch, [tag](Shard& shard, const HashedKey& key, const Op&) {
+    auto it = shard.writing.find(key);
+    if (it == shard.writing.end()) it = shard.writing.emplace(std::string(key.text), InFlight{}).first;
+    InFlight& w = it->second;
     if (w.ops > 0 && w.batch != tag) w.overlapped = true;
     w.batch = tag;
     ++w.ops;
@@ -95,9 +99,9 @@ void ReadCache::BeginWrite(const Batch& batch) {
 }
 
 void ReadCache::EndWrite(const Batch& batch, bool committed) {
-  ForEachCoveredKey(batch, [this, committed](Shard& shard, const Op& op) {
+  ForEachCoveredKey(batch, [this, committed](Shard& shard, const HashedKey& key, const Op& op) {
     bool last = false;  // the key's last op in flight, from this batch alone
-    if (auto it = shard.writing.find(op.key); it != shard.writing.end()) {
+    if (auto it = shard.writing.find(key); it != shard.writing.end()) {
       if (--it->second.ops == 0) {
         last = !it->second.overlapped;
         shard.writing.erase(it);
@@ -108,7 +112,7 @@ void ReadCache::EndWrite(const Batch& batch, bool committed) {
     // later op of the same key in this batch replaces or erases it (ops are
     // visited in order), and the last one's count reaches zero last.
     if (committed && last && op.kind == Op::Kind::kPut && op.value.size() <= kMaxValueBytes &&
-        StoreLocked(shard, op.key, std::make_shared<const std::string>(op.value))) {
+        StoreLocked(shard, key, std::make_shared<const std::string>(op.value))) {
       ++shard.written_through;
     }
   });

@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "coffer/storage.h"
+#include "common/string_key_map.h"
 
 namespace coffer::storage {
 
@@ -121,20 +122,18 @@ class ReadCache {
   };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, SharedValue> entries;  // GUARDED_BY(mu)
-    std::unordered_map<std::string, InFlight> writing;     // GUARDED_BY(mu)
+    StringKeyMap<SharedValue> entries;  // GUARDED_BY(mu)
+    StringKeyMap<InFlight> writing;     // GUARDED_BY(mu)
     uint64_t hits = 0, misses = 0, evictions = 0, written_through = 0;  // GUARDED_BY(mu)
   };
-  // Erases each covered key of the batch and calls under_lock(shard, op)
-  // with its shard locked.
+  // Erases each covered key of the batch and calls under_lock(shard, key,
+  // op) with its shard locked (`key`: op.key, hashed).
   template <class F>
   void ForEachCoveredKey(const Batch& batch, F&& under_lock);
   // Caches key -> value (false: too big to keep); a full shard drops an
   // arbitrary entry. REQUIRES: shard.mu held.
-  bool StoreLocked(Shard& shard, std::string key, SharedValue value);
-  Shard& ShardFor(std::string_view key) {
-    return shards_[std::hash<std::string_view>{}(key) % kShards];
-  }
+  bool StoreLocked(Shard& shard, const HashedKey& key, SharedValue value);
+  Shard& ShardFor(const HashedKey& key) { return shards_[key.hash % kShards]; }
 
   size_t per_shard_;  // set before use, then read-only
   std::vector<std::string> prefixes_;  // set before use, then read-only
