@@ -19,6 +19,9 @@ namespace {
 // A leader takes at most this many writers, or this many op bytes, per group.
 constexpr size_t kMaxGroupWriters = 256;
 constexpr size_t kMaxGroupBytes = 4 << 20;
+// A leader commits at most this many groups in a row (its own first) before
+// it hands over, so its own caller waits for a bounded number of commits.
+constexpr int kMaxGroupsPerLeader = 4;
 // Ops per physical batch while building the index of an existing store.
 constexpr size_t kBuildChunk = 1024;
 
@@ -404,51 +407,62 @@ Status ReplicatedLog::Submit(Writer& w) {
 
   // Leader: take the queue's head, in order, up to the bounds; writers that
   // arrive while the group is being built join it (CommitGroup asks again).
-  std::vector<Writer*> group;
-  size_t bytes = 0;
-  auto take_more = [&]() -> size_t {  // REQUIRES: queue_mu_ held
-    size_t added = 0;
-    for (size_t i = group.size(); i < queue_.size(); ++i) {
-      Writer* next = queue_[i];
-      if (!group.empty() && (group.back()->reset_index || next->reset_index)) break;
-      size_t b = BatchBytes(*next->batch);
-      if (!group.empty() && (group.size() >= kMaxGroupWriters || bytes + b > kMaxGroupBytes)) break;
-      group.push_back(next);
-      bytes += b;
-      ++added;
+  // Then, while writers are queued, lead their group too (up to
+  // kMaxGroupsPerLeader in all): this thread is running, while a promoted
+  // writer would first have to be woken and wait for a CPU behind the members
+  // just released, which leaves the log idle between groups.
+  Status own = Status::Ok();
+  for (int led = 0;; ++led) {
+    std::vector<Writer*> group;
+    size_t bytes = 0;
+    auto take_more = [&]() -> size_t {  // REQUIRES: queue_mu_ held
+      size_t added = 0;
+      for (size_t i = group.size(); i < queue_.size(); ++i) {
+        Writer* next = queue_[i];
+        if (!group.empty() && (group.back()->reset_index || next->reset_index)) break;
+        size_t b = BatchBytes(*next->batch);
+        if (!group.empty() && (group.size() >= kMaxGroupWriters || bytes + b > kMaxGroupBytes)) {
+          break;
+        }
+        group.push_back(next);
+        bytes += b;
+        ++added;
+      }
+      return added;
+    };
+    {
+      std::lock_guard<std::mutex> queue_lock(queue_mu_);
+      take_more();
     }
-    return added;
-  };
-  {
-    std::lock_guard<std::mutex> queue_lock(queue_mu_);
-    take_more();
-  }
-  Status st = CommitGroup(group, [&] {
-    std::lock_guard<std::mutex> relock(queue_mu_);
-    return take_more();
-  });
-  Writer* next_leader = nullptr;
-  {
-    std::lock_guard<std::mutex> queue_lock(queue_mu_);
-    for (size_t i = 0; i < group.size(); ++i) queue_.pop_front();
-    if (!queue_.empty()) next_leader = queue_.front();
-  }
-  for (Writer* member : group) {
-    if (member == &w) continue;
-    std::lock_guard<std::mutex> own(member->mu);
-    member->status = st;
-    member->done = true;
-    member->cv.notify_one();
-  }
-  // Then the next group's leader (it cannot leave before it is signalled:
-  // only this leader could finish or promote it). Waking the members first
-  // lets their next requests join that group.
-  if (next_leader != nullptr) {
-    std::lock_guard<std::mutex> own(next_leader->mu);
+    Status st = CommitGroup(group, [&] {
+      std::lock_guard<std::mutex> relock(queue_mu_);
+      return take_more();
+    });
+    if (led == 0) own = st;  // w heads the first group
+    Writer* next_leader = nullptr;
+    {
+      std::lock_guard<std::mutex> queue_lock(queue_mu_);
+      for (size_t i = 0; i < group.size(); ++i) queue_.pop_front();
+      if (!queue_.empty()) next_leader = queue_.front();
+    }
+    for (Writer* member : group) {
+      if (member == &w) continue;
+      std::lock_guard<std::mutex> own_lock(member->mu);
+      member->status = st;
+      member->done = true;
+      member->cv.notify_one();
+    }
+    if (next_leader == nullptr) break;
+    if (led + 1 < kMaxGroupsPerLeader) continue;  // it waits; its group is led from here
+    // Hand over to the next group's head (it cannot leave before it is
+    // signalled: only this leader could finish or promote it). Waking the
+    // members first lets their next requests join that group.
+    std::lock_guard<std::mutex> own_lock(next_leader->mu);
     next_leader->lead = true;
     next_leader->cv.notify_one();
+    break;
   }
-  return st;
+  return own;
 }
 
 Result<std::optional<std::string>> ReplicatedLog::LookupLeaf(GroupState& g, StorageClass c,

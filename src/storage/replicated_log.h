@@ -156,6 +156,11 @@ class ReplicatedLog final : public Backend {
     uint64_t batches = 0;  // logical batches in them
   };
   CommitStats commit_stats() const { return {groups_.load(), batches_.load()}; }
+  // Writers in the commit queue: the one leading (if any) and those waiting.
+  size_t queued_writers() const {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    return queue_.size();
+  }
   // Whether written keys find their old Merkle leaf in memory (the leaf index
   // holds every stored leaf) rather than in the backend.
   bool leaf_index_complete() const { return leaf_index_on_.load(std::memory_order_acquire); }
@@ -293,7 +298,7 @@ class ReplicatedLog final : public Backend {
   std::atomic<MountClassesPtr> mounts_;
   std::atomic<uint64_t> groups_{0}, batches_{0};
 
-  std::mutex queue_mu_;
+  mutable std::mutex queue_mu_;
   std::deque<Writer*> queue_;  // GUARDED_BY(queue_mu_); front is the leader
 
   std::mutex load_mu_;  // serialises loading

@@ -197,7 +197,7 @@ TEST_P(ReplicatedLogTest, IndexesAreGaplessUnderConcurrentWriters) {
 // The hand-off between a group's leader, its members and the next leader:
 // writers queued behind a slow commit all get their own group's status, a
 // failed group hands leadership on, and the log continues without a gap.
-TEST(ReplicatedLogGroupCommit, QueuedWritersGetTheirGroupsStatusAndTheNextOneLeads) {
+TEST(ReplicatedLogGroupCommit, QueuedWritersGetTheirOwnGroupsStatus) {
   auto physical = NewInmemBackend();
   // log -> faulty -> gate -> physical. The gate holds the first write (once
   // armed) until released.
@@ -264,6 +264,85 @@ TEST(ReplicatedLogGroupCommit, QueuedWritersGetTheirGroupsStatusAndTheNextOneLea
   ASSERT_TRUE(last.ok());
   EXPECT_EQ(last->index, 2u);  // the failed groups took no index
   EXPECT_EQ(physical->Get("sys/policy/q0").value(), std::nullopt);
+}
+
+TEST(ReplicatedLogGroupCommit, ALeaderAlsoCommitsTheGroupsQueuedBehindItsOwn) {
+  // The writers queued while a group commits are committed by that group's
+  // leader, which is running, rather than by one of them woken to lead.
+  auto physical = NewInmemBackend();
+  struct Gate final : public Backend {
+    explicit Gate(Backend* inner) : inner(inner) {}
+    Result<std::optional<std::string>> Get(std::string_view key) override {
+      return inner->Get(key);
+    }
+    Status Write(const Batch& batch) override {
+      std::unique_lock<std::mutex> lock(mu);
+      if (armed) {
+        writers.push_back(std::this_thread::get_id());
+        if (!opened) {
+          entered = true;
+          cv.notify_all();
+          cv.wait(lock, [&] { return opened; });
+        }
+      }
+      return inner->Write(batch);
+    }
+    Result<std::vector<std::string>> List(std::string_view p) override { return inner->List(p); }
+    Result<std::vector<std::string>> ListAll(std::string_view p) override {
+      return inner->ListAll(p);
+    }
+    std::string_view Type() const override { return inner->Type(); }
+    Backend* inner;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool armed = false, entered = false, opened = false;
+    std::vector<std::thread::id> writers;  // the thread of each write once armed
+  } gate(physical.get());
+  ReplicatedLog log(&gate, ReplicatedLogOptions{});
+  ASSERT_TRUE(log.Open().ok());
+  {
+    std::lock_guard<std::mutex> lock(gate.mu);
+    gate.armed = true;
+  }
+  std::thread::id leader_id;
+  Status first;
+  std::thread leader([&] {
+    leader_id = std::this_thread::get_id();
+    first = log.Put("sys/policy/first", "1");
+  });
+  {
+    std::unique_lock<std::mutex> lock(gate.mu);
+    gate.cv.wait(lock, [&] { return gate.entered; });
+  }
+  constexpr int kQueued = 3;
+  std::vector<Status> statuses(kQueued, Internal("not run"));
+  std::vector<std::thread> queued;
+  for (int i = 0; i < kQueued; ++i) {
+    queued.emplace_back([&, i] { statuses[i] = log.Put("sys/policy/q" + std::to_string(i), "v"); });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (log.queued_writers() < 1 + kQueued && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_EQ(log.queued_writers(), 1u + kQueued);
+  {
+    std::lock_guard<std::mutex> lock(gate.mu);
+    gate.opened = true;
+  }
+  gate.cv.notify_all();
+  leader.join();
+  for (auto& t : queued) t.join();
+  EXPECT_TRUE(first.ok()) << first.ToString();
+  for (const Status& st : statuses) EXPECT_TRUE(st.ok()) << st.ToString();
+  // Two groups (the leader's, then the three queued behind it), both
+  // written by the leader's thread.
+  ASSERT_EQ(gate.writers.size(), 2u);
+  for (std::thread::id id : gate.writers) EXPECT_EQ(id, leader_id);
+  EXPECT_EQ(log.commit_stats().batches, 1u + kQueued);
+  EXPECT_EQ(log.queued_writers(), 0u);
+  auto last = log.LastPosition();
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->index, 1u + kQueued);
 }
 
 TEST_P(ReplicatedLogTest, ReadAfterReportsGapsAndFutureIndexes) {
