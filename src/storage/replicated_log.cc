@@ -124,14 +124,19 @@ struct ReplicatedLog::Writer {
   // WipeData's last step: drop every index entry and zero both trees. Such a
   // writer has an empty batch and always forms a group of its own.
   bool reset_index = false;
-  // The hand-off: the leader of the writer's group sets `done` (and
-  // `status`), or the previous leader sets `lead`, under the writer's own
-  // mutex, and signals it. The writer waits on its own mutex, so a woken
-  // writer never queues on queue_mu_ (which the leader and new arrivals
-  // hold), and it returns only after the signaller has released `mu`.
+  // The hand-off: the leader of the writer's group sets `status` (and
+  // `wake`), then the writer is released: `done` set and signalled, under the
+  // writer's own mutex, by the leader or by the member whose `wake` names it;
+  // or the previous leader sets `lead` and signals it. The writer waits on
+  // its own mutex, so a woken writer never queues on queue_mu_ (which the
+  // leader and new arrivals hold), and it returns only after the signaller
+  // has released `mu`.
   std::mutex mu;
   std::condition_variable cv;
   Status status;      // GUARDED_BY(mu)
+  // Members of the same group this writer releases once it is released
+  // itself (a tree, so the leader releases two instead of the whole group).
+  Writer* wake[2] = {nullptr, nullptr};  // GUARDED_BY(mu)
   bool done = false;  // GUARDED_BY(mu)
   bool lead = false;  // GUARDED_BY(mu)
 };
@@ -389,6 +394,12 @@ void ReplicatedLog::PrepareLeaves(Writer& w) {
   }
 }
 
+void ReplicatedLog::Release(Writer& member) {
+  std::lock_guard<std::mutex> member_lock(member.mu);
+  member.done = true;
+  member.cv.notify_one();
+}
+
 Status ReplicatedLog::Submit(Writer& w) {
   if (!w.reset_index) PrepareLeaves(w);
   bool lead_now = false;
@@ -402,7 +413,15 @@ Status ReplicatedLog::Submit(Writer& w) {
   if (!lead_now) {
     std::unique_lock<std::mutex> own(w.mu);
     w.cv.wait(own, [&w] { return w.done || w.lead; });
-    if (w.done) return w.status;
+    if (w.done) {
+      Writer* const next[2] = {w.wake[0], w.wake[1]};
+      Status st = w.status;
+      own.unlock();
+      for (Writer* member : next) {
+        if (member != nullptr) Release(*member);
+      }
+      return st;
+    }
   }
 
   // Leader: take the queue's head, in order, up to the bounds; writers that
@@ -445,13 +464,24 @@ Status ReplicatedLog::Submit(Writer& w) {
       for (size_t i = 0; i < group.size(); ++i) queue_.pop_front();
       if (!queue_.empty()) next_leader = queue_.front();
     }
+    // The members learn the group's status, and are released as a tree: the
+    // leader signals two, each of those two more, and so on. Signalling the
+    // whole group itself would leave this thread, which leads the next
+    // group, preempted by the writers it wakes (~0.9 ms per group of 30).
+    std::vector<Writer*> members;
+    members.reserve(group.size());
     for (Writer* member : group) {
-      if (member == &w) continue;
-      std::lock_guard<std::mutex> own_lock(member->mu);
-      member->status = st;
-      member->done = true;
-      member->cv.notify_one();
+      if (member != &w) members.push_back(member);
     }
+    for (size_t i = 0; i < members.size(); ++i) {
+      std::lock_guard<std::mutex> member_lock(members[i]->mu);
+      members[i]->status = st;
+      for (size_t k = 0; k < 2; ++k) {
+        const size_t child = 2 * i + 2 + k;
+        members[i]->wake[k] = child < members.size() ? members[child] : nullptr;
+      }
+    }
+    for (size_t i = 0; i < 2 && i < members.size(); ++i) Release(*members[i]);
     if (next_leader == nullptr) break;
     if (led + 1 < kMaxGroupsPerLeader) continue;  // it waits; its group is led from here
     // Hand over to the next group's head (it cannot leave before it is

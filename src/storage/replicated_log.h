@@ -256,6 +256,8 @@ class ReplicatedLog final : public Backend {
   Status EnsureLoaded();
   // Queues w and waits until its group committed (or leads the group).
   Status Submit(Writer& w);
+  // Sets `done` on a writer whose status is set, and signals it.
+  static void Release(Writer& member);
   // The apply paths: classifies `batch` (hints: the upstream class of each op)
   // and submits it, bypassing read-only mode. The first `data_ops` ops came
   // from upstream and may not be node class; the rest (the position) may.

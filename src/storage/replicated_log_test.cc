@@ -197,48 +197,72 @@ TEST_P(ReplicatedLogTest, IndexesAreGaplessUnderConcurrentWriters) {
 // The hand-off between a group's leader, its members and the next leader:
 // writers queued behind a slow commit all get their own group's status, a
 // failed group hands leadership on, and the log continues without a gap.
-TEST(ReplicatedLogGroupCommit, QueuedWritersGetTheirOwnGroupsStatus) {
-  auto physical = NewInmemBackend();
-  // log -> faulty -> gate -> physical. The gate holds the first write (once
-  // armed) until released.
-  struct Gate final : public Backend {
-    explicit Gate(Backend* inner) : inner(inner) {}
-    Result<std::optional<std::string>> Get(std::string_view key) override {
-      return inner->Get(key);
-    }
-    Status Write(const Batch& batch) override {
-      std::unique_lock<std::mutex> lock(mu);
-      if (armed && !opened) {
+// A backend that holds the first write made once it is armed until it is
+// opened, and records the thread of every write made once armed.
+struct Gate final : public Backend {
+  explicit Gate(Backend* inner) : inner(inner) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override { return inner->Get(key); }
+  Status Write(const Batch& batch) override {
+    std::unique_lock<std::mutex> lock(mu);
+    if (armed) {
+      writers.push_back(std::this_thread::get_id());
+      if (!opened) {
         entered = true;
         cv.notify_all();
         cv.wait(lock, [&] { return opened; });
       }
-      return inner->Write(batch);
     }
-    Result<std::vector<std::string>> List(std::string_view p) override { return inner->List(p); }
-    Result<std::vector<std::string>> ListAll(std::string_view p) override {
-      return inner->ListAll(p);
+    return inner->Write(batch);
+  }
+  Result<std::vector<std::string>> List(std::string_view p) override { return inner->List(p); }
+  Result<std::vector<std::string>> ListAll(std::string_view p) override {
+    return inner->ListAll(p);
+  }
+  std::string_view Type() const override { return inner->Type(); }
+  void Arm() {
+    std::lock_guard<std::mutex> lock(mu);
+    armed = true;
+  }
+  void AwaitEntered() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return entered; });
+  }
+  void Open() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      opened = true;
     }
-    std::string_view Type() const override { return inner->Type(); }
-    Backend* inner;
-    std::mutex mu;
-    std::condition_variable cv;
-    bool armed = false, entered = false, opened = false;
-  } gate(physical.get());
+    cv.notify_all();
+  }
+  Backend* inner;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool armed = false, entered = false, opened = false;
+  std::vector<std::thread::id> writers;  // the thread of each write once armed
+};
+
+// Waits (bounded) until `n` writers are in the log's commit queue.
+bool AwaitQueued(const ReplicatedLog& log, size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (log.queued_writers() < n && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  return log.queued_writers() == n;
+}
+
+TEST(ReplicatedLogGroupCommit, QueuedWritersGetTheirOwnGroupsStatus) {
+  auto physical = NewInmemBackend();
+  // log -> faulty -> gate -> physical. The gate holds the first write (once
+  // armed) until released.
+  Gate gate(physical.get());
   FaultyBackend faulty(&gate);
   ReplicatedLog log(&faulty, ReplicatedLogOptions{});
   ASSERT_TRUE(log.Open().ok());  // writes the empty index: not held
-  {
-    std::lock_guard<std::mutex> lock(gate.mu);
-    gate.armed = true;
-  }
+  gate.Arm();
 
   Status first;
   std::thread leader([&] { first = log.Put("sys/policy/first", "1"); });
-  {
-    std::unique_lock<std::mutex> lock(gate.mu);
-    gate.cv.wait(lock, [&] { return gate.entered; });
-  }
+  gate.AwaitEntered();
   // Every later commit fails, however the queued writers are grouped.
   faulty.fail = true;
   constexpr int kQueued = 6;
@@ -247,11 +271,7 @@ TEST(ReplicatedLogGroupCommit, QueuedWritersGetTheirOwnGroupsStatus) {
   for (int i = 0; i < kQueued; ++i) {
     queued.emplace_back([&, i] { statuses[i] = log.Put("sys/policy/q" + std::to_string(i), "v"); });
   }
-  {
-    std::lock_guard<std::mutex> lock(gate.mu);
-    gate.opened = true;
-  }
-  gate.cv.notify_all();
+  gate.Open();
   leader.join();
   for (auto& t : queued) t.join();
   EXPECT_TRUE(first.ok()) << first.ToString();
@@ -270,66 +290,25 @@ TEST(ReplicatedLogGroupCommit, ALeaderAlsoCommitsTheGroupsQueuedBehindItsOwn) {
   // The writers queued while a group commits are committed by that group's
   // leader, which is running, rather than by one of them woken to lead.
   auto physical = NewInmemBackend();
-  struct Gate final : public Backend {
-    explicit Gate(Backend* inner) : inner(inner) {}
-    Result<std::optional<std::string>> Get(std::string_view key) override {
-      return inner->Get(key);
-    }
-    Status Write(const Batch& batch) override {
-      std::unique_lock<std::mutex> lock(mu);
-      if (armed) {
-        writers.push_back(std::this_thread::get_id());
-        if (!opened) {
-          entered = true;
-          cv.notify_all();
-          cv.wait(lock, [&] { return opened; });
-        }
-      }
-      return inner->Write(batch);
-    }
-    Result<std::vector<std::string>> List(std::string_view p) override { return inner->List(p); }
-    Result<std::vector<std::string>> ListAll(std::string_view p) override {
-      return inner->ListAll(p);
-    }
-    std::string_view Type() const override { return inner->Type(); }
-    Backend* inner;
-    std::mutex mu;
-    std::condition_variable cv;
-    bool armed = false, entered = false, opened = false;
-    std::vector<std::thread::id> writers;  // the thread of each write once armed
-  } gate(physical.get());
+  Gate gate(physical.get());
   ReplicatedLog log(&gate, ReplicatedLogOptions{});
   ASSERT_TRUE(log.Open().ok());
-  {
-    std::lock_guard<std::mutex> lock(gate.mu);
-    gate.armed = true;
-  }
+  gate.Arm();
   std::thread::id leader_id;
   Status first;
   std::thread leader([&] {
     leader_id = std::this_thread::get_id();
     first = log.Put("sys/policy/first", "1");
   });
-  {
-    std::unique_lock<std::mutex> lock(gate.mu);
-    gate.cv.wait(lock, [&] { return gate.entered; });
-  }
+  gate.AwaitEntered();
   constexpr int kQueued = 3;
   std::vector<Status> statuses(kQueued, Internal("not run"));
   std::vector<std::thread> queued;
   for (int i = 0; i < kQueued; ++i) {
     queued.emplace_back([&, i] { statuses[i] = log.Put("sys/policy/q" + std::to_string(i), "v"); });
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (log.queued_writers() < 1 + kQueued && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
-  }
-  ASSERT_EQ(log.queued_writers(), 1u + kQueued);
-  {
-    std::lock_guard<std::mutex> lock(gate.mu);
-    gate.opened = true;
-  }
-  gate.cv.notify_all();
+  ASSERT_TRUE(AwaitQueued(log, 1 + kQueued));
+  gate.Open();
   leader.join();
   for (auto& t : queued) t.join();
   EXPECT_TRUE(first.ok()) << first.ToString();
@@ -343,6 +322,37 @@ TEST(ReplicatedLogGroupCommit, ALeaderAlsoCommitsTheGroupsQueuedBehindItsOwn) {
   auto last = log.LastPosition();
   ASSERT_TRUE(last.ok());
   EXPECT_EQ(last->index, 1u + kQueued);
+}
+
+TEST(ReplicatedLogGroupCommit, EveryWriterOfALargeGroupLearnsItsStatus) {
+  // The leader signals two members and each member two more: every one of a
+  // large group is released, with the group's status, whatever the order in
+  // which their threads run.
+  auto physical = NewInmemBackend();
+  Gate gate(physical.get());
+  FaultyBackend faulty(&gate);
+  ReplicatedLog log(&faulty, ReplicatedLogOptions{});
+  ASSERT_TRUE(log.Open().ok());
+  gate.Arm();
+  Status first;
+  std::thread leader([&] { first = log.Put("sys/policy/first", "1"); });
+  gate.AwaitEntered();
+  constexpr int kQueued = 45;
+  std::vector<Status> statuses(kQueued, Internal("not run"));
+  std::vector<std::thread> queued;
+  for (int i = 0; i < kQueued; ++i) {
+    queued.emplace_back([&, i] { statuses[i] = log.Put("sys/policy/q" + std::to_string(i), "v"); });
+  }
+  ASSERT_TRUE(AwaitQueued(log, 1 + kQueued));
+  faulty.fail = true;  // the queued writers' group fails
+  gate.Open();
+  leader.join();
+  for (auto& t : queued) t.join();
+  EXPECT_TRUE(first.ok()) << first.ToString();
+  for (const Status& st : statuses) EXPECT_EQ(st.code(), Code::kIOError) << st.ToString();
+  faulty.fail = false;
+  ASSERT_TRUE(log.Put("sys/policy/after", "2").ok());
+  EXPECT_EQ(log.LastPosition()->index, 2u);
 }
 
 TEST_P(ReplicatedLogTest, ReadAfterReportsGapsAndFutureIndexes) {
