@@ -76,6 +76,9 @@ struct EngineRequest {
   const Caller* caller = nullptr;  // null on unauthenticated paths (login)
   SystemView system;
   const Request* original = nullptr;  // headers, full path, remote address
+  // The answer goes straight to the client (no audit device, no wrapping,
+  // not forwarded): the engine may set Response::data_json instead of data.
+  bool raw_data_ok = false;
 };
 
 class Engine {

@@ -101,6 +101,11 @@ struct Response {
 
   int status = 0;  // 0: let the HTTP layer choose (200 or 204)
   Json data = nullptr;
+  // `data` as compact JSON text of an object, set instead of `data` by an
+  // engine that has it as text already (a kv v2 read splices the stored
+  // secret), and only when the request allowed it
+  // (EngineRequest::raw_data_ok): the renderer writes it as it is.
+  std::string data_json;
   std::vector<std::string> warnings;
   std::optional<SecretInfo> secret;
   std::optional<AuthInfo> auth;
@@ -127,5 +132,10 @@ struct Response {
   }
   static Response Empty() { return Response(); }
 };
+
+// Turns a Response's data_json into its data tree (for whoever inspects the
+// data: audit devices, response wrapping). False, with data_json kept, when
+// the text is not a JSON object.
+bool MaterializeData(Response& r);
 
 }  // namespace coffer

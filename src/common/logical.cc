@@ -15,4 +15,13 @@ const char* OperationName(Operation op) {
   return "unknown";
 }
 
+bool MaterializeData(Response& r) {
+  if (r.data_json.empty()) return true;
+  Json parsed = Json::parse(r.data_json, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return false;
+  r.data = std::move(parsed);
+  r.data_json.clear();
+  return true;
+}
+
 }  // namespace coffer

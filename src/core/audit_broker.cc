@@ -36,6 +36,7 @@ Status AuditBroker::Enable(std::string_view path, std::string_view type,
   entry.local = local;
   entry.device = std::move(device);
   devices_.emplace(key, std::move(entry));
+  device_count_.store(devices_.size(), std::memory_order_release);
   COFFER_LOG(kInfo, "audit") << "enabled audit device at " << key;
   return Status::Ok();
 }
@@ -43,6 +44,7 @@ Status AuditBroker::Enable(std::string_view path, std::string_view type,
 Status AuditBroker::Disable(std::string_view path) {
   std::unique_lock<std::shared_mutex> lock(mu_);
   if (devices_.erase(NormalizePath(path)) > 0) {
+    device_count_.store(devices_.size(), std::memory_order_release);
     COFFER_LOG(kInfo, "audit") << "disabled audit device at " << NormalizePath(path);
   }
   return Status::Ok();
@@ -61,10 +63,7 @@ Json AuditBroker::List() const {
   return out;
 }
 
-bool AuditBroker::empty() const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
-  return devices_.empty();
-}
+bool AuditBroker::empty() const { return device_count_.load(std::memory_order_acquire) == 0; }
 
 Result<std::string> AuditBroker::Hash(std::string_view path, std::string_view input) const {
   std::shared_lock<std::shared_mutex> lock(mu_);

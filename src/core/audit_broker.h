@@ -11,6 +11,7 @@
 //    failed (Vault's fail-closed rule), so the caller must refuse the request.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -68,6 +69,8 @@ class AuditBroker {
 
   mutable std::shared_mutex mu_;
   std::map<std::string, Entry> devices_;  // guarded by mu_
+  // devices_.size(), set under mu_: empty() is asked on every request.
+  std::atomic<size_t> device_count_{0};
 };
 
 }  // namespace coffer::core

@@ -439,6 +439,10 @@ Result<Response> Core::Dispatch(const Request& req, const Router::Match& match,
     return PermissionDenied();
   }
 
+  // Nothing but the renderer will see the answer's data: an engine may hand
+  // it over as JSON text.
+  ereq.raw_data_ok = !forwarded && req.operation == Operation::kRead && !req.is_help &&
+                     !req.wrap_ttl_seconds.has_value() && audit_broker_.empty();
   RETURN_IF_ERROR(audit->LogRequest());
   Result<Response> handled =
       setup_read_only ? Result<Response>(ReadOnly()) : route.engine->Handle(ereq);

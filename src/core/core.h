@@ -94,6 +94,9 @@ class Core {
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;
 
+  // A read answered straight to the client (no audit device enabled, no
+  // wrapping asked for) may carry its data as text: Response::data_json
+  // instead of data (MaterializeData in coffer/logical.h turns it back).
   Result<Response> Handle(const Request& req);
 
   // True when Handle(req) only reads this node's own storage and never waits

@@ -58,6 +58,11 @@ Result<Response> RequestAudit::Finish(Result<Response> result) {
     }
     return result;
   }
+  // Devices record the data's values (hashed): give them the tree (a device
+  // enabled while this request ran; otherwise Dispatch asked for no text).
+  if (result.ok() && !broker_->empty() && !MaterializeData(*result)) {
+    result = Internal("response data is not a JSON object");
+  }
   Status st = result.ok()
                   ? broker_->LogResponse(req_, *result, auth_, req_.request_id)
                   : broker_->LogResponse(req_, Response{}, auth_, req_.request_id,

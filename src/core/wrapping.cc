@@ -217,7 +217,9 @@ Result<Response> MaybeWrap(TokenStore& tokens, Router& router, const Request& re
   if (req.wrap_ttl_seconds.value_or(0) > 0) {
     ttl = ttl == 0 ? *req.wrap_ttl_seconds : std::min(ttl, *req.wrap_ttl_seconds);
   }
-  if (ttl <= 0 || IsEmptyResponse(resp)) return resp;
+  if (ttl <= 0) return resp;
+  if (!MaterializeData(resp)) return Internal("response data is not a JSON object");
+  if (IsEmptyResponse(resp)) return resp;
 
   // A rewrap hands over the stored text as it is, so it never nests.
   std::string stored;

@@ -47,6 +47,15 @@ class EngineHarness {
     return engine.Handle(req);
   }
 
+  // A read whose answer goes straight to the client (the core's case without
+  // audit devices or wrapping): the engine may answer with data_json.
+  Result<Response> ReadForClient(Engine& engine, const std::string& path,
+                                 Json data = Json::object()) {
+    EngineRequest req = Request(Operation::kRead, path, std::move(data));
+    req.raw_data_ok = true;
+    return engine.Handle(req);
+  }
+
   Result<std::optional<bool>> Exists(Engine& engine, const std::string& path) {
     return engine.Exists(Request(Operation::kUpdate, path, Json::object()));
   }

@@ -78,6 +78,24 @@ Result<Response> ReadData(KvV2State& state, const EngineRequest& req, const Para
   if (!found->meta->versions.at(found->version).ReadableAt(state.Now())) {
     return NotFoundWithData(std::move(body));
   }
+  if (req.raw_data_ok) {
+    // The stored record's text goes out as it is: no parse of the secret and
+    // no rendering of it again.
+    ASSIGN_OR_RETURN(std::optional<std::string> record,
+                     req.storage->Get(VersionKey(path, found->version)));
+    if (record.has_value()) {
+      if (std::optional<std::string_view> text = VersionDataText(*record)) {
+        Response r;
+        r.data_json.reserve(text->size() + 200);
+        r.data_json += "{\"data\":";
+        r.data_json += *text;
+        r.data_json += ",\"metadata\":";
+        AppendJson(&r.data_json, fields["metadata"]);
+        r.data_json += '}';
+        return r;
+      }
+    }
+  }
   ASSIGN_OR_RETURN(fields["data"], LoadReadable(*req.storage, path, found->version));
   return Response::Data(std::move(body));
 }

@@ -331,6 +331,40 @@ Result<std::optional<Json>> LoadVersionData(storage::Backend& view, std::string_
   return std::optional<Json>(std::move(j["data"]));
 }
 
+std::optional<std::string_view> VersionDataText(std::string_view record) {
+  constexpr std::string_view kOpen = "{\"data\":{";
+  if (record.size() < kOpen.size() + 2 || !record.starts_with(kOpen) ||
+      !record.ends_with("}}")) {
+    return std::nullopt;
+  }
+  const std::string_view data = record.substr(kOpen.size() - 1, record.size() - kOpen.size());
+  // The object opened first must close at the very end: a record with more
+  // than the one field is not this shape. (Its bytes are authenticated by the
+  // barrier, so this guards against another writer's format, not tampering.)
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < data.size(); ++i) {
+    const char c = data[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0 && i + 1 != data.size()) {
+      return std::nullopt;
+    }
+  }
+  if (depth != 0 || in_string) return std::nullopt;
+  return data;
+}
+
 storage::Op StoreVersionData(std::string_view path, int64_t version, const Json& data) {
   return storage::Op::Put(VersionKey(path, version), DumpJsonCompact(Json{{"data", data}}));
 }

@@ -132,5 +132,10 @@ size_t DecodedRecordsForTest();
 Result<std::optional<Json>> LoadVersionData(storage::Backend& view, std::string_view path,
                                             int64_t version);
 storage::Op StoreVersionData(std::string_view path, int64_t version, const Json& data);
+// The data of a stored version record as JSON text: the record is
+// {"data":<data>} exactly as StoreVersionData wrote it (compact, through
+// AppendJson), so <data> is what rendering the parsed data would write.
+// nullopt when `record` does not have that shape (then parse it instead).
+std::optional<std::string_view> VersionDataText(std::string_view record);
 
 }  // namespace coffer::engines::kv2

@@ -37,6 +37,23 @@ TEST(KvV2ModelTest, VersionJsonHasVaultsFieldsAndRendersAsBefore) {
   EXPECT_EQ(m.VersionJson(3)["destroyed"], true);
 }
 
+TEST(KvV2ModelTest, VersionDataTextIsTheDataOfARecordAsStored) {
+  const Json data{{"a", 1}, {"b", {{"c", "d"}}}};
+  const storage::Op op = StoreVersionData("p", 3, data);
+  auto text = VersionDataText(op.value);
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(*text, DumpJsonCompact(data));
+  EXPECT_EQ(VersionDataText(R"({"data":{}})"), std::optional<std::string_view>("{}"));
+  // Braces and quotes inside strings are not structure.
+  EXPECT_EQ(VersionDataText(R"({"data":{"a":"}\"}"}})"),
+            std::optional<std::string_view>(R"({"a":"}\"}"})"));
+  for (std::string_view bad : {"", "{}", R"({"data":[1]})", R"({"data":"x"})", R"({"dat":{}})",
+                               R"({"data":{} })", R"( {"data":{}})", R"({"data":{})",
+                               R"({"data":{"a":1},"x":{"b":2}})"}) {
+    EXPECT_FALSE(VersionDataText(bad).has_value()) << bad;
+  }
+}
+
 TEST(KvV2ModelTest, DeletionTimeUsesTheSmallerNonZeroDuration) {
   const int64_t t = 1'000'000'000'000;
   EXPECT_EQ(DeletionTimeFor(t, 0, 0), 0);

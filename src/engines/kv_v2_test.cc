@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/json_util.h"
 #include "engines/engine_harness_for_test.h"
 #include "engines/kv_v2_model.h"
 
@@ -51,6 +52,38 @@ TEST_F(KvV2Test, WriteReturnsVersionMetadataAndReadReturnsDataWithMetadata) {
   EXPECT_EQ(r->status, 0);
   EXPECT_EQ(r->data,
             (Json{{"data", {{"foo", "bar"}, {"n", {{"deep", 1}}}}}, {"metadata", w->data}}));
+}
+
+TEST_F(KvV2Test, AReadForTheClientSplicesTheStoredSecretAsText) {
+  // The text is exactly what rendering the parsed answer writes: nested
+  // values, numbers, escapes and a string repaired to valid UTF-8 on write.
+  Json secret{{"foo", "bar"},
+              {"n", {{"deep", 1}, {"list", {1, "a", nullptr, true, 2.5}}}},
+              {"esc", "quote\" back\\ nl\n tab\t ctl\x01 é €"},
+              {"bad", std::string("x\xff" "y")}};
+  ASSERT_TRUE(Put("app/db", secret).ok());
+  h_.Advance(1);
+  ASSERT_TRUE(Put("app/db", Json{{"v", 2}}).ok());
+  for (Json query : {Json::object(), Json{{"version", 1}}, Json{{"version", "2"}}}) {
+    auto tree = Get("app/db", query);
+    auto text = h_.ReadForClient(*engine_, "data/app/db", query);
+    ASSERT_TRUE(tree.ok() && text.ok()) << query.dump();
+    EXPECT_TRUE(tree->data_json.empty());
+    EXPECT_TRUE(text->data.is_null());
+    EXPECT_EQ(text->data_json, DumpJsonCompact(tree->data)) << query.dump();
+    EXPECT_EQ(Json::parse(text->data_json), tree->data);
+  }
+  // What is not a readable version answers as before.
+  ASSERT_TRUE(Call(Operation::kDelete, "data/app/db").ok());
+  auto deleted = h_.ReadForClient(*engine_, "data/app/db");
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(deleted->status, 404);
+  EXPECT_TRUE(deleted->data_json.empty());
+  EXPECT_TRUE(deleted->data["data"].is_null());
+  EXPECT_EQ(deleted->data["metadata"]["version"], 2);
+  auto missing = h_.ReadForClient(*engine_, "data/nope");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
 }
 
 TEST_F(KvV2Test, VersionsCountUpAndCanBeReadByNumber) {

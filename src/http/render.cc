@@ -137,7 +137,11 @@ std::string RenderEnvelope(const Request& request, const Response& r, std::strin
     w.Add("data", nullptr);
     w.Raw("wrap_info", RenderWrapInfo(*r.wrap_info));
   } else {
-    w.Add("data", r.data);
+    if (r.data_json.empty()) {
+      w.Add("data", r.data);
+    } else {
+      w.Raw("data", r.data_json);
+    }
     w.Add("wrap_info", nullptr);
   }
   // A wrapped response carries only wrap_info (Vault leaves the rest zero).
@@ -266,7 +270,8 @@ HttpResponse RenderResponse(const Request& request, const Response& response,
   }
   int status = SanitizeStatus(response.status);
   if (response.status == 0) {
-    const bool empty = response.data.is_null() && !response.auth.has_value() &&
+    const bool empty = response.data.is_null() && response.data_json.empty() &&
+                       !response.auth.has_value() &&
                        !response.wrap_info.has_value() && response.warnings.empty();
     status = empty ? 204 : 200;
   }

@@ -98,6 +98,36 @@ TEST(RenderResponseTest, EnvelopeFieldsInVaultOrder) {
             R"("auth":null,"mount_type":"kv"})");
 }
 
+TEST(RenderResponseTest, DataGivenAsTextIsWrittenAsItIsAndIsNotEmpty) {
+  Response tree = Response::Data(Json{{"data", {{"foo", "bar"}}}, {"metadata", {{"version", 1}}}});
+  tree.mount_type = "kv";
+  Response text;
+  text.data_json = R"({"data":{"foo":"bar"},"metadata":{"version":1}})";
+  text.mount_type = "kv";
+  HttpResponse a = RenderResponse(Req(Operation::kRead, "secret/data/foo"), tree, "req-1");
+  HttpResponse b = RenderResponse(Req(Operation::kRead, "secret/data/foo"), text, "req-1");
+  EXPECT_EQ(b.status, 200);
+  EXPECT_EQ(b.body, a.body);
+  EXPECT_NE(b.body.find(R"("data":{"data":{"foo":"bar"},"metadata":{"version":1}},)"),
+            std::string::npos)
+      << b.body;
+}
+
+TEST(MaterializeDataTest, TextBecomesTheTreeOnlyWhenItIsAnObject) {
+  Response r;
+  r.data_json = R"({"a":[1,2],"b":null})";
+  ASSERT_TRUE(MaterializeData(r));
+  EXPECT_TRUE(r.data_json.empty());
+  EXPECT_EQ(r.data, (Json{{"a", {1, 2}}, {"b", nullptr}}));
+  Response bad;
+  bad.data_json = "[1]";
+  EXPECT_FALSE(MaterializeData(bad));
+  EXPECT_EQ(bad.data_json, "[1]");
+  Response none = Response::Data(Json{{"x", 1}});
+  EXPECT_TRUE(MaterializeData(none));
+  EXPECT_EQ(none.data, (Json{{"x", 1}}));
+}
+
 TEST(RenderResponseTest, NoContentWhenNothingToSay) {
   HttpResponse r = RenderResponse(Req(Operation::kUpdate, "secret/foo"), Response::Empty(), "id");
   EXPECT_EQ(r.status, 204);
