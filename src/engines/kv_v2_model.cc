@@ -7,6 +7,7 @@
 
 #include "common/decoded_cache.h"
 #include "common/duration.h"
+#include "common/json_scan.h"
 #include "common/json_util.h"
 #include "common/time_format.h"
 #include "engines/stored_json.h"
@@ -341,27 +342,8 @@ std::optional<std::string_view> VersionDataText(std::string_view record) {
   // The object opened first must close at the very end: a record with more
   // than the one field is not this shape. (Its bytes are authenticated by the
   // barrier, so this guards against another writer's format, not tampering.)
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < data.size(); ++i) {
-    const char c = data[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if ((c == '}' || c == ']') && --depth == 0 && i + 1 != data.size()) {
-      return std::nullopt;
-    }
-  }
-  if (depth != 0 || in_string) return std::nullopt;
+  const JsonBrackets b = ScanJsonBrackets(data);
+  if (!b.balanced || b.first_end != data.size()) return std::nullopt;
   return data;
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/json_scan.h"
 #include "common/json_util.h"
 
 namespace coffer::http {
@@ -104,34 +105,6 @@ bool IsPrintablePath(std::string_view s) {
   return true;
 }
 
-// Nesting depth of a JSON text, ignoring brackets inside strings.
-int JsonDepth(std::string_view text) {
-  int depth = 0;
-  int max_depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) max_depth = depth;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return max_depth;
-}
-
 bool IsBlank(std::string_view s) {
   for (char c : s) {
     if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
@@ -141,7 +114,7 @@ bool IsBlank(std::string_view s) {
 
 Result<Json> ParseBody(std::string_view body) {
   if (IsBlank(body)) return Json::object();
-  if (JsonDepth(body) > kMaxJsonDepth) return InvalidArgument("error parsing JSON");
+  if (ScanJsonBrackets(body).max_depth > kMaxJsonDepth) return InvalidArgument("error parsing JSON");
   Json parsed = Json::parse(body, /*cb=*/nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object()) return InvalidArgument("error parsing JSON");
   // Vault treats a null field as "not provided".
