@@ -250,6 +250,25 @@ bool AwaitQueued(const ReplicatedLog& log, size_t n) {
   return log.queued_writers() == n;
 }
 
+// Writers started on threads of their own, each putting sys/policy/q<i>.
+struct QueuedPuts {
+  QueuedPuts(ReplicatedLog& log, int n) : statuses(static_cast<size_t>(n), Internal("not run")) {
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([this, &log, i] {
+        statuses[static_cast<size_t>(i)] = log.Put("sys/policy/q" + std::to_string(i), "v");
+      });
+    }
+  }
+  // Waits for every writer; their statuses, in order.
+  const std::vector<Status>& Join() {
+    for (auto& t : threads) t.join();
+    threads.clear();
+    return statuses;
+  }
+  std::vector<Status> statuses;
+  std::vector<std::thread> threads;
+};
+
 TEST(ReplicatedLogGroupCommit, QueuedWritersGetTheirOwnGroupsStatus) {
   auto physical = NewInmemBackend();
   // log -> faulty -> gate -> physical. The gate holds the first write (once
@@ -265,17 +284,11 @@ TEST(ReplicatedLogGroupCommit, QueuedWritersGetTheirOwnGroupsStatus) {
   gate.AwaitEntered();
   // Every later commit fails, however the queued writers are grouped.
   faulty.fail = true;
-  constexpr int kQueued = 6;
-  std::vector<Status> statuses(kQueued);
-  std::vector<std::thread> queued;
-  for (int i = 0; i < kQueued; ++i) {
-    queued.emplace_back([&, i] { statuses[i] = log.Put("sys/policy/q" + std::to_string(i), "v"); });
-  }
+  QueuedPuts queued(log, 6);
   gate.Open();
   leader.join();
-  for (auto& t : queued) t.join();
   EXPECT_TRUE(first.ok()) << first.ToString();
-  for (const Status& st : statuses) {
+  for (const Status& st : queued.Join()) {
     EXPECT_EQ(st.code(), Code::kIOError) << st.ToString();
   }
   faulty.fail = false;
@@ -302,17 +315,12 @@ TEST(ReplicatedLogGroupCommit, ALeaderAlsoCommitsTheGroupsQueuedBehindItsOwn) {
   });
   gate.AwaitEntered();
   constexpr int kQueued = 3;
-  std::vector<Status> statuses(kQueued, Internal("not run"));
-  std::vector<std::thread> queued;
-  for (int i = 0; i < kQueued; ++i) {
-    queued.emplace_back([&, i] { statuses[i] = log.Put("sys/policy/q" + std::to_string(i), "v"); });
-  }
+  QueuedPuts queued(log, kQueued);
   ASSERT_TRUE(AwaitQueued(log, 1 + kQueued));
   gate.Open();
   leader.join();
-  for (auto& t : queued) t.join();
   EXPECT_TRUE(first.ok()) << first.ToString();
-  for (const Status& st : statuses) EXPECT_TRUE(st.ok()) << st.ToString();
+  for (const Status& st : queued.Join()) EXPECT_TRUE(st.ok()) << st.ToString();
   // Two groups (the leader's, then the three queued behind it), both
   // written by the leader's thread.
   ASSERT_EQ(gate.writers.size(), 2u);
@@ -338,16 +346,12 @@ TEST(ReplicatedLogGroupCommit, EveryWriterOfALargeGroupLearnsItsStatus) {
   std::thread leader([&] { first = log.Put("sys/policy/first", "1"); });
   gate.AwaitEntered();
   constexpr int kQueued = 45;
-  std::vector<Status> statuses(kQueued, Internal("not run"));
-  std::vector<std::thread> queued;
-  for (int i = 0; i < kQueued; ++i) {
-    queued.emplace_back([&, i] { statuses[i] = log.Put("sys/policy/q" + std::to_string(i), "v"); });
-  }
+  QueuedPuts queued(log, kQueued);
   ASSERT_TRUE(AwaitQueued(log, 1 + kQueued));
   faulty.fail = true;  // the queued writers' group fails
   gate.Open();
   leader.join();
-  for (auto& t : queued) t.join();
+  const std::vector<Status>& statuses = queued.Join();
   EXPECT_TRUE(first.ok()) << first.ToString();
   for (const Status& st : statuses) EXPECT_EQ(st.code(), Code::kIOError) << st.ToString();
   faulty.fail = false;
