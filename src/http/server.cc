@@ -2,6 +2,8 @@
 // Per-connection work lives in connection.cc.
 #include "http/server.h"
 
+#include <pthread.h>
+
 #include <openssl/ssl.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -219,6 +221,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Hand
   impl->Accept();
   for (auto& loop : impl->loops) {
     loop->thread = std::thread([ioc = &loop->ioc] {
+      pthread_setname_np(pthread_self(), "coffer-http-io");
       for (;;) {
         try {
           ioc->run();

@@ -2,10 +2,13 @@
 // by raw sockets for what a well-behaved client never sends.
 #include "http/server.h"
 
+#include <pthread.h>
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -409,6 +412,29 @@ TEST(ServerTest, InlineRequestsDoNotWaitForTheWorkerPool) {
   ASSERT_TRUE(server);
   h.Run(*server);
   EXPECT_NE(h.release_thread, h.block_thread);
+}
+
+TEST(ServerTest, ThreadsAreNamedForWhatTheyDo) {
+  // `top -H`, perf and /proc/<pid>/task show which threads are busy: I/O
+  // threads (inline requests run there) and handler threads are named.
+  ServerOptions o = TestOptions();
+  o.serve_inline = [](const Request& req) { return req.path == "inline"; };
+  auto server = MustStart(o, [](Request) {
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    return Response::Data(Json{{"thread", std::string(name)}});
+  });
+  ASSERT_TRUE(server);
+  ClientOptions co;
+  co.address = "http://" + server->BoundAddress();
+  co.timeout_s = 10;
+  Client client(co);
+  for (const auto& [path, expected] : {std::pair{"/v1/inline", "coffer-http-io"},
+                                       std::pair{"/v1/pooled", "coffer-handler"}}) {
+    auto r = client.Do("GET", path, "", {});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(Json::parse(r->body)["data"]["thread"], expected) << path;
+  }
 }
 
 TEST(ServerTest, ConnectionsSpreadOverIoThreadsAndAllAnswer) {

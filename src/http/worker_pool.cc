@@ -1,5 +1,7 @@
 #include "http/worker_pool.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <exception>
 
@@ -36,6 +38,7 @@ void WorkerPool::Enqueue(std::unique_ptr<JobBase> job) {
 }
 
 void WorkerPool::Loop(Sleeper& me) {
+  pthread_setname_np(pthread_self(), "coffer-handler");
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     if (stopping_) return;
