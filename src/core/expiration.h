@@ -24,6 +24,7 @@
 // revocation the manager started.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -133,6 +134,8 @@ class ExpirationManager {
   size_t ProcessDue();
   size_t Pending() const { return queue_.size(); }
   int64_t Now() const;
+  // How often scheduling a lease woke the worker (tests).
+  uint64_t worker_wakeups() const { return worker_wakeups_.load(); }
 
  private:
   // RAII mark on one lease id: waits while another thread holds it.
@@ -174,6 +177,7 @@ class ExpirationManager {
   bool running_ = false;   // GUARDED_BY(mu_)
   bool stopping_ = false;  // GUARDED_BY(mu_)
   std::thread worker_;     // GUARDED_BY(mu_) (joined outside it)
+  std::atomic<uint64_t> worker_wakeups_{0};
 
   std::mutex flight_mu_;
   std::condition_variable flight_cv_;

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "core/sys_leases.h"
@@ -460,6 +462,20 @@ TEST_F(ExpirationTest, BackgroundWorkerRevokesWithoutBeingAsked) {
   manager_->Stop();
   manager_ = MakeManager(true);
   ASSERT_TRUE(manager_->Start().ok());
+  // The worker is named (top -H, /proc/<pid>/task/*/comm).
+  const auto named = [] {
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      if (std::getline(comm, name) && name == "coffer-leases") return true;
+    }
+    return false;
+  };
+  const auto named_by = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!named() && std::chrono::steady_clock::now() < named_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(named());
   auto s = Issue("db/creds/ro", "bg", 1);
   now_ = kStart + 2;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -469,6 +485,26 @@ TEST_F(ExpirationTest, BackgroundWorkerRevokesWithoutBeingAsked) {
   EXPECT_EQ(engine_->Revoked(), 1u);
   manager_->Stop();
   EXPECT_FALSE(manager_->Running());
+}
+
+// The worker looks at least once a second: a lease due later than that does
+// not wake it (every token and login schedules one), a lease due sooner does.
+TEST_F(ExpirationTest, OnlyALeaseDueWithinASecondWakesTheWorker) {
+  const uint64_t before = manager_->worker_wakeups();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(Issue("db/creds/ro", "later" + std::to_string(i), 3600).ok());
+  }
+  MakeToken(3600);
+  ASSERT_TRUE(Issue("db/creds/ro", "in-two-seconds", 2).ok());
+  EXPECT_EQ(manager_->worker_wakeups(), before);
+  ASSERT_TRUE(Issue("db/creds/ro", "soon", 1).ok());
+  EXPECT_EQ(manager_->worker_wakeups(), before + 1);
+  auto later = Issue("db/creds/ro", "revoked", 3600);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(manager_->worker_wakeups(), before + 1);
+  // An asynchronous revocation is due now.
+  ASSERT_TRUE(manager_->Revoke(later->lease_id, /*sync=*/false).ok());
+  EXPECT_EQ(manager_->worker_wakeups(), before + 2);
 }
 
 TEST_F(ExpirationTest, TidyDropsLeasesOfMissingTokensAndStaleIndexEntries) {
