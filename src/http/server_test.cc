@@ -2,8 +2,6 @@
 // by raw sockets for what a well-behaved client never sends.
 #include "http/server.h"
 
-#include <pthread.h>
-
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
