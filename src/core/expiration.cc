@@ -26,6 +26,16 @@ int64_t DueTime(const LeaseEntry& e) {
 
 constexpr size_t kExpireBatch = 100;
 
+// The worker looks at the schedule every kLongLook, and every kShortLook
+// while the next lease is DueSoon (times are whole seconds: a lease goes
+// within a fraction of a second of its expiry). A look at most one second
+// away sees in time a lease that was not due soon when it was scheduled, so
+// only a lease due soon has to wake the worker (Schedule).
+constexpr std::chrono::milliseconds kLongLook{1000};
+constexpr std::chrono::milliseconds kShortLook{100};
+static_assert(kLongLook <= std::chrono::seconds(1));
+bool DueSoon(int64_t due, int64_t now) { return due <= now + 1; }
+
 }  // namespace
 
 std::string TokenLeaseId(const TokenEntry& token) {
@@ -145,12 +155,8 @@ void ExpirationManager::WorkerLoop() {
     ProcessDue();
     lock.lock();
     if (stopping_) break;
-    // Times are whole seconds: look often when something is about to fall
-    // due, so a lease goes within a fraction of a second of its expiry.
-    auto wait = std::chrono::milliseconds(1000);
     int64_t due = 0;
-    if (queue_.NextDue(&due) && due <= Now() + 1) wait = std::chrono::milliseconds(100);
-    cv_.wait_for(lock, wait);
+    cv_.wait_for(lock, queue_.NextDue(&due) && DueSoon(due, Now()) ? kShortLook : kLongLook);
   }
 }
 
@@ -170,12 +176,10 @@ size_t ExpirationManager::ProcessDue() {
 
 void ExpirationManager::Schedule(const std::string& lease_id, int64_t due) {
   queue_.Update(lease_id, due);
-  // The worker looks at least once a second, and every 100 ms while
-  // something falls due within a second (WorkerLoop): it would look in time
-  // for a lease due later than Now() + 1 anyway, so only one due by then
-  // wakes it. Waking it for every new lease (each token, each login) cost a
-  // context switch and a turn on the queue's lock per lease.
-  if (due > Now() + 1) return;
+  // Only a lease due soon needs the worker woken (kLongLook). Waking it for
+  // every new lease (each token, each login) cost a context switch and a
+  // turn on the queue's lock per lease.
+  if (!DueSoon(due, Now())) return;
   worker_wakeups_.fetch_add(1, std::memory_order_relaxed);
   // Under mu_: the worker holds it from its look at the queue until it
   // waits, so the wake-up cannot fall in between and be lost.
