@@ -20,6 +20,8 @@ import tempfile
 import threading
 import time
 
+import wrk_runner
+
 READY_TIMEOUT_S = 30.0
 
 
@@ -151,10 +153,22 @@ class Target:
 
     health_path = "/"
 
+    # Below this share of one core over IDLE_WINDOW_S (twice in a row), a
+    # target counts as idle: a fifth of a core is five clock ticks in the
+    # window, above the stray tick of an idle process, far below a target
+    # still working (one to two cores).
+    IDLE_CPU_SHARE = 0.2
+    IDLE_WINDOW_S = 0.25
+
     def wait_idle(self, timeout=120.0):
         """After a run, waits until the target answers its health path
-        quickly again: requests wrk left in flight (slow logins queued on the
-        server) must not eat into the next scenario."""
+        quickly again and its processes stop using CPU: requests wrk left in
+        flight (slow logins queued on the server) must not eat into the next
+        scenario, whichever target that is. The health path alone is not
+        enough: Coffer answers it on an I/O thread while its handler threads
+        still work through the logins wrk gave up on (seconds of scrypt after
+        userpass_auth, which ran into the next scenario at 2-3x its CPU per
+        request)."""
         deadline = time.monotonic() + timeout
         quick = 0
         while time.monotonic() < deadline and quick < 2:
@@ -162,6 +176,13 @@ class Target:
             _answers(self.host, self.port, self.health_path)
             quick = quick + 1 if time.monotonic() - t0 < 0.05 else 0
             time.sleep(0.05)  # poll interval, bounded by the deadline
+        quiet = 0
+        while time.monotonic() < deadline and quiet < 2:
+            pids = self.pids()
+            c0 = wrk_runner.cpu_seconds(pids)
+            time.sleep(self.IDLE_WINDOW_S)  # the measuring window, bounded by the deadline
+            busy = (wrk_runner.cpu_seconds(pids) - c0) / self.IDLE_WINDOW_S
+            quiet = quiet + 1 if busy < self.IDLE_CPU_SHARE else 0
 
     def stop(self):
         for p in reversed(self.procs):

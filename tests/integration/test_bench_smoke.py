@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from coffer_harness import coffer_bin
 
@@ -18,6 +19,8 @@ BENCH = os.path.normpath(os.path.join(HERE, "..", "..", "bench"))
 sys.path.insert(0, BENCH)
 
 import scenarios  # noqa: E402
+import targets  # noqa: E402
+import wrk_runner  # noqa: E402
 
 
 def test_each_peer_runs_right_before_the_first_scenario_compared_with_it():
@@ -183,3 +186,24 @@ def test_dr_bench_smoke_promotes_and_reports_every_figure(tmp_path):
     assert run["promotion"]["first_write_s"] >= 0, run
     assert "promotion_to_write_s" in report["goals"]
     assert "first successful write" in p.stdout and "acknowledged" in p.stdout, p.stdout
+
+
+def test_wait_idle_waits_until_the_target_stops_using_cpu():
+    # A target that answers its health path at once but is still busy (as
+    # Coffer is while it works through logins wrk gave up on) is not idle yet.
+    t = targets.Target()
+    t.port = targets.free_port()  # nothing listens: every health poll returns at once
+    burn = "import time\nt = time.time()\nwhile time.time() - t < 1.5: pass\ntime.sleep(60)\n"
+    t.procs.append(targets.Process("burner", ["/usr/bin/python3", "-c", burn], t.tmp))
+    try:
+        started = time.monotonic()
+        t.wait_idle(timeout=30)
+        waited = time.monotonic() - started
+        assert waited >= 1.0, waited  # the burn lasts 1.5 s from the start
+        pids = t.pids()
+        assert pids  # the burner still runs (sleeping)
+        c0 = wrk_runner.cpu_seconds(pids)
+        time.sleep(0.3)  # a measuring window, not a wait for readiness
+        assert wrk_runner.cpu_seconds(pids) - c0 < 0.05
+    finally:
+        t.stop()
