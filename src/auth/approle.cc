@@ -129,7 +129,7 @@ Result<Response> AppRoleEngine::ReadRole(const EngineRequest& req, const std::st
 Result<Response> AppRoleEngine::WriteRole(const EngineRequest& req, const std::string& name) {
   ASSIGN_OR_RETURN(std::string salt, Salt(req.storage));
   ASSIGN_OR_RETURN(std::optional<std::string> custom_id, GetString(req.data, "role_id"));
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   ASSIGN_OR_RETURN(std::optional<Role> existing, LoadRole(req.storage, name));
   Role base;
   base.name = name;
@@ -152,7 +152,7 @@ Result<Response> AppRoleEngine::WriteRole(const EngineRequest& req, const std::s
 Result<Response> AppRoleEngine::DeleteRoleHandler(const EngineRequest& req,
                                                   const std::string& name) {
   ASSIGN_OR_RETURN(std::string salt, Salt(req.storage));
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   ASSIGN_OR_RETURN(std::optional<Role> role, LoadRole(req.storage, name));
   if (!role) return Response::Empty();
   RETURN_IF_ERROR(DeleteRole(req.storage, salt, *role));
@@ -169,7 +169,7 @@ Result<Response> AppRoleEngine::WriteRoleId(const EngineRequest& req, const std:
   ASSIGN_OR_RETURN(std::optional<std::string> role_id, GetString(req.data, "role_id"));
   if (!role_id || role_id->empty()) return InvalidArgument("missing role_id");
   ASSIGN_OR_RETURN(std::string salt, Salt(req.storage));
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   ASSIGN_OR_RETURN(std::optional<Role> role, LoadRole(req.storage, name));
   if (!role) return NotFound("role \"" + name + "\" does not exist");
   ASSIGN_OR_RETURN(auto owner, RoleNameForRoleId(req.storage, salt, *role_id));
@@ -196,24 +196,43 @@ Result<Response> AppRoleEngine::Login(const EngineRequest& req) {
     ASSIGN_OR_RETURN(std::optional<std::string> secret_id, GetString(req.data, "secret_id"));
     if (!secret_id || secret_id->empty()) return InvalidArgument("missing secret_id");
     std::string hmac = SecretIdHmac(salt, *secret_id);
-    std::lock_guard<std::mutex> lock(mu_);
-    ASSIGN_OR_RETURN(std::optional<SecretIdEntry> entry, LoadSecretId(req.storage, *name, hmac));
-    if (!entry) return InvalidArgument(kBadLogin);
-    int64_t now = Now();
-    if (entry->Expired(now)) {
-      RETURN_IF_ERROR(DestroySecretId(req.storage, *name, hmac, entry->accessor));
-      return InvalidArgument(kBadLogin);
+    auto check = [&](const SecretIdEntry& e) -> Status {
+      RETURN_IF_ERROR(CheckRemoteAddress(e.cidr_list, req));
+      if (!e.token_bound_cidrs.empty()) token_cidrs = e.token_bound_cidrs;
+      return CheckRemoteAddress(token_cidrs, req);
+    };
+    // A secret id with unlimited uses that has not expired is only read: its
+    // logins hold the lock shared, so the logins of one secret id (a fleet of
+    // instances sharing it) do not queue on each other. Consuming a use or
+    // destroying an expired entry reads it again under the exclusive lock.
+    std::optional<SecretIdEntry> entry;
+    bool read_only = false;
+    {
+      std::shared_lock<std::shared_mutex> read(mu_);
+      ASSIGN_OR_RETURN(entry, LoadSecretId(req.storage, *name, hmac));
+      if (!entry) return InvalidArgument(kBadLogin);
+      read_only = entry->num_uses == 0 && !entry->Expired(Now());
     }
-    RETURN_IF_ERROR(CheckRemoteAddress(entry->cidr_list, req));
-    if (!entry->token_bound_cidrs.empty()) token_cidrs = entry->token_bound_cidrs;
-    RETURN_IF_ERROR(CheckRemoteAddress(token_cidrs, req));
-    // Consume one use only once every check has passed.
-    if (entry->num_uses == 1) {
-      RETURN_IF_ERROR(DestroySecretId(req.storage, *name, hmac, entry->accessor));
-    } else if (entry->num_uses > 1) {
-      --entry->num_uses;
-      entry->last_updated_time = now;
-      RETURN_IF_ERROR(StoreSecretId(req.storage, *name, hmac, *entry));
+    if (read_only) {
+      RETURN_IF_ERROR(check(*entry));
+    } else {
+      std::lock_guard<std::shared_mutex> lock(mu_);
+      ASSIGN_OR_RETURN(entry, LoadSecretId(req.storage, *name, hmac));
+      if (!entry) return InvalidArgument(kBadLogin);
+      int64_t now = Now();
+      if (entry->Expired(now)) {
+        RETURN_IF_ERROR(DestroySecretId(req.storage, *name, hmac, entry->accessor));
+        return InvalidArgument(kBadLogin);
+      }
+      RETURN_IF_ERROR(check(*entry));
+      // Consume one use only once every check has passed.
+      if (entry->num_uses == 1) {
+        RETURN_IF_ERROR(DestroySecretId(req.storage, *name, hmac, entry->accessor));
+      } else if (entry->num_uses > 1) {
+        --entry->num_uses;
+        entry->last_updated_time = now;
+        RETURN_IF_ERROR(StoreSecretId(req.storage, *name, hmac, *entry));
+      }
     }
     for (const auto& [k, v] : entry->metadata) metadata[k] = v;
   } else {
@@ -231,7 +250,7 @@ Result<Response> AppRoleEngine::Login(const EngineRequest& req) {
 }
 
 Result<Response> AppRoleEngine::Tidy(const EngineRequest& req) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::shared_mutex> lock(mu_);
   int64_t now = Now();
   storage::Batch batch;
   ASSIGN_OR_RETURN(std::vector<std::string> entries, req.storage->ListAll("secret_id/"));

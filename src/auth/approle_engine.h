@@ -3,11 +3,14 @@
 // login, tidy), approle_secret_id_paths.cc and approle_field_paths.cc.
 //
 // Thread-safety: see approle.h. `mu_` guards every read-modify-write of
-// roles and secret ids; `salt_mu_` guards the cached salt.
+// roles and secret ids (held exclusively); a login that only reads its secret
+// id (unlimited uses, not expired) holds it shared. `salt_mu_` guards the
+// cached salt.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,7 +73,7 @@ class AppRoleEngine : public Engine {
   int64_t Now() const;
 
   const AppRoleOptions options_;
-  std::mutex mu_;
+  std::shared_mutex mu_;
   std::mutex salt_mu_;
   std::string salt_;  // guarded by salt_mu_; empty until loaded
   framework::PathEngine paths_;
