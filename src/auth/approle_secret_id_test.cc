@@ -26,6 +26,19 @@ class SecretIdTest : public ::testing::Test {
   Result<Response> Login(const std::string& secret_id) {
     return h.Write("login", Json{{"role_id", "web-role-id"}, {"secret_id", secret_id}});
   }
+  // A login on the caller's thread with its own request (Harness::Call
+  // shares one), against `storage`.
+  Result<Response> ConcurrentLogin(storage::Backend* storage, const std::string& secret_id) {
+    EngineRequest req;
+    Request original;
+    original.remote_addr = "127.0.0.1:1";
+    req.operation = Operation::kUpdate;
+    req.path = "login";
+    req.data = Json{{"role_id", "web-role-id"}, {"secret_id", secret_id}};
+    req.storage = storage;
+    req.original = &original;
+    return h.engine->Handle(req);
+  }
   Result<Response> Lookup(const std::string& secret_id) {
     return h.Write("role/web/secret-id/lookup", Json{{"secret_id", secret_id}});
   }
@@ -220,15 +233,7 @@ TEST_F(SecretIdTest, ConcurrentLoginsNeverExceedNumUses) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
-      EngineRequest req;
-      Request original;
-      original.remote_addr = "127.0.0.1:1";
-      req.operation = Operation::kUpdate;
-      req.path = "login";
-      req.data = Json{{"role_id", "web-role-id"}, {"secret_id", secret}};
-      req.storage = h.storage.get();
-      req.original = &original;
-      if (h.engine->Handle(req).ok()) ++successes;
+      if (ConcurrentLogin(h.storage.get(), secret).ok()) ++successes;
     });
   }
   for (auto& t : threads) t.join();
@@ -279,15 +284,7 @@ TEST_F(SecretIdTest, LoginsOfAnUnlimitedSecretIdReadItConcurrently) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 2; ++i) {
     threads.emplace_back([&] {
-      EngineRequest req;
-      Request original;
-      original.remote_addr = "127.0.0.1:1";
-      req.operation = Operation::kUpdate;
-      req.path = "login";
-      req.data = Json{{"role_id", "web-role-id"}, {"secret_id", secret}};
-      req.storage = &barrier;
-      req.original = &original;
-      if (h.engine->Handle(req).ok()) ++successes;
+      if (ConcurrentLogin(&barrier, secret).ok()) ++successes;
     });
   }
   for (auto& t : threads) t.join();
