@@ -11,6 +11,7 @@
 
 #include "auth/approle.h"
 #include "auth/auth_test_util.h"
+#include "storage/faulty_backend_for_test.h"
 
 namespace coffer::auth {
 namespace {
@@ -240,46 +241,25 @@ TEST_F(SecretIdTest, ConcurrentLoginsNeverExceedNumUses) {
   EXPECT_EQ(successes.load(), 3);
 }
 
-// Reads of secret-id entries wait (up to 5 s) until `parties` readers have
-// been inside at once (met()).
-class SecretIdReadBarrier final : public storage::Backend {
- public:
-  SecretIdReadBarrier(storage::Backend* inner, int parties) : inner_(inner), parties_(parties) {}
-  Result<std::optional<std::string>> Get(std::string_view key) override {
-    if (key.starts_with("secret_id/")) {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (++inside_ >= parties_) met_ = true;
-      cv_.notify_all();
-      cv_.wait_for(lock, std::chrono::seconds(5), [&] { return met_; });
-      --inside_;
-    }
-    return inner_->Get(key);
-  }
-  Status Write(const storage::Batch& batch) override { return inner_->Write(batch); }
-  Result<std::vector<std::string>> List(std::string_view p) override { return inner_->List(p); }
-  Result<std::vector<std::string>> ListAll(std::string_view p) override {
-    return inner_->ListAll(p);
-  }
-  std::string_view Type() const override { return inner_->Type(); }
-  bool met() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return met_;
-  }
-
- private:
-  storage::Backend* inner_;
-  const int parties_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int inside_ = 0;    // GUARDED_BY(mu_): readers waiting in Get now
-  bool met_ = false;  // GUARDED_BY(mu_)
-};
-
 // Logins with a secret id that has unlimited uses only read it, so they do
 // not wait for each other: two of them are inside the secret-id read at once.
 TEST_F(SecretIdTest, LoginsOfAnUnlimitedSecretIdReadItConcurrently) {
   std::string secret = Generate()->data["secret_id"];
-  SecretIdReadBarrier barrier(h.storage.get(), 2);
+  // Each read of a secret-id entry waits (up to 5 s) until two readers have
+  // been inside at once.
+  storage::testing::FaultyBackend barrier(h.storage.get());
+  std::mutex mu;
+  std::condition_variable cv;
+  int inside = 0;     // GUARDED_BY(mu): readers waiting in the hook now
+  bool met = false;   // GUARDED_BY(mu)
+  barrier.after_get = [&](std::string_view key) {
+    if (!key.starts_with("secret_id/")) return;
+    std::unique_lock<std::mutex> lock(mu);
+    if (++inside >= 2) met = true;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(5), [&] { return met; });
+    --inside;
+  };
   std::atomic<int> successes{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 2; ++i) {
@@ -288,7 +268,7 @@ TEST_F(SecretIdTest, LoginsOfAnUnlimitedSecretIdReadItConcurrently) {
     });
   }
   for (auto& t : threads) t.join();
-  EXPECT_TRUE(barrier.met());  // with one lock for every login, the second waits for the first
+  EXPECT_TRUE(met);  // with one lock for every login, the second waits for the first
   EXPECT_EQ(successes.load(), 2);
 }
 
