@@ -185,6 +185,40 @@ TEST_P(BackendConformanceTest, ListAllReturnsEveryFullKeySorted) {
   EXPECT_THAT(MustListAll("nope/"), IsEmpty());
 }
 
+// The replicated log's records ("node/wal/entry/...") may be kept apart from
+// the other keys (RocksDB gives them a column family of their own); listings
+// and batches see one key space all the same.
+TEST_P(BackendConformanceTest, LogRecordsAndOtherKeysShareOneKeySpace) {
+  ASSERT_TRUE(backend_
+                  ->Write({Op::Put("node/wal/entry/0000000000000002", "r2"),
+                           Op::Put("node/wal/state", "s"), Op::Put("node/wal/entry", "odd"),
+                           Op::Put("node/wal/entry/0000000000000001", "r1"),
+                           Op::Put("node/a", "a"), Op::Put("z", "z")})
+                  .ok());
+  EXPECT_THAT(MustList(""), ElementsAre("node/", "z"));
+  EXPECT_THAT(MustList("node/"), ElementsAre("a", "wal/"));
+  EXPECT_THAT(MustList("node/wal/"), ElementsAre("entry", "entry/", "state"));
+  EXPECT_THAT(MustList("node/wal/entry/"), ElementsAre("0000000000000001", "0000000000000002"));
+  EXPECT_THAT(MustListAll("node/wal/"),
+              ElementsAre("node/wal/entry", "node/wal/entry/0000000000000001",
+                          "node/wal/entry/0000000000000002", "node/wal/state"));
+  EXPECT_THAT(MustListAll(""), ElementsAre("node/a", "node/wal/entry",
+                                           "node/wal/entry/0000000000000001",
+                                           "node/wal/entry/0000000000000002", "node/wal/state", "z"));
+  EXPECT_THAT(MustListAll("node/wal/entry/0"),
+              ElementsAre("node/wal/entry/0000000000000001", "node/wal/entry/0000000000000002"));
+  // One batch deletes and writes on both sides at once.
+  ASSERT_TRUE(backend_
+                  ->Write({Op::Delete("node/wal/entry/0000000000000001"),
+                           Op::Put("node/wal/state", "s2")})
+                  .ok());
+  EXPECT_EQ(backend_->Get("node/wal/entry/0000000000000001").value(), std::nullopt);
+  EXPECT_EQ(backend_->Get("node/wal/entry/0000000000000002").value(),
+            std::optional<std::string>("r2"));
+  EXPECT_EQ(backend_->Get("node/wal/state").value(), std::optional<std::string>("s2"));
+  EXPECT_THAT(MustList("node/wal/entry/"), ElementsAre("0000000000000002"));
+}
+
 TEST_P(BackendConformanceTest, BinaryValuesRoundTrip) {
   std::string all_bytes;
   for (int i = 0; i < 256; ++i) all_bytes.push_back(static_cast<char>(i));

@@ -12,10 +12,12 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "common/log.h"
 #include "storage/keys.h"
 #include "storage/private_fs.h"
+#include "storage/wal_entry.h"
 
 namespace coffer::storage {
 namespace {
@@ -90,6 +92,31 @@ rocksdb::Options MakeOptions(rocksdb::Env* env) {
   return options;
 }
 
+// The replicated log's records live in a column family of their own. They are
+// written once in index order, read back while recent (replication), and
+// deleted from the oldest end after kDefaultMaxEntries or so: in the default
+// family they were flushed and compacted together with every secret, and
+// their tombstones after them, roughly doubling what compaction rewrote. Here
+// they share the WAL, the write batch (so a group stays atomic) and the block
+// cache, but compact only among themselves.
+rocksdb::ColumnFamilyOptions WalFamilyOptions(const rocksdb::Options& base) {
+  rocksdb::ColumnFamilyOptions cf(base);
+  cf.compression = rocksdb::kNoCompression;  // ciphertext: nothing to gain
+  cf.bottommost_compression = rocksdb::kNoCompression;
+  return cf;
+}
+
+constexpr const char* kWalFamily = "wal";
+
+// Whether a key belongs to the log's column family.
+bool InWalFamily(std::string_view key) { return key.starts_with(kWalEntryPrefix); }
+
+// Whether a scan of `prefix` covers keys of the log's family (and of the
+// default family too unless the prefix lies inside the log's range).
+bool ScanCoversWal(std::string_view prefix) {
+  return kWalEntryPrefix.starts_with(prefix) || prefix.starts_with(kWalEntryPrefix);
+}
+
 // RocksDB keeps per-thread perf counters (perf_context, iostats_context) and
 // updates them on every Get, Write and iterator step unless the thread's perf
 // level is kDisable. Nothing here reads them, and each update is a
@@ -129,12 +156,20 @@ std::string NormalizePath(std::string path) {
 class RocksdbBackend final : public Backend {
  public:
   RocksdbBackend(std::string path, std::unique_ptr<rocksdb::Env> env,
-                 std::unique_ptr<rocksdb::DB> db)
-      : path_(std::move(path)), env_(std::move(env)), db_(std::move(db)) {
+                 std::unique_ptr<rocksdb::DB> db,
+                 std::vector<rocksdb::ColumnFamilyHandle*> handles)
+      : path_(std::move(path)), env_(std::move(env)), db_(std::move(db)),
+        handles_(std::move(handles)) {
     write_options_.sync = true;
   }
 
   ~RocksdbBackend() override {
+    for (rocksdb::ColumnFamilyHandle* h : handles_) {
+      rocksdb::Status s = db_->DestroyColumnFamilyHandle(h);
+      if (!s.ok()) {
+        COFFER_LOG(kWarn, "storage") << "closing a column family: " << s.ToString();
+      }
+    }
     // Every acknowledged write is in the synced WAL, so no flush is needed.
     rocksdb::Status s = db_->Close();
     if (!s.ok()) {
@@ -148,8 +183,8 @@ class RocksdbBackend final : public Backend {
     RETURN_IF_ERROR(ValidateKey(key));
     NoPerfCounters();
     std::string value;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), FamilyOf(key),
+                                 rocksdb::Slice(key.data(), key.size()), &value);
     if (s.IsNotFound()) return std::optional<std::string>();
     if (!s.ok()) return FromRocks(s, "get");
     return std::optional<std::string>(std::move(value));
@@ -162,7 +197,9 @@ class RocksdbBackend final : public Backend {
     rocksdb::WriteBatch wb;
     for (uint32_t i : MemtableInsertOrder(batch)) {
       const Op& op = batch[i];
-      rocksdb::Status s = op.kind == Op::Kind::kPut ? wb.Put(op.key, op.value) : wb.Delete(op.key);
+      rocksdb::ColumnFamilyHandle* cf = FamilyOf(op.key);
+      rocksdb::Status s =
+          op.kind == Op::Kind::kPut ? wb.Put(cf, op.key, op.value) : wb.Delete(cf, op.key);
       if (!s.ok()) return FromRocks(s, "batch");
     }
     rocksdb::Status s = db_->Write(write_options_, &wb);
@@ -171,8 +208,66 @@ class RocksdbBackend final : public Backend {
   }
 
   Result<std::vector<std::string>> List(std::string_view prefix) override {
+    return Merged(prefix, [&](rocksdb::ColumnFamilyHandle* cf) { return ListIn(cf, prefix); });
+  }
+
+  Result<std::vector<std::string>> ListAll(std::string_view prefix) override {
+    return Merged(prefix, [&](rocksdb::ColumnFamilyHandle* cf) { return ListAllIn(cf, prefix); });
+  }
+
+  // Moves log records an older build kept in the default family into the
+  // log's family, in one batch (the log holds a bounded number of them).
+  Status MoveWalRecordsIntoTheirFamily() {
+    ASSIGN_OR_RETURN(std::vector<std::string> keys, ListAllIn(Default(), kWalEntryPrefix));
+    if (keys.empty()) return Status::Ok();
+    rocksdb::WriteBatch wb;
+    for (const std::string& key : keys) {
+      std::string value;
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Default(), key, &value);
+      if (!s.ok()) return FromRocks(s, "read a log record to move");
+      wb.Put(Wal(), key, value);
+      wb.Delete(Default(), key);
+    }
+    rocksdb::Status s = db_->Write(write_options_, &wb);
+    if (!s.ok()) return FromRocks(s, "move log records");
+    COFFER_LOG(kInfo, "storage") << "moved " << keys.size()
+                                 << " replicated-log records into their column family";
+    return Status::Ok();
+  }
+
+  std::string_view Type() const override { return "rocksdb"; }
+
+ private:
+  static rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+  rocksdb::ColumnFamilyHandle* Default() const { return handles_[0]; }
+  rocksdb::ColumnFamilyHandle* Wal() const { return handles_[1]; }
+  rocksdb::ColumnFamilyHandle* FamilyOf(std::string_view key) const {
+    return InWalFamily(key) ? Wal() : Default();
+  }
+
+  // A scan of `prefix`: in the one family that holds it, or in both, merged
+  // into one sorted list without repeats (a directory both hold, "node/wal/"
+  // say, is listed once).
+  template <typename ScanFn>
+  Result<std::vector<std::string>> Merged(std::string_view prefix, ScanFn scan) {
+    if (prefix.starts_with(kWalEntryPrefix)) return scan(Wal());
+    ASSIGN_OR_RETURN(std::vector<std::string> out, scan(Default()));
+    if (!ScanCoversWal(prefix)) return out;
+    ASSIGN_OR_RETURN(std::vector<std::string> wal, scan(Wal()));
+    if (wal.empty()) return out;
+    std::vector<std::string> both;
+    both.reserve(out.size() + wal.size());
+    std::set_union(std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()),
+                   std::make_move_iterator(wal.begin()), std::make_move_iterator(wal.end()),
+                   std::back_inserter(both));
+    return both;
+  }
+
+  Result<std::vector<std::string>> ListIn(rocksdb::ColumnFamilyHandle* cf,
+                                          std::string_view prefix) {
     std::vector<std::string> out;
-    Scan scan(db_.get(), prefix, /*fill_cache=*/true);
+    Scan scan(db_.get(), cf, prefix, /*fill_cache=*/true);
     rocksdb::Iterator* it = scan.iter.get();
     for (it->Seek(ToSlice(prefix)); it->Valid();) {
       std::string_view key(it->key().data(), it->key().size());
@@ -198,9 +293,10 @@ class RocksdbBackend final : public Backend {
     return out;
   }
 
-  Result<std::vector<std::string>> ListAll(std::string_view prefix) override {
+  Result<std::vector<std::string>> ListAllIn(rocksdb::ColumnFamilyHandle* cf,
+                                             std::string_view prefix) {
     std::vector<std::string> out;
-    Scan scan(db_.get(), prefix, /*fill_cache=*/false);  // bulk: keep the cache for requests
+    Scan scan(db_.get(), cf, prefix, /*fill_cache=*/false);  // bulk: keep the cache for requests
     rocksdb::Iterator* it = scan.iter.get();
     for (it->Seek(ToSlice(prefix)); it->Valid() && it->key().starts_with(ToSlice(prefix));
          it->Next()) {
@@ -210,16 +306,12 @@ class RocksdbBackend final : public Backend {
     return out;
   }
 
-  std::string_view Type() const override { return "rocksdb"; }
-
- private:
-  static rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
-
   // An iterator bounded above by the prefix's successor, so RocksDB stops at
   // the end of the prefix instead of wading through later keys or tombstones.
   // The bound's storage must outlive the iterator, hence one object.
   struct Scan {
-    Scan(rocksdb::DB* db, std::string_view prefix, bool fill_cache)
+    Scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::string_view prefix,
+         bool fill_cache)
         : upper(PrefixUpperBound(prefix)) {
       NoPerfCounters();
       rocksdb::ReadOptions ro;
@@ -228,7 +320,7 @@ class RocksdbBackend final : public Backend {
         upper_slice = rocksdb::Slice(*upper);
         ro.iterate_upper_bound = &upper_slice;
       }
-      iter.reset(db->NewIterator(ro));
+      iter.reset(db->NewIterator(ro, cf));
     }
     Scan(const Scan&) = delete;  // upper_slice points into upper
     Scan& operator=(const Scan&) = delete;
@@ -240,6 +332,7 @@ class RocksdbBackend final : public Backend {
   const std::string path_;
   std::unique_ptr<rocksdb::Env> env_;  // outlives db_
   std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // default, wal; released before db_
   rocksdb::WriteOptions write_options_;
 };
 
@@ -261,12 +354,21 @@ Result<BackendPtr> OpenRocksdbBackend(const std::string& raw_path) {
   std::unique_ptr<rocksdb::Env> env =
       rocksdb::NewCompositeEnv(NewPrivateFileSystem(rocksdb::FileSystem::Default()));
   rocksdb::Options options = MakeOptions(env.get());
+  options.create_missing_column_families = true;  // a store from before the log's family
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
+      {kWalFamily, WalFamilyOptions(options)},
+  };
   rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, path, &raw_db);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(options), path, families, &handles,
+                                        &raw_db);
   if (!s.ok()) return OpenError(s, path);
   std::unique_ptr<rocksdb::DB> db(raw_db);
 
-  auto backend = std::make_unique<RocksdbBackend>(path, std::move(env), std::move(db));
+  auto backend =
+      std::make_unique<RocksdbBackend>(path, std::move(env), std::move(db), std::move(handles));
+  RETURN_IF_ERROR(backend->MoveWalRecordsIntoTheirFamily());
   // Files written by an older build, or by any path that bypassed the wrapper.
   RETURN_IF_ERROR(TightenFileModes(path));
   COFFER_LOG(kInfo, "storage") << "rocksdb storage open at " << path << " (compression "

@@ -6,6 +6,13 @@
 // all or nothing. Concurrent writers are grouped by RocksDB's write thread into
 // one WAL append + fsync (group commit); the options leave that path enabled.
 //
+// Column families: the replicated log's records (keys under
+// "node/wal/entry/") live in a family of their own, every other key in the
+// default one. Callers see one key space: a batch spanning both is still one
+// atomic write, listings merge both. A store from an older build, with the
+// records in the default family, has them moved over when it is opened (and
+// cannot be opened by that older build afterwards).
+//
 // Files: the directory is created mode 0700 (parents too) and every file
 // RocksDB creates in it is made 0600 (see storage/private_fs.h).
 //

@@ -9,9 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <rocksdb/db.h>
 #include <rocksdb/perf_level.h>
 
 #include <fstream>
+#include <map>
 #include <functional>
 #include <string>
 #include <thread>
@@ -73,6 +75,82 @@ TEST(RocksdbBackendTest, ReopenKeepsData) {
   EXPECT_EQ(*b->Get("sys/b/c"), "2");
   EXPECT_EQ(*b->Get("gone"), std::nullopt);
   EXPECT_EQ(*b->List("sys/"), (std::vector<std::string>{"a", "b/"}));
+}
+
+// What a closed store holds, per column family, read with RocksDB directly.
+std::map<std::string, std::vector<std::string>> KeysByFamily(const std::string& path) {
+  std::map<std::string, std::vector<std::string>> out;
+  std::vector<std::string> names;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names) families.push_back({name, rocksdb::ColumnFamilyOptions()});
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, families, &handles, &db);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  if (!s.ok()) return out;
+  for (rocksdb::ColumnFamilyHandle* h : handles) {
+    std::vector<std::string>& keys = out[h->GetName()];
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+    EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  delete db;
+  return out;
+}
+
+TEST(RocksdbBackendTest, LogRecordsLiveInAColumnFamilyOfTheirOwn) {
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.path() + "/db";
+  {
+    BackendPtr b = MustOpen(path);
+    ASSERT_NE(b, nullptr);
+    ASSERT_TRUE(b->Write({Op::Put("node/wal/entry/0000000000000001", "r1"),
+                          Op::Put("node/wal/state", "s"), Op::Put("logical/x", "v")})
+                    .ok());
+  }
+  std::map<std::string, std::vector<std::string>> keys = KeysByFamily(path);
+  EXPECT_EQ(keys["wal"], (std::vector<std::string>{"node/wal/entry/0000000000000001"}));
+  EXPECT_EQ(keys["default"], (std::vector<std::string>{"logical/x", "node/wal/state"}));
+}
+
+// A store written before the log had its family keeps its records in the
+// default one: opening it moves them over, once, and nothing is lost.
+TEST(RocksdbBackendTest, LogRecordsOfAnOlderStoreMoveToTheirFamilyOnOpen) {
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.path() + "/db";
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, path, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::WriteBatch wb;
+    wb.Put("node/wal/entry/0000000000000001", "r1");
+    wb.Put("node/wal/entry/0000000000000002", "r2");
+    wb.Put("node/wal/state", "s");
+    wb.Put("sys/a", "1");
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    ASSERT_TRUE(db->Write(sync, &wb).ok());
+  }
+  for (int open = 0; open < 2; ++open) {
+    BackendPtr b = MustOpen(path);
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(*b->Get("node/wal/entry/0000000000000002"), "r2");
+    EXPECT_EQ(*b->Get("sys/a"), "1");
+    EXPECT_EQ(*b->ListAll(""),
+              (std::vector<std::string>{"node/wal/entry/0000000000000001",
+                                        "node/wal/entry/0000000000000002", "node/wal/state",
+                                        "sys/a"}));
+  }
+  std::map<std::string, std::vector<std::string>> keys = KeysByFamily(path);
+  EXPECT_EQ(keys["wal"], (std::vector<std::string>{"node/wal/entry/0000000000000001",
+                                                   "node/wal/entry/0000000000000002"}));
+  EXPECT_EQ(keys["default"], (std::vector<std::string>{"node/wal/state", "sys/a"}));
 }
 
 // Every thread that reads, writes or lists turns RocksDB's per-thread perf
