@@ -357,4 +357,55 @@ std::string DumpJsonCompact(const Json& value) {
   return out;
 }
 
+namespace {
+
+void AppendJsonKey(std::string* out, std::string_view key) {
+  AppendJsonString(out, key);
+  out->push_back(':');
+}
+
+}  // namespace
+
+void AppendJsonField(std::string* out, std::string_view key, int64_t value) {
+  AppendJsonKey(out, key);
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+  (void)ec;  // 24 bytes hold any int64_t
+  out->append(digits, end);
+}
+
+void AppendJsonField(std::string* out, std::string_view key, bool value) {
+  AppendJsonKey(out, key);
+  *out += value ? "true" : "false";
+}
+
+void AppendJsonField(std::string* out, std::string_view key, std::string_view value) {
+  AppendJsonKey(out, key);
+  AppendJsonString(out, value);
+}
+
+void AppendJsonField(std::string* out, std::string_view key,
+                     const std::vector<std::string>& value) {
+  AppendJsonKey(out, key);
+  out->push_back('[');
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonString(out, value[i]);
+  }
+  out->push_back(']');
+}
+
+void AppendJsonField(std::string* out, std::string_view key,
+                     const std::map<std::string, std::string>& value) {
+  AppendJsonKey(out, key);
+  out->push_back('{');
+  bool first = true;
+  for (const auto& [k, v] : value) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonField(out, k, std::string_view(v));
+  }
+  out->push_back('}');
+}
+
 }  // namespace coffer

@@ -76,4 +76,17 @@ void AppendJson(std::string* out, const Json& value);
 // AppendJson into a new string.
 std::string DumpJsonCompact(const Json& value);
 
+// Fields of a hot record written by hand, "key":value, byte for byte as the
+// JSON library's compact dump writes them. Its objects are std::maps: a
+// record matches the dump only if its fields are appended in sorted key
+// order, separated by ','.
+void AppendJsonField(std::string* out, std::string_view key, int64_t value);
+void AppendJsonField(std::string* out, std::string_view key, bool value);
+void AppendJsonField(std::string* out, std::string_view key, std::string_view value);
+void AppendJsonField(std::string* out, std::string_view key, const std::vector<std::string>& value);
+void AppendJsonField(std::string* out, std::string_view key,
+                     const std::map<std::string, std::string>& value);
+// A string literal would otherwise pick the bool overload.
+void AppendJsonField(std::string* out, std::string_view key, const char* value) = delete;
+
 }  // namespace coffer

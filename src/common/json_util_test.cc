@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace coffer {
 namespace {
 
@@ -182,6 +184,48 @@ TEST(JsonUtilTest, AppendJsonWritesWhatTheLibraryWrites) {
     AppendJson(&out, v);
     EXPECT_EQ(out, "prefix" + LibraryDump(v)) << LibraryDump(v);
     EXPECT_EQ(DumpJsonCompact(v), LibraryDump(v));
+  }
+}
+
+TEST(JsonUtilTest, AppendJsonFieldWritesWhatTheLibraryWrites) {
+  // The library's dump of {key: value} is "{" + the field + "}".
+  auto field_of = [](const Json& one_field_object) {
+    std::string dump = LibraryDump(one_field_object);
+    return dump.substr(1, dump.size() - 2);
+  };
+  const std::vector<std::string> keys = {"k", "caf\xc3\xa9 \"quoted\"", std::string("nul \0", 5)};
+  const std::vector<std::string> strings = {"", "plain", "tab\t \"q\" \\", "caf\xc3\xa9",
+                                            std::string("bad \xff utf-8")};
+  for (const std::string& key : keys) {
+    for (int64_t n : {int64_t{0}, int64_t{-1}, int64_t{42}, std::numeric_limits<int64_t>::min(),
+                      std::numeric_limits<int64_t>::max()}) {
+      std::string out = "x";
+      AppendJsonField(&out, key, n);
+      EXPECT_EQ(out, "x" + field_of(Json{{key, n}}));
+    }
+    for (bool b : {true, false}) {
+      std::string out;
+      AppendJsonField(&out, key, b);
+      EXPECT_EQ(out, field_of(Json{{key, b}}));
+    }
+    for (const std::string& v : strings) {
+      std::string out;
+      AppendJsonField(&out, key, std::string_view(v));
+      EXPECT_EQ(out, field_of(Json{{key, v}}));
+    }
+    for (const std::vector<std::string>& list :
+         {std::vector<std::string>{}, std::vector<std::string>{"a"}, strings}) {
+      std::string out;
+      AppendJsonField(&out, key, list);
+      EXPECT_EQ(out, field_of(Json{{key, list}}));
+    }
+    for (const std::map<std::string, std::string>& map :
+         {std::map<std::string, std::string>{},
+          std::map<std::string, std::string>{{"b", "2"}, {"a", "caf\xc3\xa9"}, {"\n", ""}}}) {
+      std::string out;
+      AppendJsonField(&out, key, map);
+      EXPECT_EQ(out, field_of(Json{{key, map}}));
+    }
   }
 }
 

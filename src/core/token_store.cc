@@ -43,27 +43,54 @@ int64_t TokenEntry::RemainingTtl(int64_t now) const {
   return expire == 0 || expire <= now ? 0 : expire - now;
 }
 
-Json TokenEntry::ToStored() const {
-  return Json{{"accessor", accessor},
-              {"policies", policies},
-              {"path", path},
-              {"display_name", display_name},
-              {"meta", meta},
-              {"parent", parent},
-              {"cubbyhole_id", cubbyhole_id},
-              {"role", role},
-              {"bound_cidrs", bound_cidrs},
-              {"entity_id", entity_id},
-              {"type", type},
-              {"creation_time", creation_time},
-              {"issue_time", issue_time},
-              {"creation_ttl", creation_ttl},
-              {"ttl", ttl},
-              {"last_renewal_time", last_renewal_time},
-              {"explicit_max_ttl", explicit_max_ttl},
-              {"period", period},
-              {"num_uses", num_uses},
-              {"renewable", renewable}};
+// Written field by field rather than through a Json tree and its dump (that
+// was ~5% of a service token's CPU); the bytes are the same: the library's
+// compact dump, keys in sorted order.
+std::string TokenEntry::StoredRecord() const {
+  std::string out;
+  out.reserve(512);
+  out.push_back('{');
+  AppendJsonField(&out, "accessor", accessor);
+  out.push_back(',');
+  AppendJsonField(&out, "bound_cidrs", bound_cidrs);
+  out.push_back(',');
+  AppendJsonField(&out, "creation_time", creation_time);
+  out.push_back(',');
+  AppendJsonField(&out, "creation_ttl", creation_ttl);
+  out.push_back(',');
+  AppendJsonField(&out, "cubbyhole_id", cubbyhole_id);
+  out.push_back(',');
+  AppendJsonField(&out, "display_name", display_name);
+  out.push_back(',');
+  AppendJsonField(&out, "entity_id", entity_id);
+  out.push_back(',');
+  AppendJsonField(&out, "explicit_max_ttl", explicit_max_ttl);
+  out.push_back(',');
+  AppendJsonField(&out, "issue_time", issue_time);
+  out.push_back(',');
+  AppendJsonField(&out, "last_renewal_time", last_renewal_time);
+  out.push_back(',');
+  AppendJsonField(&out, "meta", meta);
+  out.push_back(',');
+  AppendJsonField(&out, "num_uses", num_uses);
+  out.push_back(',');
+  AppendJsonField(&out, "parent", parent);
+  out.push_back(',');
+  AppendJsonField(&out, "path", path);
+  out.push_back(',');
+  AppendJsonField(&out, "period", period);
+  out.push_back(',');
+  AppendJsonField(&out, "policies", policies);
+  out.push_back(',');
+  AppendJsonField(&out, "renewable", renewable);
+  out.push_back(',');
+  AppendJsonField(&out, "role", role);
+  out.push_back(',');
+  AppendJsonField(&out, "ttl", ttl);
+  out.push_back(',');
+  AppendJsonField(&out, "type", type);
+  out.push_back('}');
+  return out;
 }
 
 Result<TokenEntry> TokenEntry::FromStored(const Json& j) {
@@ -184,7 +211,7 @@ Result<std::optional<TokenEntry>> TokenStore::ReadByHash(const std::string& hash
 }
 
 Status TokenStore::WriteEntry(const TokenEntry& e) {
-  return barrier_->Put(tokenkeys::Id(e.hash), DumpJsonCompact(e.ToStored()));
+  return barrier_->Put(tokenkeys::Id(e.hash), e.StoredRecord());
 }
 
 Result<TokenEntry> TokenStore::CreateRootToken(const std::string& id) {
@@ -252,7 +279,7 @@ Result<TokenEntry> TokenStore::CreateEntry(TokenEntry e) {
   e.accessor = crypto::RandomBase62(24);
   e.cubbyhole_id = crypto::RandomBase62(24);
   storage::Batch batch;
-  batch.push_back(storage::Op::Put(tokenkeys::Id(e.hash), DumpJsonCompact(e.ToStored())));
+  batch.push_back(storage::Op::Put(tokenkeys::Id(e.hash), e.StoredRecord()));
   batch.push_back(storage::Op::Put(tokenkeys::Accessor(e.accessor), e.hash));
   if (!e.parent.empty()) {
     batch.push_back(storage::Op::Put(tokenkeys::Child(e.parent, e.hash), "1"));
@@ -270,7 +297,7 @@ Result<TokenEntry> TokenStore::CreateEntry(TokenEntry e) {
 
 Result<std::string> TokenStore::EncodeBatch(const TokenEntry& e) {
   ASSIGN_OR_RETURN(std::string sealed, barrier_->Encrypt(tokenkeys::kBatchContext,
-                                                         DumpJsonCompact(e.ToStored())));
+                                                         e.StoredRecord()));
   return "hvb." + crypto::Base64UrlEncode(sealed);
 }
 

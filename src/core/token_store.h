@@ -99,7 +99,8 @@ struct TokenEntry {
   // Seconds left at `now` (0 for non-expiring tokens, and for expired ones).
   int64_t RemainingTtl(int64_t now) const;
 
-  Json ToStored() const;
+  // The stored JSON record (compact, keys sorted); FromStored reads it back.
+  std::string StoredRecord() const;
   static Result<TokenEntry> FromStored(const Json& j);
 };
 

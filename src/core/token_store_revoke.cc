@@ -101,7 +101,7 @@ Status TokenStore::RevokeOrphan(const std::string& token) {
       if (child.has_value()) {
         child->parent.clear();
         child->orphan = true;
-        batch.push_back(storage::Op::Put(tokenkeys::Id(c), DumpJsonCompact(child->ToStored())));
+        batch.push_back(storage::Op::Put(tokenkeys::Id(c), child->StoredRecord()));
       }
     }
     ASSIGN_OR_RETURN(auto links, barrier_->ListAll(tokenkeys::Children(hash)));

@@ -87,6 +87,63 @@ TEST_F(TokenStoreTest, RootTokenIsStoredOnlyByHash) {
   EXPECT_FALSE(Alive(""));
 }
 
+// The stored record is the JSON library's compact dump of the entry's fields
+// (the format every earlier build wrote), and reads back to the same entry.
+TEST(TokenEntryTest, StoredRecordIsTheLibrarysDumpAndReadsBack) {
+  TokenEntry e;
+  e.accessor = "acc";
+  e.policies = {"default", "caf\xc3\xa9", "q\"uote"};
+  e.path = "auth/userpass/login/bob";
+  e.display_name = "userpass-bob";
+  e.meta = {{"username", "bob"}, {"team", "a\nb"}};
+  e.parent = "parenthash";
+  e.cubbyhole_id = "cub";
+  e.role = "r";
+  e.bound_cidrs = {"10.0.0.0/8"};
+  e.entity_id = "ent";
+  e.creation_time = kStart;
+  e.issue_time = "2023-11-14T22:13:20Z";
+  e.creation_ttl = 3600;
+  e.ttl = 1800;
+  e.last_renewal_time = kStart + 60;
+  e.explicit_max_ttl = 7200;
+  e.period = 0;
+  e.num_uses = kSpentUses;
+  e.renewable = true;
+  const Json expected{{"accessor", e.accessor},
+                      {"policies", e.policies},
+                      {"path", e.path},
+                      {"display_name", e.display_name},
+                      {"meta", e.meta},
+                      {"parent", e.parent},
+                      {"cubbyhole_id", e.cubbyhole_id},
+                      {"role", e.role},
+                      {"bound_cidrs", e.bound_cidrs},
+                      {"entity_id", e.entity_id},
+                      {"type", e.type},
+                      {"creation_time", e.creation_time},
+                      {"issue_time", e.issue_time},
+                      {"creation_ttl", e.creation_ttl},
+                      {"ttl", e.ttl},
+                      {"last_renewal_time", e.last_renewal_time},
+                      {"explicit_max_ttl", e.explicit_max_ttl},
+                      {"period", e.period},
+                      {"num_uses", e.num_uses},
+                      {"renewable", e.renewable}};
+  EXPECT_EQ(e.StoredRecord(), expected.dump());
+  Result<TokenEntry> back = TokenEntry::FromStored(Json::parse(e.StoredRecord()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->StoredRecord(), e.StoredRecord());
+  EXPECT_EQ(back->meta, e.meta);
+  EXPECT_EQ(back->num_uses, kSpentUses);
+  EXPECT_FALSE(back->orphan);
+  TokenEntry batch;
+  batch.type = "batch";
+  batch.policies = {"default"};
+  EXPECT_EQ(batch.StoredRecord(), Json::parse(batch.StoredRecord()).dump());
+  EXPECT_TRUE(TokenEntry::FromStored(Json::parse(batch.StoredRecord()))->IsBatch());
+}
+
 TEST_F(TokenStoreTest, CustomIdMustBeNew) {
   ASSERT_TRUE(tokens_.CreateRootToken("my-root").ok());
   EXPECT_TRUE(Alive("my-root"));

@@ -79,17 +79,6 @@ Result<Metadata> MetadataFromStored(const Json& j) {
   }
 }
 
-void AppendField(std::string* out, std::string_view key, int64_t value) {
-  AppendJsonString(out, key);
-  out->push_back(':');
-  *out += std::to_string(value);
-}
-
-void AppendField(std::string* out, std::string_view key, bool value) {
-  AppendJsonString(out, key);
-  *out += value ? ":true" : ":false";
-}
-
 // The stored metadata record, written directly rather than through a Json
 // tree (that and its dump were an eighth of a kv v2 write). The bytes are the
 // JSON library's compact dump of the same object: keys in sorted order (its
@@ -98,45 +87,38 @@ std::string MetadataRecord(const Metadata& m) {
   std::string out;
   out.reserve(320 + 72 * m.versions.size());
   out.push_back('{');
-  AppendField(&out, "cas_required", m.cas_required);
+  AppendJsonField(&out, "cas_required", m.cas_required);
   out.push_back(',');
-  AppendField(&out, "created_time", m.created_time);
+  AppendJsonField(&out, "created_time", m.created_time);
   out.push_back(',');
-  AppendField(&out, "current_version", m.current_version);
-  out += ",\"custom_metadata\":{";
-  bool first = true;
-  for (const auto& [k, v] : m.custom_metadata) {
-    if (!first) out.push_back(',');
-    first = false;
-    AppendJsonString(&out, k);
-    out.push_back(':');
-    AppendJsonString(&out, v);
-  }
-  out += "},";
-  AppendField(&out, "delete_version_after", m.delete_version_after);
+  AppendJsonField(&out, "current_version", m.current_version);
   out.push_back(',');
-  AppendField(&out, "max_versions", m.max_versions);
+  AppendJsonField(&out, "custom_metadata", m.custom_metadata);
   out.push_back(',');
-  AppendField(&out, "oldest_version", m.oldest_version);
+  AppendJsonField(&out, "delete_version_after", m.delete_version_after);
   out.push_back(',');
-  AppendField(&out, "updated_time", m.updated_time);
+  AppendJsonField(&out, "max_versions", m.max_versions);
+  out.push_back(',');
+  AppendJsonField(&out, "oldest_version", m.oldest_version);
+  out.push_back(',');
+  AppendJsonField(&out, "updated_time", m.updated_time);
   out += ",\"versions\":{";
   std::vector<std::pair<std::string, const VersionInfo*>> versions;
   versions.reserve(m.versions.size());
   for (const auto& [n, info] : m.versions) versions.emplace_back(std::to_string(n), &info);
   std::sort(versions.begin(), versions.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  first = true;
+  bool first = true;
   for (const auto& [n, info] : versions) {
     if (!first) out.push_back(',');
     first = false;
     AppendJsonString(&out, n);
     out += ":{";
-    AppendField(&out, "created_time", info->created_time);
+    AppendJsonField(&out, "created_time", info->created_time);
     out.push_back(',');
-    AppendField(&out, "deletion_time", info->deletion_time);
+    AppendJsonField(&out, "deletion_time", info->deletion_time);
     out.push_back(',');
-    AppendField(&out, "destroyed", info->destroyed);
+    AppendJsonField(&out, "destroyed", info->destroyed);
     out.push_back('}');
   }
   out += "}}";
