@@ -40,7 +40,7 @@ std::vector<Metric> CoreMetrics(Core& core) {
   out.push_back({"coffer_wal_commit_batches_total", "logical batches committed", true,
                  static_cast<double>(stats.batches)});
   const auto cache = core.replicated_log().read_cache_stats();
-  out.push_back({"coffer_read_cache_hits_total", "reads answered by the read cache", true,
+  out.push_back({"coffer_read_cache_hits_total", "reads answered by the read cache (a value or that the key does not exist)", true,
                  static_cast<double>(cache.hits)});
   out.push_back({"coffer_read_cache_misses_total",
                  "reads of cached prefixes that went to storage", true,
@@ -53,6 +53,8 @@ std::vector<Metric> CoreMetrics(Core& core) {
                  static_cast<double>(cache.written_through)});
   out.push_back({"coffer_read_cache_entries", "entries in the read cache", false,
                  static_cast<double>(cache.entries)});
+  out.push_back({"coffer_read_cache_absent_keys", "keys the read cache knows do not exist",
+                 false, static_cast<double>(cache.absent)});
   out.push_back({"coffer_core_mounts", "secrets engines and auth methods mounted", false,
                  static_cast<double>(core.router().Entries(false).size() +
                                      core.router().Entries(true).size())});

@@ -21,17 +21,25 @@ bool HasPrefixIn(std::string_view key, const std::vector<std::string>& prefixes)
 
 bool ReadCache::Covers(std::string_view key) const { return HasPrefixIn(key, prefixes_); }
 
-SharedValue ReadCache::FindShared(std::string_view key) {
+std::optional<SharedValue> ReadCache::Lookup(std::string_view key) {
   const HashedKey k = HashKey(key);
   Shard& shard = ShardFor(k);
   std::lock_guard<std::mutex> lock(shard.mu);
-  auto it = shard.entries.find(k);
-  if (it == shard.entries.end()) {
-    ++shard.misses;
-    return nullptr;
+  if (auto it = shard.entries.find(k); it != shard.entries.end()) {
+    ++shard.hits;
+    return it->second;
   }
-  ++shard.hits;
-  return it->second;
+  if (shard.absent.find(k) != shard.absent.end()) {
+    ++shard.hits;
+    return SharedValue();
+  }
+  ++shard.misses;
+  return std::nullopt;
+}
+
+SharedValue ReadCache::FindShared(std::string_view key) {
+  std::optional<SharedValue> known = Lookup(key);
+  return known ? std::move(*known) : nullptr;
 }
 
 std::optional<std::string> ReadCache::Find(std::string_view key) {
@@ -57,6 +65,15 @@ void ReadCache::Insert(std::string_view key, std::string_view value, uint64_t ge
 }
 
 bool ReadCache::StoreLocked(Shard& shard, const HashedKey& key, SharedValue value) {
+  if (!value) {
+    if (shard.absent.find(key) != shard.absent.end()) return true;
+    if (shard.absent.size() >= kMaxAbsentPerShard) {
+      shard.absent.erase(shard.absent.begin());
+      ++shard.evictions;
+    }
+    shard.absent.emplace(std::string(key.text), 0);
+    return true;
+  }
   // Too big to keep. Nothing older is left behind: EndWrite erased the key
   // first, and an Insert only ever meets an entry holding the same value.
   if (value->size() > kMaxValueBytes) return false;
@@ -82,6 +99,7 @@ void ReadCache::ForEachCoveredKey(const Batch& batch, F&& under_lock) {
     Shard& shard = ShardFor(key);
     std::lock_guard<std::mutex> lock(shard.mu);
     if (auto it = shard.entries.find(key); it != shard.entries.end()) shard.entries.erase(it);
+    if (auto it = shard.absent.find(key); it != shard.absent.end()) shard.absent.erase(it);
     under_lock(shard, key, op);
   }
 }
@@ -123,6 +141,7 @@ void ReadCache::Clear() {
     std::lock_guard<std::mutex> lock(shard.mu);
     generation_.fetch_add(1);
     shard.entries.clear();
+    shard.absent.clear();
   }
 }
 
@@ -135,6 +154,7 @@ ReadCache::Stats ReadCache::stats() {
     out.evictions += shard.evictions;
     out.written_through += shard.written_through;
     out.entries += shard.entries.size();
+    out.absent += shard.absent.size();
   }
   return out;
 }

@@ -34,7 +34,10 @@
 // at most `capacity` entries (spread over shards; a full shard drops an
 // arbitrary entry), each at most kMaxValueBytes (a larger value is read from
 // the backend every time, so the cache's memory stays near capacity times
-// the typical record). Absent keys are not cached.
+// the typical record). A key read as absent is remembered as such too (a kv
+// v2 mount without a stored config reads its config key on every write):
+// at most kMaxAbsentPerShard of them per shard, apart from the values, so
+// lookups of keys that do not exist (unknown tokens) never push a value out.
 //
 // Thread-safety: every method may be called concurrently; SetPrefixes only
 // before the cache is used.
@@ -73,13 +76,17 @@ class ReadCache {
   void SetPrefixes(std::vector<std::string> prefixes, size_t capacity = 0);
   bool Covers(std::string_view key) const;
 
-  // The cached value (null: not cached). The same pointer until a write of
-  // the key replaces or drops it: the values are never changed in place.
+  // What the cache knows of key: nullopt when nothing; a null SharedValue
+  // when the key is known to be absent; else its value, the same pointer
+  // until a write of the key replaces or drops it (values are never changed
+  // in place).
+  std::optional<SharedValue> Lookup(std::string_view key);
+  // Lookup's value, null when not cached or known absent.
   SharedValue FindShared(std::string_view key);
   std::optional<std::string> Find(std::string_view key);  // a copy of FindShared's
   uint64_t Generation() const { return generation_.load(); }
-  // Caches `value` unless a write of `key` is in flight or one ended since
-  // `generation` was read.
+  // Caches `value` (null: the key is absent) unless a write of `key` is in
+  // flight or one ended since `generation` was read.
   void Insert(std::string_view key, SharedValue value, uint64_t generation);
   void Insert(std::string_view key, std::string_view value, uint64_t generation);
 
@@ -104,13 +111,15 @@ class ReadCache {
     uint64_t misses = 0;
     uint64_t evictions = 0;
     uint64_t written_through = 0;
-    size_t entries = 0;
+    size_t entries = 0;  // values
+    size_t absent = 0;   // keys known absent
   };
   Stats stats();
 
  private:
   static constexpr size_t kShards = 16;
   static constexpr size_t kMaxValueBytes = 64 << 10;
+  static constexpr size_t kMaxAbsentPerShard = 64;
   // A key's writes in flight: ops of it in the bracketed batches; `batch`
   // tags the last BeginWrite that counted it; `overlapped` when two batches
   // wrote it at once (their order in the backend is unknown to the cache, so
@@ -123,6 +132,7 @@ class ReadCache {
   struct Shard {
     std::mutex mu;
     StringKeyMap<SharedValue> entries;  // GUARDED_BY(mu)
+    StringKeyMap<char> absent;          // GUARDED_BY(mu); keys known absent
     StringKeyMap<InFlight> writing;     // GUARDED_BY(mu)
     uint64_t hits = 0, misses = 0, evictions = 0, written_through = 0;  // GUARDED_BY(mu)
   };
@@ -130,8 +140,9 @@ class ReadCache {
   // op) with its shard locked (`key`: op.key, hashed).
   template <class F>
   void ForEachCoveredKey(const Batch& batch, F&& under_lock);
-  // Caches key -> value (false: too big to keep); a full shard drops an
-  // arbitrary entry. REQUIRES: shard.mu held.
+  // Caches key -> value, or key as absent for a null value (false: too big
+  // to keep); a full shard drops an arbitrary entry of the same kind.
+  // REQUIRES: shard.mu held.
   bool StoreLocked(Shard& shard, const HashedKey& key, SharedValue value);
   Shard& ShardFor(const HashedKey& key) { return shards_[key.hash % kShards]; }
 

@@ -181,6 +181,63 @@ TEST(ReadCache, IsBounded) {
   EXPECT_GT(cache.size(), 0u);
 }
 
+// A key read as absent is known absent (a hit) until a write of it begins;
+// an insert of the absence that raced with a write is dropped like a value's.
+TEST(ReadCache, AnAbsentKeyIsRememberedUntilAWriteOfIt) {
+  ReadCache cache(16);
+  cache.SetPrefixes({kPrefix});
+  EXPECT_EQ(cache.Lookup(kKey), std::nullopt);
+  cache.Insert(kKey, SharedValue(), cache.Generation());
+  std::optional<SharedValue> known = cache.Lookup(kKey);
+  ASSERT_TRUE(known.has_value());
+  EXPECT_EQ(*known, nullptr);
+  EXPECT_EQ(cache.FindShared(kKey), nullptr);
+  EXPECT_EQ(cache.stats().absent, 1u);
+  EXPECT_EQ(cache.stats().entries, 0u);
+
+  const Batch put = {Op::Put(kKey, "v")};
+  cache.BeginWrite(put);
+  EXPECT_EQ(cache.Lookup(kKey), std::nullopt);  // no longer known absent
+  cache.EndWrite(put, true);
+  EXPECT_EQ(cache.Find(kKey), "v");
+
+  const Batch del = {Op::Delete(kKey)};
+  const uint64_t before_delete = cache.Generation();
+  cache.BeginWrite(del);
+  cache.EndWrite(del, true);
+  EXPECT_EQ(cache.Lookup(kKey), std::nullopt);
+  cache.Insert(kKey, SharedValue(), before_delete);  // read began before the delete ended
+  EXPECT_EQ(cache.Lookup(kKey), std::nullopt);
+  cache.Insert(kKey, SharedValue(), cache.Generation());
+  EXPECT_EQ(cache.Lookup(kKey), std::optional<SharedValue>(SharedValue()));
+  cache.Clear();
+  EXPECT_EQ(cache.Lookup(kKey), std::nullopt);
+}
+
+// Absent keys have a bound of their own: looking up many keys that do not
+// exist (unknown tokens) never pushes a value out.
+TEST(ReadCache, AbsentKeysAreBoundedApartFromValues) {
+  ReadCache cache(64);
+  cache.SetPrefixes({kPrefix});
+  for (int i = 0; i < 32; ++i) {
+    cache.Insert(std::string(kPrefix) + "v" + std::to_string(i), "v", cache.Generation());
+  }
+  const size_t values = cache.stats().entries;
+  for (int i = 0; i < 10000; ++i) {
+    cache.Insert(std::string(kPrefix) + "absent" + std::to_string(i), SharedValue(),
+                 cache.Generation());
+  }
+  ReadCache::Stats s = cache.stats();
+  EXPECT_EQ(s.entries, values);
+  EXPECT_GT(s.absent, 0u);
+  EXPECT_LE(s.absent, 16u * 64u);
+  for (int i = 0; i < 32; ++i) {
+    if (cache.Find(std::string(kPrefix) + "v" + std::to_string(i)) != "v") {
+      ADD_FAILURE() << "value " << i << " was pushed out by absent keys";
+    }
+  }
+}
+
 // A backend that counts reads of kKey and can hold one read of it, after it
 // read the inner backend, until released; and can fail a write after applying
 // it (a write whose outcome the caller cannot know).
@@ -250,14 +307,13 @@ class LogReadCacheTest : public ::testing::Test {
     EXPECT_TRUE(v.ok()) << v.status().ToString();
     return v.ok() ? *v : std::nullopt;
   }
-  // Reads kKey twice; the second read must not reach the backend.
+  // Reads kKey twice; the second read must not reach the backend (an absent
+  // key is remembered as absent).
   void ReadCached(const std::optional<std::string>& expected) {
     EXPECT_EQ(Read(), expected);
     const int before = gate_.reads.load();
     EXPECT_EQ(Read(), expected);
-    if (expected.has_value()) {
-      EXPECT_EQ(gate_.reads.load(), before) << "a cached read went to the backend";
-    }
+    EXPECT_EQ(gate_.reads.load(), before) << "a cached read went to the backend";
   }
 
   BackendPtr inner_;
@@ -306,6 +362,16 @@ TEST_F(LogReadCacheTest, GetSharedAnswersTheCachedValueItselfUntilAWrite) {
   ASSERT_NE(uncovered, nullptr);
   EXPECT_EQ(*uncovered, "1");
   EXPECT_NE(log_->GetShared("logical/u/x").value(), uncovered);
+}
+
+// A covered key that does not exist (a kv v2 mount's config before anyone
+// set it) is read from the backend once, not on every request.
+TEST_F(LogReadCacheTest, AnAbsentKeyIsReadFromTheBackendOnce) {
+  const int before = gate_.reads.load();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Read(), std::nullopt);
+  EXPECT_EQ(gate_.reads.load(), before + 1);
+  ASSERT_TRUE(log_->Put(kKey, "v1").ok());
+  ReadCached("v1");
 }
 
 TEST_F(LogReadCacheTest, CallerPutsAndDeletesAreSeenByTheNextRead) {

@@ -1120,11 +1120,11 @@ Result<std::optional<std::string>> ReplicatedLog::Get(std::string_view key) {
 
 Result<SharedValue> ReplicatedLog::GetShared(std::string_view key) {
   if (!read_cache_.Covers(key)) return physical_->GetShared(key);
-  if (SharedValue hit = read_cache_.FindShared(key)) return hit;
+  if (std::optional<SharedValue> known = read_cache_.Lookup(key)) return std::move(*known);
   // The generation before the read (storage/read_cache.h).
   const uint64_t generation = read_cache_.Generation();
   ASSIGN_OR_RETURN(SharedValue value, physical_->GetShared(key));
-  if (value) read_cache_.Insert(key, value, generation);
+  read_cache_.Insert(key, value, generation);  // an absent key too
   return value;
 }
 

@@ -15,6 +15,9 @@ def test_health_has_replication_fields_and_last_wal(dev_api):
 
 
 def test_metrics_prometheus_needs_a_token(dev_api):
+    # A kv v2 write reads its mount's config, which nobody set: afterwards the
+    # read cache knows that key is absent.
+    dev_api.ok(dev_api.put("secret/data/metrics-absent", {"data": {"a": "b"}}), 200)
     r = dev_api.get("sys/metrics", params={"format": "prometheus"})
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].startswith("text/plain")
@@ -30,6 +33,7 @@ def test_metrics_prometheus_needs_a_token(dev_api):
     # Every authenticated request reads its token entry through the read cache.
     assert lines["coffer_read_cache_hits_total"] >= 1
     assert lines["coffer_read_cache_entries"] >= 1
+    assert lines["coffer_read_cache_absent_keys"] >= 1
     for name in ("coffer_read_cache_misses_total", "coffer_read_cache_evictions_total",
                  "coffer_read_cache_written_through_total"):
         assert name in lines, name
