@@ -245,6 +245,25 @@ Result<LeaseTidyReport> ExpirationManager::Tidy() {
       ++report.revoked;
     }
   }
+  // Tokens' own leases (not indexed, see WriteOps): the id ends in the
+  // token's hash. One whose token is gone is dropped.
+  ASSIGN_OR_RETURN(std::vector<std::string> own,
+                   options_.storage->ListAll(leasekeys::Entry("auth/")));
+  for (const std::string& key : own) {
+    const std::string id = key.substr(leasekeys::kIdPrefix.size());
+    const std::string hash = id.substr(id.rfind('/') + 1);
+    if (!tokenkeys::ValidHash(hash)) continue;
+    ASSIGN_OR_RETURN(std::optional<TokenEntry> token, options_.tokens->EntryByHash(hash));
+    if (token.has_value()) continue;
+    auto e = Read(id);
+    if (!e.ok()) {
+      ++report.unreadable;
+      continue;
+    }
+    if (!e->has_value() || !(*e)->auth || (*e)->client_token_hash != hash) continue;
+    RETURN_IF_ERROR(Delete(**e));
+    ++report.revoked;
+  }
   if (report.revoked + report.stale_index + report.unreadable > 0) {
     COFFER_LOG(kInfo, "expiration") << "tidy: revoked " << report.revoked
                                     << " lease(s) of missing tokens, removed "

@@ -507,6 +507,43 @@ TEST_F(ExpirationTest, OnlyALeaseDueWithinASecondWakesTheWorker) {
   EXPECT_EQ(manager_->worker_wakeups(), before + 2);
 }
 
+// A token's own lease is found from the token (its id ends in the token's
+// hash), so it takes no index entry under the token: one key fewer in every
+// token's write. An index entry written by an older build still goes with
+// the token.
+TEST_F(ExpirationTest, ATokensOwnLeaseIsNotIndexedUnderItsToken) {
+  TokenEntry t = MakeToken(60);
+  EXPECT_TRUE(Exists(TokenLeaseId(t)));
+  EXPECT_TRUE(barrier_.ListAll(leasekeys::TokenIndexPrefix(t.hash))->empty());
+  auto secret = Issue("db/creds/ro", "s1", 600, t);
+  EXPECT_EQ(barrier_.ListAll(leasekeys::TokenIndexPrefix(t.hash))->size(), 1u);
+  ASSERT_TRUE(tokens_.Revoke(t.id).ok());
+  EXPECT_FALSE(Exists(TokenLeaseId(t)));
+  EXPECT_FALSE(Exists(secret->lease_id));
+
+  TokenEntry old = MakeToken(60);
+  ASSERT_TRUE(barrier_
+                  .Put(leasekeys::TokenIndex(old.hash, TokenLeaseId(old)), TokenLeaseId(old))
+                  .ok());
+  ASSERT_TRUE(tokens_.Revoke(old.id).ok());
+  EXPECT_FALSE(Exists(TokenLeaseId(old)));
+  EXPECT_TRUE(barrier_.ListAll(leasekeys::TokenIndexPrefix(old.hash))->empty());
+}
+
+TEST_F(ExpirationTest, TidyDropsTheOwnLeaseOfAMissingToken) {
+  TokenEntry kept = MakeToken(600);
+  TokenEntry t = MakeToken(600);
+  // The token vanishes without its hook (a crash between the token's delete
+  // and its lease's).
+  ASSERT_TRUE(barrier_.Delete(tokenkeys::Id(t.hash)).ok());
+  auto report = manager_->Tidy();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->revoked, 1);
+  EXPECT_FALSE(Exists(TokenLeaseId(t)));
+  EXPECT_TRUE(Exists(TokenLeaseId(kept)));
+  EXPECT_EQ(manager_->Tidy()->revoked, 0);
+}
+
 TEST_F(ExpirationTest, TidyDropsLeasesOfMissingTokensAndStaleIndexEntries) {
   TokenEntry t = MakeToken(0);
   auto s = Issue("db/creds/ro", "orphaned", 600, t);
