@@ -395,6 +395,11 @@ void AppendJsonField(std::string* out, std::string_view key,
   out->push_back(']');
 }
 
+void AppendJsonValueField(std::string* out, std::string_view key, const Json& value) {
+  AppendJsonKey(out, key);
+  AppendJson(out, value);
+}
+
 void AppendJsonField(std::string* out, std::string_view key,
                      const std::map<std::string, std::string>& value) {
   AppendJsonKey(out, key);

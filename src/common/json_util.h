@@ -88,5 +88,8 @@ void AppendJsonField(std::string* out, std::string_view key,
                      const std::map<std::string, std::string>& value);
 // A string literal would otherwise pick the bool overload.
 void AppendJsonField(std::string* out, std::string_view key, const char* value) = delete;
+// A field holding any JSON value (AppendJson); a name of its own, since a
+// Json converts from everything the overloads above take.
+void AppendJsonValueField(std::string* out, std::string_view key, const Json& value);
 
 }  // namespace coffer

@@ -219,6 +219,11 @@ TEST(JsonUtilTest, AppendJsonFieldWritesWhatTheLibraryWrites) {
       AppendJsonField(&out, key, list);
       EXPECT_EQ(out, field_of(Json{{key, list}}));
     }
+    for (const Json& value : {Json(), Json(1.5), Json{{"b", {1, "x"}}, {"a", nullptr}}}) {
+      std::string out;
+      AppendJsonValueField(&out, key, value);
+      EXPECT_EQ(out, field_of(Json{{key, value}}));
+    }
     for (const std::map<std::string, std::string>& map :
          {std::map<std::string, std::string>{},
           std::map<std::string, std::string>{{"b", "2"}, {"a", "caf\xc3\xa9"}, {"\n", ""}}}) {

@@ -199,7 +199,7 @@ TEST(DrSecondaryTest, NoExpirationWhileDrSecondaryLeasesRestoredAtPromotion) {
   ASSERT_TRUE(unsealed.ok()) << unsealed.status().ToString();
   EXPECT_FALSE(n.core->expiration().Running());
   const LeaseEntry lease = OverdueLease();
-  ASSERT_TRUE(n.core->barrier().Put(leasekeys::Entry(lease.lease_id), lease.ToStored().dump()).ok());
+  ASSERT_TRUE(n.core->barrier().Put(leasekeys::Entry(lease.lease_id), lease.StoredRecord()).ok());
   EXPECT_EQ(n.core->expiration().Pending(), 0u);
   EXPECT_TRUE(LeaseStored(*n.core, lease));
 
@@ -224,7 +224,7 @@ TEST(DrSecondaryTest, DemotionStopsTheExpirationManager) {
   EXPECT_FALSE(n.core->expiration().Running());
   EXPECT_FALSE(n.core->Sealed());
   const LeaseEntry lease = OverdueLease();
-  ASSERT_TRUE(n.core->barrier().Put(leasekeys::Entry(lease.lease_id), lease.ToStored().dump()).ok());
+  ASSERT_TRUE(n.core->barrier().Put(leasekeys::Entry(lease.lease_id), lease.StoredRecord()).ok());
   EXPECT_EQ(n.core->expiration().Pending(), 0u);
   EXPECT_TRUE(LeaseStored(*n.core, lease));
 }

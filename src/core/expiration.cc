@@ -199,7 +199,7 @@ Result<std::optional<LeaseEntry>> ExpirationManager::Read(const std::string& lea
 
 storage::Batch ExpirationManager::WriteOps(const LeaseEntry& e) {
   storage::Batch batch;
-  batch.push_back(storage::Op::Put(leasekeys::Entry(e.lease_id), DumpJsonCompact(e.ToStored())));
+  batch.push_back(storage::Op::Put(leasekeys::Entry(e.lease_id), e.StoredRecord()));
   // A token's own lease (auth) is not indexed under its token: revoking the
   // token drops it by its id (TokenLeaseId), and tidy finds it by listing
   // the auth leases. An index entry would be one more key in every token's

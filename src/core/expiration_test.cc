@@ -574,7 +574,7 @@ TEST_F(ExpirationTest, HundredThousandLeasesRestoreInSeconds) {
     e.issue_time = kStart;
     e.expire_time = kStart + 60 + i % 3600;
     e.renewable = true;
-    batch.push_back(storage::Op::Put(leasekeys::Entry(e.lease_id), e.ToStored().dump()));
+    batch.push_back(storage::Op::Put(leasekeys::Entry(e.lease_id), e.StoredRecord()));
     if (batch.size() == 1000) {
       ASSERT_TRUE(barrier_.Write(batch).ok());
       batch.clear();

@@ -4,6 +4,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "common/json_util.h"
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -51,22 +52,44 @@ const char* LeaseStateName(LeaseEntry::State state) {
   return "active";
 }
 
-Json LeaseEntry::ToStored() const {
-  return Json{{"lease_id", lease_id},
-              {"path", path},
-              {"mount_path", mount_path},
-              {"secret_data", secret_data},
-              {"client_token_hash", client_token_hash},
-              {"issue_time", issue_time},
-              {"expire_time", expire_time},
-              {"last_renewal_time", last_renewal_time},
-              {"max_ttl_end", max_ttl_end},
-              {"renewable", renewable},
-              {"auth", auth},
-              {"state", LeaseStateName(state)},
-              {"revoke_attempts", revoke_attempts},
-              {"last_error", last_error},
-              {"next_attempt_time", next_attempt_time}};
+// Written field by field (keys in sorted order), byte for byte the JSON
+// library's compact dump of the same object: building and dumping a Json
+// tree was ~4% of a service token's CPU.
+std::string LeaseEntry::StoredRecord() const {
+  std::string out;
+  out.reserve(384);
+  out.push_back('{');
+  AppendJsonField(&out, "auth", auth);
+  out.push_back(',');
+  AppendJsonField(&out, "client_token_hash", client_token_hash);
+  out.push_back(',');
+  AppendJsonField(&out, "expire_time", expire_time);
+  out.push_back(',');
+  AppendJsonField(&out, "issue_time", issue_time);
+  out.push_back(',');
+  AppendJsonField(&out, "last_error", last_error);
+  out.push_back(',');
+  AppendJsonField(&out, "last_renewal_time", last_renewal_time);
+  out.push_back(',');
+  AppendJsonField(&out, "lease_id", lease_id);
+  out.push_back(',');
+  AppendJsonField(&out, "max_ttl_end", max_ttl_end);
+  out.push_back(',');
+  AppendJsonField(&out, "mount_path", mount_path);
+  out.push_back(',');
+  AppendJsonField(&out, "next_attempt_time", next_attempt_time);
+  out.push_back(',');
+  AppendJsonField(&out, "path", path);
+  out.push_back(',');
+  AppendJsonField(&out, "renewable", renewable);
+  out.push_back(',');
+  AppendJsonField(&out, "revoke_attempts", int64_t{revoke_attempts});
+  out.push_back(',');
+  AppendJsonValueField(&out, "secret_data", secret_data);
+  out.push_back(',');
+  AppendJsonField(&out, "state", std::string_view(LeaseStateName(state)));
+  out.push_back('}');
+  return out;
 }
 
 Result<LeaseEntry> LeaseEntry::FromStored(const Json& j) {

@@ -49,7 +49,8 @@ struct LeaseEntry {
   std::string last_error;  // backend's revoke error (never a secret)
   int64_t next_attempt_time = 0;
 
-  Json ToStored() const;
+  // The stored JSON record (compact, keys sorted); FromStored reads it back.
+  std::string StoredRecord() const;
   static Result<LeaseEntry> FromStored(const Json& j);
 };
 

@@ -52,9 +52,36 @@ TEST(LeaseEntry, RoundTripsThroughJsonText) {
                      LeaseEntry::State::kRevocationFailed}) {
     LeaseEntry e = SampleLease();
     e.state = state;
-    auto back = LeaseEntry::FromStored(Json::parse(e.ToStored().dump()));
+    auto back = LeaseEntry::FromStored(Json::parse(e.StoredRecord()));
     ASSERT_TRUE(back.ok()) << back.status().ToString();
     ExpectSame(e, *back);
+  }
+}
+
+// The stored record is the JSON library's compact dump of the fields (the
+// format earlier builds wrote), whatever the secret data holds.
+TEST(LeaseEntry, StoredRecordIsTheLibrarysDumpOfItsFields) {
+  LeaseEntry e = SampleLease();
+  for (const Json& data : {Json(), Json::object(), e.secret_data,
+                           Json{{"nested", {{"list", {1, "two", nullptr, 2.5}}}}, {"q", "\"\n"}}}) {
+    e.secret_data = data;
+    e.last_error = "caf\xc3\xa9 \"refused\"";
+    const Json expected{{"lease_id", e.lease_id},
+                        {"path", e.path},
+                        {"mount_path", e.mount_path},
+                        {"secret_data", e.secret_data},
+                        {"client_token_hash", e.client_token_hash},
+                        {"issue_time", e.issue_time},
+                        {"expire_time", e.expire_time},
+                        {"last_renewal_time", e.last_renewal_time},
+                        {"max_ttl_end", e.max_ttl_end},
+                        {"renewable", e.renewable},
+                        {"auth", e.auth},
+                        {"state", "revocation_failed"},
+                        {"revoke_attempts", e.revoke_attempts},
+                        {"last_error", e.last_error},
+                        {"next_attempt_time", e.next_attempt_time}};
+    EXPECT_EQ(e.StoredRecord(), expected.dump());
   }
 }
 
@@ -69,7 +96,7 @@ TEST(LeaseEntry, OptionalFieldsDefault) {
 }
 
 TEST(LeaseEntry, MalformedIsCorruptionNotCrash) {
-  Json good = SampleLease().ToStored();
+  Json good = Json::parse(SampleLease().StoredRecord());
   const Json bad[] = {
       Json::array(),
       Json("text"),
