@@ -92,4 +92,34 @@ void AppendJsonField(std::string* out, std::string_view key, const char* value) 
 // Json converts from everything the overloads above take.
 void AppendJsonValueField(std::string* out, std::string_view key, const Json& value);
 
+// One JSON object written field by field with the writers above, the commas
+// and braces placed for the caller:
+//
+//   std::string out;
+//   JsonObjectWriter(&out).Field("a", int64_t{1}).Field("b", name).Close();
+class JsonObjectWriter {
+ public:
+  explicit JsonObjectWriter(std::string* out) : out_(out) { out_->push_back('{'); }
+  template <class T>
+  JsonObjectWriter& Field(std::string_view key, const T& value) {
+    Separate();
+    AppendJsonField(out_, key, value);
+    return *this;
+  }
+  JsonObjectWriter& ValueField(std::string_view key, const Json& value) {
+    Separate();
+    AppendJsonValueField(out_, key, value);
+    return *this;
+  }
+  void Close() { out_->push_back('}'); }
+
+ private:
+  void Separate() {
+    if (!first_) out_->push_back(',');
+    first_ = false;
+  }
+  std::string* out_;
+  bool first_ = true;
+};
+
 }  // namespace coffer

@@ -234,6 +234,27 @@ TEST(JsonUtilTest, AppendJsonFieldWritesWhatTheLibraryWrites) {
   }
 }
 
+TEST(JsonUtilTest, JsonObjectWriterWritesWhatTheLibraryWrites) {
+  std::string empty;
+  JsonObjectWriter(&empty).Close();
+  EXPECT_EQ(empty, "{}");
+  const std::vector<std::string> list = {"a", "caf\xc3\xa9"};
+  const std::map<std::string, std::string> map = {{"k", "v"}};
+  const Json tree = {{"n", {1, 2}}};
+  std::string out = "prefix";
+  JsonObjectWriter(&out)
+      .Field("a", true)
+      .Field("b", int64_t{-7})
+      .Field("c", std::string("text \"q\""))
+      .Field("d", list)
+      .Field("e", map)
+      .ValueField("f", tree)
+      .Close();
+  const Json expected = {{"a", true}, {"b", -7},   {"c", "text \"q\""},
+                         {"d", list}, {"e", map}, {"f", tree}};
+  EXPECT_EQ(out, "prefix" + LibraryDump(expected));
+}
+
 // The plain-string check reads eight bytes at a time: every byte that needs
 // escaping (and each boundary byte that does not) must be seen wherever it
 // sits in a word or in the tail.

@@ -58,37 +58,23 @@ const char* LeaseStateName(LeaseEntry::State state) {
 std::string LeaseEntry::StoredRecord() const {
   std::string out;
   out.reserve(384);
-  out.push_back('{');
-  AppendJsonField(&out, "auth", auth);
-  out.push_back(',');
-  AppendJsonField(&out, "client_token_hash", client_token_hash);
-  out.push_back(',');
-  AppendJsonField(&out, "expire_time", expire_time);
-  out.push_back(',');
-  AppendJsonField(&out, "issue_time", issue_time);
-  out.push_back(',');
-  AppendJsonField(&out, "last_error", last_error);
-  out.push_back(',');
-  AppendJsonField(&out, "last_renewal_time", last_renewal_time);
-  out.push_back(',');
-  AppendJsonField(&out, "lease_id", lease_id);
-  out.push_back(',');
-  AppendJsonField(&out, "max_ttl_end", max_ttl_end);
-  out.push_back(',');
-  AppendJsonField(&out, "mount_path", mount_path);
-  out.push_back(',');
-  AppendJsonField(&out, "next_attempt_time", next_attempt_time);
-  out.push_back(',');
-  AppendJsonField(&out, "path", path);
-  out.push_back(',');
-  AppendJsonField(&out, "renewable", renewable);
-  out.push_back(',');
-  AppendJsonField(&out, "revoke_attempts", int64_t{revoke_attempts});
-  out.push_back(',');
-  AppendJsonValueField(&out, "secret_data", secret_data);
-  out.push_back(',');
-  AppendJsonField(&out, "state", std::string_view(LeaseStateName(state)));
-  out.push_back('}');
+  JsonObjectWriter(&out)
+      .Field("auth", auth)
+      .Field("client_token_hash", client_token_hash)
+      .Field("expire_time", expire_time)
+      .Field("issue_time", issue_time)
+      .Field("last_error", last_error)
+      .Field("last_renewal_time", last_renewal_time)
+      .Field("lease_id", lease_id)
+      .Field("max_ttl_end", max_ttl_end)
+      .Field("mount_path", mount_path)
+      .Field("next_attempt_time", next_attempt_time)
+      .Field("path", path)
+      .Field("renewable", renewable)
+      .Field("revoke_attempts", int64_t{revoke_attempts})
+      .ValueField("secret_data", secret_data)
+      .Field("state", std::string_view(LeaseStateName(state)))
+      .Close();
   return out;
 }
 

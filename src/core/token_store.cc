@@ -49,47 +49,28 @@ int64_t TokenEntry::RemainingTtl(int64_t now) const {
 std::string TokenEntry::StoredRecord() const {
   std::string out;
   out.reserve(512);
-  out.push_back('{');
-  AppendJsonField(&out, "accessor", accessor);
-  out.push_back(',');
-  AppendJsonField(&out, "bound_cidrs", bound_cidrs);
-  out.push_back(',');
-  AppendJsonField(&out, "creation_time", creation_time);
-  out.push_back(',');
-  AppendJsonField(&out, "creation_ttl", creation_ttl);
-  out.push_back(',');
-  AppendJsonField(&out, "cubbyhole_id", cubbyhole_id);
-  out.push_back(',');
-  AppendJsonField(&out, "display_name", display_name);
-  out.push_back(',');
-  AppendJsonField(&out, "entity_id", entity_id);
-  out.push_back(',');
-  AppendJsonField(&out, "explicit_max_ttl", explicit_max_ttl);
-  out.push_back(',');
-  AppendJsonField(&out, "issue_time", issue_time);
-  out.push_back(',');
-  AppendJsonField(&out, "last_renewal_time", last_renewal_time);
-  out.push_back(',');
-  AppendJsonField(&out, "meta", meta);
-  out.push_back(',');
-  AppendJsonField(&out, "num_uses", num_uses);
-  out.push_back(',');
-  AppendJsonField(&out, "parent", parent);
-  out.push_back(',');
-  AppendJsonField(&out, "path", path);
-  out.push_back(',');
-  AppendJsonField(&out, "period", period);
-  out.push_back(',');
-  AppendJsonField(&out, "policies", policies);
-  out.push_back(',');
-  AppendJsonField(&out, "renewable", renewable);
-  out.push_back(',');
-  AppendJsonField(&out, "role", role);
-  out.push_back(',');
-  AppendJsonField(&out, "ttl", ttl);
-  out.push_back(',');
-  AppendJsonField(&out, "type", type);
-  out.push_back('}');
+  JsonObjectWriter(&out)
+      .Field("accessor", accessor)
+      .Field("bound_cidrs", bound_cidrs)
+      .Field("creation_time", creation_time)
+      .Field("creation_ttl", creation_ttl)
+      .Field("cubbyhole_id", cubbyhole_id)
+      .Field("display_name", display_name)
+      .Field("entity_id", entity_id)
+      .Field("explicit_max_ttl", explicit_max_ttl)
+      .Field("issue_time", issue_time)
+      .Field("last_renewal_time", last_renewal_time)
+      .Field("meta", meta)
+      .Field("num_uses", num_uses)
+      .Field("parent", parent)
+      .Field("path", path)
+      .Field("period", period)
+      .Field("policies", policies)
+      .Field("renewable", renewable)
+      .Field("role", role)
+      .Field("ttl", ttl)
+      .Field("type", type)
+      .Close();
   return out;
 }
 
