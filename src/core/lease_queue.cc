@@ -6,7 +6,7 @@ bool LeaseQueue::Add(const std::string& lease_id, int64_t due_time) {
   std::lock_guard<std::mutex> lock(mu_);
   auto [it, inserted] = due_by_id_.emplace(lease_id, due_time);
   if (!inserted) return false;
-  by_time_.emplace(due_time, lease_id);
+  by_time_.emplace(due_time, std::string_view(it->first));
   return true;
 }
 
@@ -15,20 +15,20 @@ void LeaseQueue::Update(const std::string& lease_id, int64_t due_time) {
   auto it = due_by_id_.find(lease_id);
   if (it != due_by_id_.end()) {
     if (it->second == due_time) return;
-    by_time_.erase({it->second, lease_id});
+    by_time_.erase({it->second, std::string_view(it->first)});
     it->second = due_time;
   } else {
-    due_by_id_.emplace(lease_id, due_time);
+    it = due_by_id_.emplace(lease_id, due_time).first;
   }
-  by_time_.emplace(due_time, lease_id);
+  by_time_.emplace(due_time, std::string_view(it->first));
 }
 
 bool LeaseQueue::Remove(const std::string& lease_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = due_by_id_.find(lease_id);
   if (it == due_by_id_.end()) return false;
-  by_time_.erase({it->second, lease_id});
-  due_by_id_.erase(it);
+  by_time_.erase({it->second, std::string_view(it->first)});
+  due_by_id_.erase(it);  // after by_time_ let go of its view
   return true;
 }
 
@@ -37,8 +37,8 @@ std::vector<LeaseQueue::Item> LeaseQueue::PopDue(int64_t now, size_t limit) {
   std::vector<Item> out;
   while (out.size() < limit && !by_time_.empty() && by_time_.begin()->first <= now) {
     auto node = by_time_.extract(by_time_.begin());
-    due_by_id_.erase(node.value().second);
-    out.push_back(Item{node.value().first, std::move(node.value().second)});
+    auto id = due_by_id_.extract(due_by_id_.find(node.value().second));
+    out.push_back(Item{node.value().first, std::move(id.key())});
   }
   return out;
 }

@@ -14,9 +14,11 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "common/string_key_map.h"
 
 namespace coffer::core {
 
@@ -45,8 +47,11 @@ class LeaseQueue {
 
  private:
   mutable std::mutex mu_;
-  std::set<std::pair<int64_t, std::string>> by_time_;
-  std::unordered_map<std::string, int64_t> due_by_id_;
+  // Each id is stored once, as a key of due_by_id_; by_time_ views it (an
+  // unordered_map's keys stay put until erased). A copy in each was two
+  // allocations and ~100 bytes more per live token.
+  std::set<std::pair<int64_t, std::string_view>> by_time_;
+  StringKeyMap<int64_t> due_by_id_;
 };
 
 }  // namespace coffer::core
