@@ -107,6 +107,8 @@ rocksdb::ColumnFamilyOptions WalFamilyOptions(const rocksdb::Options& base) {
 }
 
 constexpr const char* kWalFamily = "wal";
+// Log records moved per write when an older store is opened.
+constexpr size_t kMoveBatch = 1000;
 
 // Whether a key belongs to the log's column family.
 bool InWalFamily(std::string_view key) { return key.starts_with(kWalEntryPrefix); }
@@ -208,30 +210,39 @@ class RocksdbBackend final : public Backend {
   }
 
   Result<std::vector<std::string>> List(std::string_view prefix) override {
-    return Merged(prefix, [&](rocksdb::ColumnFamilyHandle* cf) { return ListIn(cf, prefix); });
+    return Merged(prefix, [&](rocksdb::ColumnFamilyHandle* cf, const rocksdb::Snapshot* at) {
+      return ListIn(cf, prefix, at);
+    });
   }
 
   Result<std::vector<std::string>> ListAll(std::string_view prefix) override {
-    return Merged(prefix, [&](rocksdb::ColumnFamilyHandle* cf) { return ListAllIn(cf, prefix); });
+    return Merged(prefix, [&](rocksdb::ColumnFamilyHandle* cf, const rocksdb::Snapshot* at) {
+      return ListAllIn(cf, prefix, at);
+    });
   }
 
   // Moves log records an older build kept in the default family into the
-  // log's family, in one batch (the log holds a bounded number of them).
+  // log's family, kMoveBatch at a time: each record is in one family or the
+  // other at every moment, and an open after a crash moves the rest.
   Status MoveWalRecordsIntoTheirFamily() {
-    ASSIGN_OR_RETURN(std::vector<std::string> keys, ListAllIn(Default(), kWalEntryPrefix));
-    if (keys.empty()) return Status::Ok();
-    rocksdb::WriteBatch wb;
-    for (const std::string& key : keys) {
-      std::string value;
-      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Default(), key, &value);
-      if (!s.ok()) return FromRocks(s, "read a log record to move");
-      wb.Put(Wal(), key, value);
-      wb.Delete(Default(), key);
+    ASSIGN_OR_RETURN(std::vector<std::string> keys,
+                     ListAllIn(Default(), kWalEntryPrefix, nullptr));
+    for (size_t begin = 0; begin < keys.size(); begin += kMoveBatch) {
+      rocksdb::WriteBatch wb;
+      for (size_t i = begin; i < std::min(keys.size(), begin + kMoveBatch); ++i) {
+        std::string value;
+        rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Default(), keys[i], &value);
+        if (!s.ok()) return FromRocks(s, "read a log record to move");
+        wb.Put(Wal(), keys[i], value);
+        wb.Delete(Default(), keys[i]);
+      }
+      rocksdb::Status s = db_->Write(write_options_, &wb);
+      if (!s.ok()) return FromRocks(s, "move log records");
     }
-    rocksdb::Status s = db_->Write(write_options_, &wb);
-    if (!s.ok()) return FromRocks(s, "move log records");
-    COFFER_LOG(kInfo, "storage") << "moved " << keys.size()
-                                 << " replicated-log records into their column family";
+    if (!keys.empty()) {
+      COFFER_LOG(kInfo, "storage") << "moved " << keys.size()
+                                   << " replicated-log records into their column family";
+    }
     return Status::Ok();
   }
 
@@ -248,13 +259,20 @@ class RocksdbBackend final : public Backend {
 
   // A scan of `prefix`: in the one family that holds it, or in both, merged
   // into one sorted list without repeats (a directory both hold, "node/wal/"
-  // say, is listed once).
+  // say, is listed once). Both families are read at one snapshot, so a batch
+  // spanning them is seen entirely or not at all.
   template <typename ScanFn>
   Result<std::vector<std::string>> Merged(std::string_view prefix, ScanFn scan) {
-    if (prefix.starts_with(kWalEntryPrefix)) return scan(Wal());
-    ASSIGN_OR_RETURN(std::vector<std::string> out, scan(Default()));
-    if (!ScanCoversWal(prefix)) return out;
-    ASSIGN_OR_RETURN(std::vector<std::string> wal, scan(Wal()));
+    if (prefix.starts_with(kWalEntryPrefix)) return scan(Wal(), nullptr);
+    if (!ScanCoversWal(prefix)) return scan(Default(), nullptr);
+    const rocksdb::Snapshot* at = db_->GetSnapshot();
+    Result<std::vector<std::string>> in_default = scan(Default(), at);
+    Result<std::vector<std::string>> in_wal = scan(Wal(), at);
+    db_->ReleaseSnapshot(at);
+    if (!in_default.ok()) return in_default.status();
+    if (!in_wal.ok()) return in_wal.status();
+    std::vector<std::string> out = std::move(in_default).value();
+    std::vector<std::string> wal = std::move(in_wal).value();
     if (wal.empty()) return out;
     std::vector<std::string> both;
     both.reserve(out.size() + wal.size());
@@ -265,9 +283,9 @@ class RocksdbBackend final : public Backend {
   }
 
   Result<std::vector<std::string>> ListIn(rocksdb::ColumnFamilyHandle* cf,
-                                          std::string_view prefix) {
+                                          std::string_view prefix, const rocksdb::Snapshot* at) {
     std::vector<std::string> out;
-    Scan scan(db_.get(), cf, prefix, /*fill_cache=*/true);
+    Scan scan(db_.get(), cf, at, prefix, /*fill_cache=*/true);
     rocksdb::Iterator* it = scan.iter.get();
     for (it->Seek(ToSlice(prefix)); it->Valid();) {
       std::string_view key(it->key().data(), it->key().size());
@@ -294,9 +312,11 @@ class RocksdbBackend final : public Backend {
   }
 
   Result<std::vector<std::string>> ListAllIn(rocksdb::ColumnFamilyHandle* cf,
-                                             std::string_view prefix) {
+                                             std::string_view prefix,
+                                             const rocksdb::Snapshot* at) {
     std::vector<std::string> out;
-    Scan scan(db_.get(), cf, prefix, /*fill_cache=*/false);  // bulk: keep the cache for requests
+    // Bulk: keep the block cache for requests.
+    Scan scan(db_.get(), cf, at, prefix, /*fill_cache=*/false);
     rocksdb::Iterator* it = scan.iter.get();
     for (it->Seek(ToSlice(prefix)); it->Valid() && it->key().starts_with(ToSlice(prefix));
          it->Next()) {
@@ -310,12 +330,14 @@ class RocksdbBackend final : public Backend {
   // the end of the prefix instead of wading through later keys or tombstones.
   // The bound's storage must outlive the iterator, hence one object.
   struct Scan {
-    Scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::string_view prefix,
-         bool fill_cache)
+    // `at`: the snapshot to read (null: the iterator's own, taken now).
+    Scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::Snapshot* at,
+         std::string_view prefix, bool fill_cache)
         : upper(PrefixUpperBound(prefix)) {
       NoPerfCounters();
       rocksdb::ReadOptions ro;
       ro.fill_cache = fill_cache;
+      ro.snapshot = at;
       if (upper) {
         upper_slice = rocksdb::Slice(*upper);
         ro.iterate_upper_bound = &upper_slice;

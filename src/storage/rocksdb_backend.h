@@ -10,8 +10,8 @@
 // "node/wal/entry/") live in a family of their own, every other key in the
 // default one. Callers see one key space: a batch spanning both is still one
 // atomic write, listings merge both. A store from an older build, with the
-// records in the default family, has them moved over when it is opened (and
-// cannot be opened by that older build afterwards).
+// records in the default family, has them moved over when it is opened, a
+// thousand per write (and cannot be opened by that older build afterwards).
 //
 // Files: the directory is created mode 0700 (parents too) and every file
 // RocksDB creates in it is made 0600 (see storage/private_fs.h).
@@ -21,7 +21,8 @@
 // says "storage at <path> is locked ...", never a crash.
 //
 // Thread-safety: every method may be called concurrently. List and ListAll
-// read from one implicit snapshot, so they see a batch entirely or not at all.
+// read from one snapshot (one for both families when they span both), so
+// they see a batch entirely or not at all.
 // Errors: every rocksdb::Status is converted here (Corruption for corruption,
 // IOError for the rest); nothing throws.
 #pragma once
