@@ -97,6 +97,9 @@ void AppendJsonValueField(std::string* out, std::string_view key, const Json& va
 //
 //   std::string out;
 //   JsonObjectWriter(&out).Field("a", int64_t{1}).Field("b", name).Close();
+//
+// A field whose value is another object: Key("c"), then a second writer on
+// the same string for the value, closed before the outer one.
 class JsonObjectWriter {
  public:
   explicit JsonObjectWriter(std::string* out) : out_(out) { out_->push_back('{'); }
@@ -109,6 +112,14 @@ class JsonObjectWriter {
   JsonObjectWriter& ValueField(std::string_view key, const Json& value) {
     Separate();
     AppendJsonValueField(out_, key, value);
+    return *this;
+  }
+  // Writes "key": and leaves the value to the caller (a nested object
+  // written with a JsonObjectWriter of its own, say).
+  JsonObjectWriter& Key(std::string_view key) {
+    Separate();
+    AppendJsonString(out_, key);
+    out_->push_back(':');
     return *this;
   }
   void Close() { out_->push_back('}'); }

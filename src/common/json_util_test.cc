@@ -253,6 +253,14 @@ TEST(JsonUtilTest, JsonObjectWriterWritesWhatTheLibraryWrites) {
   const Json expected = {{"a", true}, {"b", -7},   {"c", "text \"q\""},
                          {"d", list}, {"e", map}, {"f", tree}};
   EXPECT_EQ(out, "prefix" + LibraryDump(expected));
+
+  // A nested object after Key.
+  std::string nested;
+  JsonObjectWriter outer(&nested);
+  outer.Field("a", int64_t{1}).Key("b");
+  JsonObjectWriter(&nested).Field("c", false).Close();
+  outer.Field("d", std::string("e")).Close();
+  EXPECT_EQ(nested, LibraryDump(Json{{"a", 1}, {"b", {{"c", false}}}, {"d", "e"}}));
 }
 
 // The plain-string check reads eight bytes at a time: every byte that needs

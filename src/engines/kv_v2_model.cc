@@ -86,42 +86,32 @@ Result<Metadata> MetadataFromStored(const Json& j) {
 std::string MetadataRecord(const Metadata& m) {
   std::string out;
   out.reserve(320 + 72 * m.versions.size());
-  out.push_back('{');
-  AppendJsonField(&out, "cas_required", m.cas_required);
-  out.push_back(',');
-  AppendJsonField(&out, "created_time", m.created_time);
-  out.push_back(',');
-  AppendJsonField(&out, "current_version", m.current_version);
-  out.push_back(',');
-  AppendJsonField(&out, "custom_metadata", m.custom_metadata);
-  out.push_back(',');
-  AppendJsonField(&out, "delete_version_after", m.delete_version_after);
-  out.push_back(',');
-  AppendJsonField(&out, "max_versions", m.max_versions);
-  out.push_back(',');
-  AppendJsonField(&out, "oldest_version", m.oldest_version);
-  out.push_back(',');
-  AppendJsonField(&out, "updated_time", m.updated_time);
-  out += ",\"versions\":{";
+  JsonObjectWriter record(&out);
+  record.Field("cas_required", m.cas_required)
+      .Field("created_time", m.created_time)
+      .Field("current_version", m.current_version)
+      .Field("custom_metadata", m.custom_metadata)
+      .Field("delete_version_after", m.delete_version_after)
+      .Field("max_versions", m.max_versions)
+      .Field("oldest_version", m.oldest_version)
+      .Field("updated_time", m.updated_time)
+      .Key("versions");
   std::vector<std::pair<std::string, const VersionInfo*>> versions;
   versions.reserve(m.versions.size());
   for (const auto& [n, info] : m.versions) versions.emplace_back(std::to_string(n), &info);
   std::sort(versions.begin(), versions.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  bool first = true;
+  JsonObjectWriter by_number(&out);
   for (const auto& [n, info] : versions) {
-    if (!first) out.push_back(',');
-    first = false;
-    AppendJsonString(&out, n);
-    out += ":{";
-    AppendJsonField(&out, "created_time", info->created_time);
-    out.push_back(',');
-    AppendJsonField(&out, "deletion_time", info->deletion_time);
-    out.push_back(',');
-    AppendJsonField(&out, "destroyed", info->destroyed);
-    out.push_back('}');
+    by_number.Key(n);
+    JsonObjectWriter(&out)
+        .Field("created_time", info->created_time)
+        .Field("deletion_time", info->deletion_time)
+        .Field("destroyed", info->destroyed)
+        .Close();
   }
-  out += "}}";
+  by_number.Close();
+  record.Close();
   return out;
 }
 
