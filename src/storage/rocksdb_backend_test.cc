@@ -10,8 +10,11 @@
 #include <unistd.h>
 
 #include <rocksdb/db.h>
+#include <rocksdb/convenience.h>
 #include <rocksdb/perf_level.h>
+#include <rocksdb/utilities/options_util.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -116,6 +119,45 @@ TEST(RocksdbBackendTest, LogRecordsLiveInAColumnFamilyOfTheirOwn) {
   std::map<std::string, std::vector<std::string>> keys = KeysByFamily(path);
   EXPECT_EQ(keys["wal"], (std::vector<std::string>{"node/wal/entry/0000000000000001"}));
   EXPECT_EQ(keys["default"], (std::vector<std::string>{"logical/x", "node/wal/state"}));
+}
+
+// The options a store was last opened with, as RocksDB persisted them.
+std::map<std::string, rocksdb::ColumnFamilyOptions> PersistedFamilyOptions(
+    const std::string& path) {
+  std::map<std::string, rocksdb::ColumnFamilyOptions> out;
+  rocksdb::ConfigOptions config;
+  rocksdb::DBOptions db_options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  rocksdb::Status s = rocksdb::LoadLatestOptions(config, path, &db_options, &families);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  for (const auto& f : families) out[f.name] = f.options;
+  return out;
+}
+
+// Flushes write L0 files that a compaction rewrites soon after: only the
+// last level, where the data settles, is compressed (and the log's family,
+// ciphertext written once, nowhere).
+TEST(RocksdbBackendTest, OnlyTheLastLevelOfTheDataIsCompressed) {
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.path() + "/db";
+  {
+    BackendPtr b = MustOpen(path);
+    ASSERT_NE(b, nullptr);
+    ASSERT_TRUE(b->Write({Op::Put("logical/x", "v")}).ok());
+  }
+  std::map<std::string, rocksdb::ColumnFamilyOptions> families = PersistedFamilyOptions(path);
+  ASSERT_EQ(families.count("default"), 1u);
+  ASSERT_EQ(families.count("wal"), 1u);
+  std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
+  const bool lz4 = std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) !=
+                   supported.end();
+  EXPECT_EQ(families["default"].compression, rocksdb::kNoCompression);
+  EXPECT_EQ(families["default"].bottommost_compression,
+            lz4 ? rocksdb::kLZ4Compression : rocksdb::kNoCompression);
+  EXPECT_TRUE(families["default"].compression_per_level.empty());
+  EXPECT_EQ(families["wal"].compression, rocksdb::kNoCompression);
+  EXPECT_EQ(families["wal"].bottommost_compression, rocksdb::kNoCompression);
 }
 
 // A store written before the log had its family keeps its records in the
