@@ -90,6 +90,14 @@ class DecodedCache {
     return decoded;
   }
 
+  // Whether `key` has an entry (for whatever bytes).
+  bool Holds(std::string_view key) {
+    const HashedKey k = HashKey(key);
+    Shard& shard = ShardFor(k);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    return shard.entries.find(k) != shard.entries.end();
+  }
+
   size_t size() {
     size_t n = 0;
     for (Shard& shard : shards_) {

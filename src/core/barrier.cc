@@ -419,6 +419,7 @@ Result<std::string> Barrier::DecryptLocked(std::string_view path, std::string_vi
   if (it == keyring_.terms.end()) {
     return Corruption("barrier: unknown key term " + std::to_string(env.term));
   }
+  decryptions_.fetch_add(1, std::memory_order_relaxed);
   auto plain = it->second.cipher->Open(env.nonce, env.body, path);
   if (!plain.ok() && plain.status().code() == Code::kCorruption) {
     return Corruption("barrier: value failed authentication");
@@ -495,7 +496,19 @@ Status Barrier::Write(const storage::Batch& batch) {
     ASSIGN_OR_RETURN(std::string ct, EncryptLocked(op.key, op.value));
     sealed_batch.push_back(storage::Op::Put(op.key, std::move(ct)));
   }
-  return physical_->Write(sealed_batch);
+  RETURN_IF_ERROR(physical_->Write(sealed_batch));
+  RememberWrittenLocked(batch, sealed_batch);
+  return Status::Ok();
+}
+
+void Barrier::RememberWrittenLocked(const storage::Batch& batch, const storage::Batch& sealed) {
+  if (memo_prefixes_.empty()) return;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const storage::Op& op = batch[i];
+    if (op.kind != storage::Op::Kind::kPut || !Memoized(op.key) || !memo_.Holds(op.key)) continue;
+    // Exact: `sealed[i].value` decrypts to `op.value` under this key.
+    memo_.Put(op.key, sealed[i].value, Plaintext(op.value));
+  }
 }
 
 Result<std::vector<std::string>> Barrier::List(std::string_view prefix) {

@@ -97,6 +97,9 @@ class Barrier final : public storage::Backend {
 
   // Whether a read of `key` keeps (and may answer from) its decryption.
   bool MemoizesDecryptsOf(std::string_view key) const;
+  // Stored values decrypted since start (reads the memo answered, and the
+  // keyring's own unsealing, do not count).
+  uint64_t decryptions() const { return decryptions_.load(std::memory_order_relaxed); }
 
   // Wipes every key (and remembered plaintext) from memory. Idempotent.
   void Seal();
@@ -163,6 +166,13 @@ class Barrier final : public storage::Backend {
     ~Plaintext();
   };
   bool Memoized(std::string_view key) const;
+  // After `sealed` (the encryption of `batch`, op by op) was written: a
+  // memoized key the memo already holds now maps its new stored bytes to the
+  // plaintext just written, so the next read does not decrypt what this
+  // process encrypted (a kv v2 write reads the metadata the previous write of
+  // the key left). Keys the memo does not hold stay out: a flood of new
+  // tokens must not push the hot entries out. REQUIRES: mu_ held, unsealed.
+  void RememberWrittenLocked(const storage::Batch& batch, const storage::Batch& sealed);
   // For Get and GetShared, under a shared mu_: the stored bytes of `key`
   // (null when absent) once the barrier is unsealed and the key not reserved.
   Result<storage::SharedValue> ReadStoredLocked(std::string_view key);
@@ -177,6 +187,7 @@ class Barrier final : public storage::Backend {
   std::atomic<bool> sealed_{true};  // written under exclusive mu_
   Keyring keyring_;                 // GUARDED_BY(mu_); empty while sealed
   std::atomic<uint64_t> encryptions_{0};
+  std::atomic<uint64_t> decryptions_{0};  // since start, every term
   // The prefixes given by each call; `memo_prefixes_` is their union, sorted
   // and with no prefix of another (so only the greatest one not after a key
   // can start it). All GUARDED_BY(mu_).

@@ -25,6 +25,7 @@ class FakeBackend : public storage::Backend {
   }
   Status Write(const storage::Batch& batch) override {
     std::lock_guard lock(mu_);
+    if (fail_writes) return IOError("fake backend: write refused");
     ++writes_;
     for (const auto& op : batch) {
       if (op.kind == storage::Op::Kind::kPut) {
@@ -57,6 +58,7 @@ class FakeBackend : public storage::Backend {
   std::string_view Type() const override { return "fake"; }
 
   // Test access.
+  bool fail_writes = false;  // set only while no write runs
   std::string Raw(const std::string& key) {
     std::lock_guard lock(mu_);
     return data_.at(key);
@@ -415,6 +417,40 @@ TEST_F(BarrierTest, MemoizedReadsAnswerOnlyForTheSameStoredBytes) {
   EXPECT_EQ(barrier_.Get("tok/b").status().code(), Code::kCorruption);
   ASSERT_TRUE(barrier_.Delete("tok/a").ok());
   EXPECT_FALSE(barrier_.Get("tok/a").value().has_value());
+}
+
+// A write of a memoized key the memo holds leaves its plaintext there for the
+// new stored bytes: the next read decrypts nothing. A key the memo does not
+// hold is not added by a write (new tokens would push the hot ones out).
+TEST_F(BarrierTest, AWriteOfAMemoizedKeyIsReadBackWithoutDecrypting) {
+  barrier_.MemoizeDecryptsUnder({"tok/"});
+  ASSERT_TRUE(barrier_.Put("tok/a", "v1").ok());
+  uint64_t before = barrier_.decryptions();
+  EXPECT_EQ(barrier_.Get("tok/a").value(), "v1");  // first read: opened, remembered
+  EXPECT_EQ(barrier_.decryptions(), before + 1);
+  ASSERT_TRUE(barrier_.Put("tok/a", "v2").ok());
+  EXPECT_EQ(barrier_.Get("tok/a").value(), "v2");
+  EXPECT_EQ(*barrier_.GetShared("tok/a").value(), "v2");
+  EXPECT_EQ(barrier_.decryptions(), before + 1);
+  // What the memo answers is bound to the stored bytes, not to the write:
+  // other bytes below are decrypted.
+  physical_.SetRaw("tok/a", barrier_.Encrypt("tok/a", "v3").value());
+  EXPECT_EQ(barrier_.Get("tok/a").value(), "v3");
+  EXPECT_EQ(barrier_.decryptions(), before + 2);
+  // A key the memo does not hold: written, then read with one decryption.
+  ASSERT_TRUE(barrier_.Put("tok/b", "w").ok());
+  EXPECT_EQ(barrier_.Get("tok/b").value(), "w");
+  EXPECT_EQ(barrier_.decryptions(), before + 3);
+  // Keys outside the memoized prefixes are decrypted on every read.
+  ASSERT_TRUE(barrier_.Put("other", "x").ok());
+  EXPECT_EQ(barrier_.Get("other").value(), "x");
+  EXPECT_EQ(barrier_.Get("other").value(), "x");
+  EXPECT_EQ(barrier_.decryptions(), before + 5);
+  // A failed write leaves the memo as it was: the stored bytes still read.
+  physical_.fail_writes = true;
+  EXPECT_FALSE(barrier_.Put("tok/a", "v4").ok());
+  physical_.fail_writes = false;
+  EXPECT_EQ(barrier_.Get("tok/a").value(), "v3");
 }
 
 TEST_F(BarrierTest, MountPrefixesAreMemoizedAlongsideTheFixedOnesAndReplacedWhole) {

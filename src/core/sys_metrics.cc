@@ -55,6 +55,9 @@ std::vector<Metric> CoreMetrics(Core& core) {
                  static_cast<double>(cache.entries)});
   out.push_back({"coffer_read_cache_absent_keys", "keys the read cache knows do not exist",
                  false, static_cast<double>(cache.absent)});
+  out.push_back({"coffer_barrier_decryptions_total",
+                 "stored values decrypted (reads answered by the plaintext memo do not count)",
+                 true, static_cast<double>(core.barrier().decryptions())});
   out.push_back({"coffer_core_mounts", "secrets engines and auth methods mounted", false,
                  static_cast<double>(core.router().Entries(false).size() +
                                      core.router().Entries(true).size())});

@@ -14,11 +14,8 @@ def test_health_has_replication_fields_and_last_wal(dev_api):
     assert dev_api.server.get("/v1/sys/health").json()["last_wal"] > first
 
 
-def test_metrics_prometheus_needs_a_token(dev_api):
-    # A kv v2 write reads its mount's config, which nobody set: afterwards the
-    # read cache knows that key is absent.
-    dev_api.ok(dev_api.put("secret/data/metrics-absent", {"data": {"a": "b"}}), 200)
-    r = dev_api.get("sys/metrics", params={"format": "prometheus"})
+def prometheus_values(api):
+    r = api.get("sys/metrics", params={"format": "prometheus"})
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].startswith("text/plain")
     lines = {}
@@ -26,6 +23,14 @@ def test_metrics_prometheus_needs_a_token(dev_api):
         if line and not line.startswith("#"):
             name, value = line.rsplit(" ", 1)
             lines[name] = float(value)
+    return lines
+
+
+def test_metrics_prometheus_needs_a_token(dev_api):
+    # A kv v2 write reads its mount's config, which nobody set: afterwards the
+    # read cache knows that key is absent.
+    dev_api.ok(dev_api.put("secret/data/metrics-absent", {"data": {"a": "b"}}), 200)
+    lines = prometheus_values(dev_api)
     assert lines["coffer_core_unsealed"] == 1
     assert lines["coffer_wal_last_index"] >= lines["coffer_wal_first_index"] >= 1
     assert "coffer_wal_retained_bytes" in lines
@@ -40,6 +45,27 @@ def test_metrics_prometheus_needs_a_token(dev_api):
     denied = dev_api.get("sys/metrics", params={"format": "prometheus"}, token=None)
     assert denied.status_code == 403, denied.text
     assert denied.json() == {"errors": ["permission denied"]}
+
+
+def test_rewriting_a_secret_does_not_decrypt_its_metadata_again(dev_api):
+    # Each kv v2 write reads the secret's metadata record, which the previous
+    # write left: the barrier remembers the plaintext it wrote, so after the
+    # first read nothing of the kind is decrypted again.
+    path = "secret/data/metrics-rewrite"
+    dev_api.ok(dev_api.put(path, {"data": {"n": "0"}}), 200)
+    dev_api.ok(dev_api.put(path, {"data": {"n": "1"}}), 200)
+    before = prometheus_values(dev_api)["coffer_barrier_decryptions_total"]
+    writes = 20
+    for n in range(writes):
+        dev_api.ok(dev_api.put(path, {"data": {"n": str(n + 2)}}), 200)
+    after = prometheus_values(dev_api)["coffer_barrier_decryptions_total"]
+    # One per write (or more) without the write-through; a few at most with it
+    # (the metrics reads themselves, a background lease check).
+    assert after - before < writes / 2, (before, after)
+    got = dev_api.get(path)
+    assert got.status_code == 200, got.text
+    assert got.json()["data"]["data"] == {"n": str(writes + 1)}
+    assert got.json()["data"]["metadata"]["version"] == writes + 2
 
 
 def test_metrics_json_shape(dev_api):
