@@ -1,9 +1,17 @@
 -- wrk script for every scenario. The harness (bench/wrk_runner.py) prepends
 -- a table BENCH = { method = ..., headers = {...}, paths = {...},
--- bodies = {...} | nil } with one entry per key; each request picks a key at
--- random. done() prints one JSON line the harness parses.
+-- bodies = {...} | nil, <extra string fields> } with one entry per key; each
+-- request picks a key at random. A scenario's own script (issue_revoke.lua)
+-- may follow and replace request(). done() prints one JSON line the harness
+-- parses, with the sum of the threads' `revoked` counters.
 
 local reqs = {}
+local threads = {}
+revoked = 0  -- per thread; a scenario script counts into it
+
+function setup(thread)
+  table.insert(threads, thread)
+end
 
 function init(args)
   math.randomseed(os.time() + (tonumber(tostring(reqs):match("0x(%x+)") or "0", 16) % 100000))
@@ -20,12 +28,16 @@ end
 
 function done(summary, latency, requests)
   local e = summary.errors
+  local total_revoked = 0
+  for _, t in ipairs(threads) do
+    total_revoked = total_revoked + (tonumber(t:get("revoked")) or 0)
+  end
   io.write(string.format(
     'BENCH_RESULT {"requests":%d,"duration_us":%d,"bytes":%d,' ..
     '"err_connect":%d,"err_read":%d,"err_write":%d,"err_status":%d,"err_timeout":%d,' ..
-    '"p50_us":%d,"p95_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f}\n',
+    '"p50_us":%d,"p95_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f,"revoked":%d}\n',
     summary.requests, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(95), latency:percentile(99),
-    latency.max, latency.mean))
+    latency.max, latency.mean, total_revoked))
 end

@@ -106,7 +106,8 @@ def run_scenario(s, target, args, tmp_for_disk):
         headers = target.headers(s)
         if args.warmup > 0:
             wrk_runner.run_wrk(target.base_url, s["method"], headers, paths, bodies,
-                               args.warmup, conns, args.threads, [])
+                               args.warmup, conns, args.threads, [], script=s.get("script"),
+                               extra=s.get("extra"))
             target.wait_idle()  # what the warm-up left queued must not count
         if args.callgrind and s["target"] in sc.COFFER_TARGETS:
             subprocess.run(["callgrind_control", "-z", str(target.server_pid)],
@@ -122,7 +123,8 @@ def run_scenario(s, target, args, tmp_for_disk):
         try:
             r = wrk_runner.run_wrk(target.base_url, s["method"], headers, paths, bodies,
                                    duration, conns, args.threads, target.pids(),
-                                   timeout_s=s.get("timeout_s", 10))
+                                   timeout_s=s.get("timeout_s", 10), script=s.get("script"),
+                                   extra=s.get("extra"))
         finally:
             if perf is not None:
                 perf.send_signal(signal.SIGINT)
@@ -285,6 +287,15 @@ def uptime_text():
         return ""
 
 
+def start_postgres():
+    """A private PostgreSQL on loopback for the database scenarios: the one
+    the integration tests use (tests/integration/pg_harness.py; fsync off,
+    so what is measured is Coffer, not PostgreSQL's disk)."""
+    sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+    from pg_harness import PostgresServer
+    return PostgresServer().start()
+
+
 def main(argv):
     if argv[:1] == ["--markdown"]:  # bench/run.py --markdown FILE: a results file as a table
         with open(argv[1]) as f:
@@ -315,6 +326,9 @@ def main(argv):
                             os.path.abspath(args.callgrind), "callgrind.out.%p")]
             live["coffer"] = stopper.add(tg.CofferTarget(os.path.abspath(args.coffer),
                                                          args.numkvs, args.log_level, wrap))
+        if any(s.get("postgres") for s in chosen):
+            live["postgres"] = stopper.add(start_postgres())
+            live["coffer"].setup_database(live["postgres"])
         if "nginx" in kinds:
             live["nginx"] = stopper.add(tg.NginxTarget(live["coffer"].sample_read_body))
         if "etcd" in kinds:

@@ -48,7 +48,20 @@ SCENARIOS = [
          # 64 connections queue ~20 s of scrypt: wait for answers that long
          # rather than count them as timeouts.
          timeout_s=60),
-    # Later: database creds issue/revoke (leases), replication lag and catch-up.
+    # Dynamic PostgreSQL credentials under a lease (vault-benchmark's
+    # postgresql_secret: connection benchmark-postgres, role benchmark-role,
+    # CREATE ROLE ... VALID UNTIL + GRANT SELECT). `postgres`: run.py starts a
+    # private PostgreSQL (tests/integration/pg_harness.py) for them. Each
+    # issue is a CREATE ROLE in PostgreSQL plus a lease write in Coffer.
+    dict(name="postgresql_secret", target="coffer", method="GET",
+         path="/v1/database/creds/benchmark-role", token=True, postgres=True),
+    # Issue and revoke: each lease issued is revoked by the next request on
+    # that wrk thread (bench/issue_revoke.lua), half the requests each; a
+    # revoke is a DROP ROLE plus the lease's deletion. `revoked` in the JSON.
+    dict(name="postgresql_secret_revoke", target="coffer", method="GET",
+         path="/v1/database/creds/benchmark-role", token=True, postgres=True,
+         script="issue_revoke.lua", extra={"revoke_path": "/v1/sys/leases/revoke"}),
+    # Replication lag, catch-up and DR promotion: bench/replication.py, bench/dr.py.
 
     # ---- Peers and limits ---------------------------------------------------
     # The HTTP floor: a fixed JSON body (the bytes of a kvv2_read answer).

@@ -275,11 +275,33 @@ class CofferTarget(Target):
         self.vars = {"token": token, "password": password,
                      "role_id": rid["data"]["role_id"], "secret_id": sid["data"]["secret_id"]}
 
+    # vault-benchmark's postgresql_secret defaults (names and statements).
+    DB_CONNECTION = "benchmark-postgres"
+    DB_ROLE = "benchmark-role"
+    DB_CREATE = ("CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' "
+                 "VALID UNTIL '{{expiration}}'; "
+                 "GRANT SELECT ON ALL TABLES IN SCHEMA public TO \"{{name}}\";")
+
+    def setup_database(self, pg):
+        """Mounts the database engine at database/ with a connection to `pg`
+        (a pg_harness.PostgresServer) and the role postgresql_secret reads."""
+        c = Client(self.host, self.port)
+        token = self.vars["token"]
+        c.call("POST", "/v1/sys/mounts/database", {"type": "database"}, token)
+        c.call("POST", "/v1/database/config/" + self.DB_CONNECTION,
+               pg.config_body(allowed_roles=[self.DB_ROLE]), token)
+        c.call("POST", "/v1/database/roles/" + self.DB_ROLE,
+               {"db_name": self.DB_CONNECTION, "creation_statements": self.DB_CREATE,
+                "default_ttl": "1h", "max_ttl": "24h"}, token)
+        _, creds = c.call("GET", "/v1/database/creds/" + self.DB_ROLE, token=token)
+        c.call("PUT", "/v1/sys/leases/revoke", {"lease_id": creds["lease_id"]}, token)
+        c.close()
+
     def headers(self, scenario):
         h = {}
         if scenario.get("token"):
             h["X-Vault-Token"] = self.vars["token"]
-        if scenario.get("body"):
+        if scenario.get("body") or scenario.get("script"):
             h["Content-Type"] = "application/json"
         return h
 

@@ -30,8 +30,11 @@ def lua_str(s):
     return "".join(out)
 
 
-def lua_prelude(method, headers, paths, bodies):
-    lines = ["BENCH = {", "  method = %s," % lua_str(method), "  headers = {"]
+def lua_prelude(method, headers, paths, bodies, extra=None):
+    lines = ["BENCH = {", "  method = %s," % lua_str(method)]
+    for k, v in sorted((extra or {}).items()):
+        lines.append("  %s = %s," % (k, lua_str(v)))
+    lines.append("  headers = {")
     for k, v in headers.items():
         lines.append("    [%s] = %s," % (lua_str(k), lua_str(v)))
     lines.append("  },")
@@ -56,13 +59,16 @@ def cpu_seconds(pids):
 
 
 def run_wrk(base_url, method, headers, paths, bodies, duration_s, connections, threads,
-            pids, timeout_s=10):
-    """Runs wrk; returns a dict of figures (see result_from)."""
+            pids, timeout_s=10, script=None, extra=None):
+    """Runs wrk; returns a dict of figures (see result_from). `script`: a Lua
+    file in bench/ appended after request.lua (it may replace request() and
+    add response()); `extra`: string fields added to the BENCH table."""
     threads = max(1, min(threads, connections))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-", delete=False) as f:
-        f.write(lua_prelude(method, headers, paths, bodies))
-        with open(os.path.join(HERE, "request.lua")) as tpl:
-            f.write(tpl.read())
+        f.write(lua_prelude(method, headers, paths, bodies, extra))
+        for name in ["request.lua"] + ([script] if script else []):
+            with open(os.path.join(HERE, name)) as part:
+                f.write(part.read())
         script = f.name
     try:
         cmd = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % max(1, int(duration_s)),
@@ -86,7 +92,7 @@ def result_from(raw, cpu_s):
     n = raw["requests"]
     errors = sum(raw[k] for k in ("err_connect", "err_read", "err_write", "err_status",
                                   "err_timeout"))
-    return {
+    out = {
         "requests": n,
         "seconds": round(seconds, 3),
         "rps": round(n / seconds, 1) if seconds > 0 else 0.0,
@@ -98,3 +104,6 @@ def result_from(raw, cpu_s):
         "error_kinds": {k[4:]: raw[k] for k in raw if k.startswith("err_") and raw[k]},
         "cpu_s_per_1k": round(cpu_s * 1000.0 / n, 4) if n and cpu_s is not None else None,
     }
+    if raw.get("revoked"):
+        out["revoked"] = raw["revoked"]  # leases revoked (issue_revoke.lua)
+    return out

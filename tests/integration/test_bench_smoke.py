@@ -1,7 +1,8 @@
 """Smoke test of the benchmark harness (bench/run.py, `make bench`).
 
 Runs every Coffer scenario for about a second against the binary under test
-(few connections, few keys, no peers) and checks that the harness produced a
+(few connections, few keys, no peers; a private PostgreSQL for the database
+credentials scenarios) and checks that the harness produced a
 figure for each and that the server answered every request without an error.
 No timing assertions: the machine may be busy.
 """
@@ -67,6 +68,11 @@ def test_every_coffer_scenario_runs_without_errors(tmp_path):
     # The printed table names every scenario.
     for name in want:
         assert name in p.stdout, p.stdout
+    # Database credentials were issued from a real PostgreSQL, and in the
+    # issue-and-revoke scenario their leases revoked (204 answers counted by
+    # bench/issue_revoke.lua); a revoke that failed would be an error above.
+    revoke = got["postgresql_secret_revoke"]
+    assert 0 < revoke["revoked"] <= revoke["requests"] / 2 + 1, revoke
 
 
 def test_rounds_report_the_median_round_and_the_median_of_per_round_ratios(tmp_path):
