@@ -105,17 +105,20 @@ std::map<std::string, std::vector<std::string>> KeysByFamily(const std::string& 
   return out;
 }
 
+// Opens a store at `path`, writes `batch` and closes it again.
+void WriteAndClose(const std::string& path, const Batch& batch) {
+  BackendPtr b = MustOpen(path);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->Write(batch).ok());
+}
+
 TEST(RocksdbBackendTest, LogRecordsLiveInAColumnFamilyOfTheirOwn) {
   testing::TempDir dir;
   ASSERT_TRUE(dir.ok());
   const std::string path = dir.path() + "/db";
-  {
-    BackendPtr b = MustOpen(path);
-    ASSERT_NE(b, nullptr);
-    ASSERT_TRUE(b->Write({Op::Put("node/wal/entry/0000000000000001", "r1"),
-                          Op::Put("node/wal/state", "s"), Op::Put("logical/x", "v")})
-                    .ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteAndClose(path, {Op::Put("node/wal/entry/0000000000000001", "r1"),
+                                               Op::Put("node/wal/state", "s"),
+                                               Op::Put("logical/x", "v")}));
   std::map<std::string, std::vector<std::string>> keys = KeysByFamily(path);
   EXPECT_EQ(keys["wal"], (std::vector<std::string>{"node/wal/entry/0000000000000001"}));
   EXPECT_EQ(keys["default"], (std::vector<std::string>{"logical/x", "node/wal/state"}));
@@ -141,11 +144,7 @@ TEST(RocksdbBackendTest, OnlyTheLastLevelOfTheDataIsCompressed) {
   testing::TempDir dir;
   ASSERT_TRUE(dir.ok());
   const std::string path = dir.path() + "/db";
-  {
-    BackendPtr b = MustOpen(path);
-    ASSERT_NE(b, nullptr);
-    ASSERT_TRUE(b->Write({Op::Put("logical/x", "v")}).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteAndClose(path, {Op::Put("logical/x", "v")}));
   std::map<std::string, rocksdb::ColumnFamilyOptions> families = PersistedFamilyOptions(path);
   ASSERT_EQ(families.count("default"), 1u);
   ASSERT_EQ(families.count("wal"), 1u);
