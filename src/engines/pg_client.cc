@@ -60,11 +60,7 @@ class PgPool : public PgClient {
 
   Status ExecTransaction(const std::vector<SqlStatement>& statements) override {
     ASSIGN_OR_RETURN(PooledConn c, Acquire());
-    Status st = Run(c.conn.get(), SqlStatement{"BEGIN", {}}, nullptr);
-    for (size_t i = 0; st.ok() && i < statements.size(); ++i) {
-      st = Run(c.conn.get(), statements[i], nullptr);
-    }
-    if (st.ok()) st = Run(c.conn.get(), SqlStatement{"COMMIT", {}}, nullptr);
+    Status st = RunPipelined(c.conn.get(), statements);
     if (!st.ok() && PQstatus(c.conn.get()) == CONNECTION_OK) {
       // Leaves nothing half done; a connection that cannot roll back is not
       // pooled again.
@@ -166,13 +162,86 @@ class PgPool : public PgClient {
     return PooledConn{std::move(conn), SteadyClock::now()};
   }
 
+  static std::vector<const char*> ParamPointers(const SqlStatement& stmt) {
+    std::vector<const char*> params;
+    params.reserve(stmt.params.size());
+    for (const std::string& p : stmt.params) params.push_back(p.c_str());
+    return params;
+  }
+
+  // BEGIN, the statements and COMMIT sent at once (libpq's pipeline mode)
+  // and their results read after one Sync: one round trip to the server
+  // instead of one per statement. A creation or revocation held a pooled
+  // connection for 4-5 round trips, each waiting for both processes to be
+  // scheduled on a busy machine, which bounded database/creds at the pool
+  // size over that time. The server runs them in order and, after the first
+  // error, skips the rest up to the Sync (PGRES_PIPELINE_ABORTED); the error
+  // returned is that first one, as when they ran one by one, and the caller
+  // rolls back the transaction it leaves open.
+  static Status RunPipelined(PGconn* conn, const std::vector<SqlStatement>& statements) {
+    if (PQenterPipelineMode(conn) != 1) return Unavailable(OneLine(PQerrorMessage(conn)));
+    std::vector<const SqlStatement*> sent;
+    const SqlStatement begin{"BEGIN", {}};
+    const SqlStatement commit{"COMMIT", {}};
+    sent.push_back(&begin);
+    for (const SqlStatement& stmt : statements) sent.push_back(&stmt);
+    sent.push_back(&commit);
+    Status st = Status::Ok();
+    size_t queued = 0;
+    for (const SqlStatement* stmt : sent) {
+      std::vector<const char*> params = ParamPointers(*stmt);
+      if (PQsendQueryParams(conn, stmt->sql.c_str(), static_cast<int>(params.size()), nullptr,
+                            params.empty() ? nullptr : params.data(), nullptr, nullptr,
+                            0) != 1) {
+        st = Unavailable(OneLine(PQerrorMessage(conn)));
+        break;
+      }
+      ++queued;
+    }
+    if (PQpipelineSync(conn) != 1 && st.ok()) st = Unavailable(OneLine(PQerrorMessage(conn)));
+    // Every queued statement's results (each ends with a null), then the Sync.
+    for (size_t i = 0; i < queued && PQstatus(conn) == CONNECTION_OK; ++i) {
+      while (PGresult* raw = PQgetResult(conn)) {
+        ResultPtr r(raw);
+        const ExecStatusType status = PQresultStatus(r.get());
+        if (status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY ||
+            status == PGRES_TUPLES_OK || status == PGRES_PIPELINE_ABORTED) {
+          continue;
+        }
+        if (st.ok()) st = ErrorOf(conn, r.get());
+      }
+    }
+    bool synced = false;
+    while (!synced && PQstatus(conn) == CONNECTION_OK) {
+      ResultPtr r(PQgetResult(conn));
+      if (r == nullptr) break;
+      synced = PQresultStatus(r.get()) == PGRES_PIPELINE_SYNC;
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+      return st.ok() ? Unavailable(OneLine(PQerrorMessage(conn))) : st;
+    }
+    if (PQexitPipelineMode(conn) != 1 && st.ok()) {
+      st = Unavailable(OneLine(PQerrorMessage(conn)));
+    }
+    return st;
+  }
+
+  // A failed statement's error: the connection's when it is gone, else the
+  // server's message with its SQLSTATE.
+  static Status ErrorOf(PGconn* conn, const PGresult* r) {
+    if (PQstatus(conn) != CONNECTION_OK) return Unavailable(OneLine(PQerrorMessage(conn)));
+    const char* primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    const char* sqlstate = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    std::string msg = primary != nullptr ? OneLine(primary) : OneLine(PQresultErrorMessage(r));
+    if (sqlstate != nullptr) msg += " (SQLSTATE " + std::string(sqlstate) + ")";
+    return InvalidArgument(msg);
+  }
+
   // One statement through the extended protocol, which refuses several
   // commands in one string: a statement the splitter got wrong fails
   // instead of smuggling a second command.
   static Status Run(PGconn* conn, const SqlStatement& stmt, SqlRows* rows) {
-    std::vector<const char*> params;
-    params.reserve(stmt.params.size());
-    for (const std::string& p : stmt.params) params.push_back(p.c_str());
+    std::vector<const char*> params = ParamPointers(stmt);
     ResultPtr r(PQexecParams(conn, stmt.sql.c_str(), static_cast<int>(params.size()), nullptr,
                              params.empty() ? nullptr : params.data(), nullptr, nullptr, 0));
     if (r == nullptr) return Unavailable(OneLine(PQerrorMessage(conn)));
@@ -197,12 +266,7 @@ class PgPool : public PgClient {
       }
       return Status::Ok();
     }
-    if (PQstatus(conn) != CONNECTION_OK) return Unavailable(OneLine(PQerrorMessage(conn)));
-    const char* primary = PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY);
-    const char* sqlstate = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
-    std::string msg = primary != nullptr ? OneLine(primary) : OneLine(PQresultErrorMessage(r.get()));
-    if (sqlstate != nullptr) msg += " (SQLSTATE " + std::string(sqlstate) + ")";
-    return InvalidArgument(msg);
+    return ErrorOf(conn, r.get());
   }
 
   PgPoolOptions options_;

@@ -78,6 +78,48 @@ def test_creds_log_in_with_a_fresh_user(db, postgres):
     assert other != user and postgres.role_exists(other)
 
 
+def test_creation_and_revocation_send_their_statements_in_one_round_trip(db, postgres):
+    # BEGIN, the statements and COMMIT go to PostgreSQL in one pipeline: with
+    # the check of the pooled connection, two round trips per creation, and
+    # four per revocation (which first asks whether the role exists, on a
+    # connection checked too), whatever the number of statements. One by one
+    # they were 5 and 7 here.
+    from pg_harness import RoundTripProxy
+    proxy = RoundTripProxy(postgres.port)
+    try:
+        url = ("postgresql://{{username}}:{{password}}@127.0.0.1:%d/postgres?sslmode=disable"
+               % proxy.port)
+        configure(db, postgres, "pgrt", connection_url=url, max_open_connections=1)
+        make_role(db, "rt", "pgrt",
+                  creation_statements=[CREATE, "GRANT pg_read_all_data TO \"{{name}}\";"],
+                  revocation_statements=["REVOKE pg_read_all_data FROM \"{{name}}\";",
+                                         "DROP ROLE \"{{name}}\";"])
+        db.ok(db.put("sys/leases/revoke", {"lease_id": creds(db, "rt")["lease_id"]}), 204)
+        n = 5
+        before = proxy.turns
+        issued = [creds(db, "rt") for _ in range(n)]
+        assert proxy.turns - before <= 2 * n, (before, proxy.turns)
+        for c in issued:
+            assert postgres.role_exists(c["data"]["username"])
+        before = proxy.turns
+        for c in issued:
+            db.ok(db.put("sys/leases/revoke", {"lease_id": c["lease_id"]}), 204)
+        assert proxy.turns - before <= 4 * n, (before, proxy.turns)
+        for c in issued:
+            assert not postgres.role_exists(c["data"]["username"])
+        # A statement failing half way: the error of that statement, nothing
+        # left behind, and the one pooled connection serves the next request.
+        make_role(db, "rt-bad", "pgrt",
+                  creation_statements=[CREATE, "GRANT SELECT ON no_such_table TO \"{{name}}\";"])
+        assert_error(db.get("database/creds/rt-bad"), 500, "failed to create the database user:")
+        assert postgres.roles_like("v-root-rt-bad") == []
+        again = creds(db, "rt")
+        assert postgres.role_exists(again["data"]["username"])
+    finally:
+        db.delete("database/config/pgrt")
+        proxy.stop()
+
+
 def test_unreachable_postgres_is_a_clear_error(db, postgres):
     # verify_connection (default true) connects on write and refuses.
     r = db.put("database/config/down", {
