@@ -61,7 +61,8 @@ class PgPool : public PgClient {
   Status ExecTransaction(const std::vector<SqlStatement>& statements) override {
     ASSIGN_OR_RETURN(PooledConn c, Acquire());
     Status st = RunPipelined(c.conn.get(), statements);
-    if (!st.ok() && PQstatus(c.conn.get()) == CONNECTION_OK) {
+    if (PQpipelineStatus(c.conn.get()) != PQ_PIPELINE_OFF) c.conn.reset();
+    if (c.conn != nullptr && !st.ok() && PQstatus(c.conn.get()) == CONNECTION_OK) {
       // Leaves nothing half done; a connection that cannot roll back is not
       // pooled again.
       if (!Run(c.conn.get(), SqlStatement{"ROLLBACK", {}}, nullptr).ok()) c.conn.reset();
@@ -220,9 +221,10 @@ class PgPool : public PgClient {
     if (PQstatus(conn) != CONNECTION_OK) {
       return st.ok() ? Unavailable(OneLine(PQerrorMessage(conn))) : st;
     }
-    if (PQexitPipelineMode(conn) != 1 && st.ok()) {
-      st = Unavailable(OneLine(PQerrorMessage(conn)));
-    }
+    // The server's verdict stands even if libpq will not leave pipeline
+    // mode (results it still holds): ExecTransaction then drops the
+    // connection instead of pooling it.
+    PQexitPipelineMode(conn);
     return st;
   }
 
