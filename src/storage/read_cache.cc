@@ -98,38 +98,54 @@ void ReadCache::ForEachCoveredKey(const Batch& batch, F&& under_lock) {
     const HashedKey key = HashKey(op.key);
     Shard& shard = ShardFor(key);
     std::lock_guard<std::mutex> lock(shard.mu);
-    if (auto it = shard.entries.find(key); it != shard.entries.end()) shard.entries.erase(it);
-    if (auto it = shard.absent.find(key); it != shard.absent.end()) shard.absent.erase(it);
-    under_lock(shard, key, op);
+    bool known = false;  // the cache held a value or an absence for the key
+    if (auto it = shard.entries.find(key); it != shard.entries.end()) {
+      shard.entries.erase(it);
+      known = true;
+    }
+    if (auto it = shard.absent.find(key); it != shard.absent.end()) {
+      shard.absent.erase(it);
+      known = true;
+    }
+    under_lock(shard, key, op, known);
   }
 }
 
 void ReadCache::BeginWrite(const Batch& batch) {
   const uint64_t tag = batches_.fetch_add(1) + 1;
-  ForEachCoveredKey(batch, [tag](Shard& shard, const HashedKey& key, const Op&) {
+  ForEachCoveredKey(batch, [tag](Shard& shard, const HashedKey& key, const Op&, bool known) {
     auto it = shard.writing.find(key);
     if (it == shard.writing.end()) it = shard.writing.emplace(std::string(key.text), InFlight{}).first;
     InFlight& w = it->second;
     if (w.ops > 0 && w.batch != tag) w.overlapped = true;
     w.batch = tag;
+    w.known = w.known || known;
     ++w.ops;
   });
 }
 
 void ReadCache::EndWrite(const Batch& batch, bool committed) {
-  ForEachCoveredKey(batch, [this, committed](Shard& shard, const HashedKey& key, const Op& op) {
+  ForEachCoveredKey(batch, [this, committed](Shard& shard, const HashedKey& key, const Op& op,
+                                             bool) {
     bool last = false;  // the key's last op in flight, from this batch alone
+    bool known = false;
     if (auto it = shard.writing.find(key); it != shard.writing.end()) {
       if (--it->second.ops == 0) {
         last = !it->second.overlapped;
+        known = it->second.known;
         shard.writing.erase(it);
       }
     }
     generation_.fetch_add(1);
     // Write-through: the committed value is what the backend now holds. A
     // later op of the same key in this batch replaces or erases it (ops are
-    // visited in order), and the last one's count reaches zero last.
-    if (committed && last && op.kind == Op::Kind::kPut && op.value.size() <= kMaxValueBytes &&
+    // visited in order), and the last one's count reaches zero last. Only
+    // for a key the cache held when the write began: a key nobody read (a
+    // token just created, say) stays out until it is read, so writes of new
+    // keys neither fill the cache with values never asked for nor push out
+    // the ones that are.
+    if (committed && last && known && op.kind == Op::Kind::kPut &&
+        op.value.size() <= kMaxValueBytes &&
         StoreLocked(shard, key, std::make_shared<const std::string>(op.value))) {
       ++shard.written_through;
     }

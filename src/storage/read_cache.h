@@ -25,7 +25,9 @@
 // and a write's effect is visible to every read that starts after it returns.
 // The one other way in is write-through: EndWrite of a committed write caches
 // the values it put, under the same lock, when no other write of the key was
-// in flight alongside it (then the backend holds exactly that value).
+// in flight alongside it (then the backend holds exactly that value) and the
+// cache held the key (a value or an absence) when the write began: a key
+// nobody has read, such as a token just created, is cached by its first read.
 //
 // REQUIRES of the owner: nothing writes the covered keys in the backend
 // except between its BeginWrite and EndWrite.
@@ -92,11 +94,11 @@ class ReadCache {
 
   // Bracket a physical write of `batch` (its covered keys, puts and deletes
   // alike). Every BeginWrite needs its EndWrite with the same batch.
-  // `committed`: the backend write succeeded, so the batch's puts are cached
-  // as written (write-through: the next read of a key just written, e.g. a
-  // kv v2 metadata record, is a hit even while other writes keep the
-  // generation moving). A failed write caches nothing: the backend may hold
-  // all, part or none of it.
+  // `committed`: the backend write succeeded, so the batch's puts of keys the
+  // cache held are cached as written (write-through: the next read of a key
+  // rewritten, e.g. a kv v2 metadata record, is a hit even while other writes
+  // keep the generation moving). A failed write caches nothing: the backend
+  // may hold all, part or none of it.
   void BeginWrite(const Batch& batch);
   void EndWrite(const Batch& batch, bool committed);
   void Clear();
@@ -128,6 +130,7 @@ class ReadCache {
     uint32_t ops = 0;
     uint64_t batch = 0;
     bool overlapped = false;
+    bool known = false;  // a BeginWrite found the key cached (value or absence)
   };
   struct Shard {
     std::mutex mu;
@@ -137,7 +140,8 @@ class ReadCache {
     uint64_t hits = 0, misses = 0, evictions = 0, written_through = 0;  // GUARDED_BY(mu)
   };
   // Erases each covered key of the batch and calls under_lock(shard, key,
-  // op) with its shard locked (`key`: op.key, hashed).
+  // op, known) with its shard locked (`key`: op.key, hashed; `known`: the
+  // cache held a value or an absence for it until then).
   template <class F>
   void ForEachCoveredKey(const Batch& batch, F&& under_lock);
   // Caches key -> value, or key as absent for a null value (false: too big

@@ -38,7 +38,9 @@ TEST(ReadCache, AnInsertAfterAWriteBeganOrEndedIsDropped) {
   cache.SetPrefixes({kPrefix});
   const Batch write = {Op::Put(kKey, "new")};
 
-  // The write ended between the read's generation and its insert.
+  // The write ended between the read's generation and its insert (of a key
+  // the cache held, so the write's value went in).
+  cache.Insert(kKey, "older", cache.Generation());
   uint64_t gen = cache.Generation();
   cache.BeginWrite(write);
   cache.EndWrite(write, true);
@@ -89,7 +91,11 @@ TEST(ReadCache, ACommittedWriteLeavesTheValuesItPutCachedAFailedOneNothing) {
   const std::string k2 = std::string(kPrefix) + "bb";
   const std::string k3 = std::string(kPrefix) + "cc";
   const std::string k4 = std::string(kPrefix) + "dd";
+  // Keys read before (one of them known absent): the write keeps them fresh.
+  cache.Insert(kKey, "old", cache.Generation());
+  cache.Insert(k2, SharedValue(), cache.Generation());
   cache.Insert(k3, "stale", cache.Generation());
+  cache.Insert(k4, "old", cache.Generation());
   // The ops of one key apply in batch order: the last one is what is stored.
   const Batch batch = {Op::Put(kKey, "a"),   Op::Put(k2, "b1"), Op::Put(k2, "b2"),
                        Op::Delete(k3),       Op::Put(k4, "d"),  Op::Delete(k4),
@@ -99,8 +105,8 @@ TEST(ReadCache, ACommittedWriteLeavesTheValuesItPutCachedAFailedOneNothing) {
   cache.EndWrite(batch, true);
   EXPECT_EQ(cache.Find(kKey), "a");
   EXPECT_EQ(cache.Find(k2), "b2");
-  EXPECT_FALSE(cache.Find(k3).has_value());
-  EXPECT_FALSE(cache.Find(k4).has_value());
+  EXPECT_FALSE(cache.Lookup(k3).has_value());  // not even known absent: a delete
+  EXPECT_FALSE(cache.Lookup(k4).has_value());
   EXPECT_FALSE(cache.Find("other/x").has_value());  // not a cached prefix
   EXPECT_EQ(cache.size(), 2u);
 
@@ -109,6 +115,37 @@ TEST(ReadCache, ACommittedWriteLeavesTheValuesItPutCachedAFailedOneNothing) {
   cache.EndWrite(failed, false);
   EXPECT_FALSE(cache.Find(kKey).has_value());
   EXPECT_FALSE(cache.Find(k3).has_value());
+}
+
+// A write of a key the cache did not hold leaves it out: a token just
+// created is cached by its first read, and keys written but never read (a
+// flood of new tokens) neither fill the cache nor push out what is read.
+TEST(ReadCache, AWriteOfAKeyTheCacheDidNotHoldLeavesItOut) {
+  ReadCache cache(16);
+  cache.SetPrefixes({kPrefix});
+  const std::string fresh = std::string(kPrefix) + "new";
+  cache.Insert(kKey, "v", cache.Generation());
+  const Batch batch = {Op::Put(fresh, "n"), Op::Put(kKey, "w")};
+  cache.BeginWrite(batch);
+  cache.EndWrite(batch, true);
+  EXPECT_FALSE(cache.Lookup(fresh).has_value());
+  EXPECT_EQ(cache.Find(kKey), "w");
+  EXPECT_EQ(cache.stats().written_through, 1u);
+  // Many new keys written: the read one stays, nothing is evicted.
+  for (int i = 0; i < 200; ++i) {
+    const Batch one = {Op::Put(std::string(kPrefix) + "t" + std::to_string(i), "x")};
+    cache.BeginWrite(one);
+    cache.EndWrite(one, true);
+  }
+  EXPECT_EQ(cache.Find(kKey), "w");
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.stats().evictions, 0u);
+  // Once read (and inserted), the next write of it is written through.
+  cache.Insert(fresh, "n", cache.Generation());
+  const Batch again = {Op::Put(fresh, "n2")};
+  cache.BeginWrite(again);
+  cache.EndWrite(again, true);
+  EXPECT_EQ(cache.Find(fresh), "n2");
 }
 
 TEST(ReadCache, StatsCountHitsMissesEvictionsAndWritesThrough) {
@@ -130,8 +167,8 @@ TEST(ReadCache, StatsCountHitsMissesEvictionsAndWritesThrough) {
   cache.BeginWrite(batch);
   cache.EndWrite(batch, true);
   s = cache.stats();
-  EXPECT_EQ(s.written_through, 2u);  // the puts, not the delete
-  EXPECT_EQ(s.entries, 2u);
+  EXPECT_EQ(s.written_through, 1u);  // the put of the key it held; not bb, not the delete
+  EXPECT_EQ(s.entries, 1u);
   EXPECT_EQ(s.evictions, 0u);  // replacing a key's value is not an eviction
 
   // Far more keys than the capacity: every entry beyond it dropped one.
@@ -140,7 +177,7 @@ TEST(ReadCache, StatsCountHitsMissesEvictionsAndWritesThrough) {
   }
   s = cache.stats();
   EXPECT_LE(s.entries, 16u + 16u);  // per-shard bounds round up
-  EXPECT_EQ(s.evictions, 202u - s.entries);
+  EXPECT_EQ(s.evictions, 201u - s.entries);
   EXPECT_EQ(s.entries, cache.size());
 }
 
@@ -330,12 +367,21 @@ TEST_F(LogReadCacheTest, ARepeatedReadIsServedFromMemoryAndOtherKeysAreNot) {
   EXPECT_EQ(log_->cached_reads(), 1u);
 }
 
-TEST_F(LogReadCacheTest, AWrittenValueIsReadFromMemoryTheFirstTime) {
+TEST_F(LogReadCacheTest, ARewrittenValueIsReadFromMemoryTheFirstTime) {
+  ASSERT_TRUE(log_->Put(kKey, "v1").ok());
+  ReadCached("v1");  // the first read of a new key goes to the backend
+  ASSERT_TRUE(log_->Put(kKey, "v2").ok());
+  const int before = gate_.reads.load();
+  EXPECT_EQ(Read(), "v2");
+  EXPECT_EQ(gate_.reads.load(), before) << "the write did not leave its value cached";
+}
+
+TEST_F(LogReadCacheTest, ANewKeyIsCachedByItsFirstReadNotByItsWrite) {
   ASSERT_TRUE(log_->Put(kKey, "v1").ok());
   const int before = gate_.reads.load();
   EXPECT_EQ(Read(), "v1");
-  EXPECT_EQ(gate_.reads.load(), before) << "the write did not leave its value cached";
-  EXPECT_EQ(log_->cached_reads(), 1u);
+  EXPECT_EQ(gate_.reads.load(), before + 1);
+  ReadCached("v1");
 }
 
 // GetShared hands out the cached value itself: the same pointer on every hit
@@ -343,8 +389,8 @@ TEST_F(LogReadCacheTest, AWrittenValueIsReadFromMemoryTheFirstTime) {
 // read from the backend each time.
 TEST_F(LogReadCacheTest, GetSharedAnswersTheCachedValueItselfUntilAWrite) {
   ASSERT_TRUE(log_->Put(kKey, "v1").ok());
+  SharedValue first = log_->GetShared(kKey).value();  // read from the backend, cached
   const int before = gate_.reads.load();
-  SharedValue first = log_->GetShared(kKey).value();
   ASSERT_NE(first, nullptr);
   EXPECT_EQ(*first, "v1");
   EXPECT_EQ(log_->GetShared(kKey).value(), first);
