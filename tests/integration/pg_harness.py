@@ -23,7 +23,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 
 READY_TIMEOUT_S = 30.0
@@ -194,66 +193,3 @@ class PostgresServer:
                          % prefix.replace("'", "''"))
         return [r for r in out.splitlines() if r]
 
-
-class RoundTripProxy:
-    """A loopback TCP proxy in front of a server that counts round trips: a
-    turn is data from the client after the server last spoke (or first).
-    Nothing is parsed or kept; stop() closes everything."""
-
-    def __init__(self, upstream_port):
-        self.upstream_port = upstream_port
-        self.turns = 0
-        self._lock = threading.Lock()
-        self._socks = []
-        self._listener = socket.socket()
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(16)
-        self.port = self._listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(("127.0.0.1", self.upstream_port))
-            with self._lock:
-                self._socks += [client, server]
-            last = {"from": None}
-            threading.Thread(target=self._pump, args=(client, server, "client", last),
-                             daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, "server", last),
-                             daemon=True).start()
-
-    def _pump(self, src, dst, side, last):
-        while True:
-            try:
-                data = src.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                for s in (src, dst):
-                    try:
-                        s.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                return
-            with self._lock:  # before forwarding: the other side answers only after
-                if side == "client" and last["from"] != "client":
-                    self.turns += 1
-                last["from"] = side
-            try:
-                dst.sendall(data)
-            except OSError:
-                return
-
-    def stop(self):
-        self._listener.close()
-        with self._lock:
-            for s in self._socks:
-                try:
-                    s.close()
-                except OSError:
-                    pass

@@ -13,7 +13,10 @@ Thread-safety: every method may be called from any thread. One daemon thread
 accepts; each proxied connection has two daemon threads, one per direction.
 Invariants: while cut, no byte passes in either direction; the listening
 port stays bound (clients see resets, not "connection refused") until close().
-Counters (bytes_forwarded, connections_accepted) only grow.
+Counters (bytes_forwarded, connections_accepted, round_trips) only grow; a
+round trip is data from the client after the server last spoke on that
+connection (or the first), so a client that sends several requests before
+reading the answers (pipelining) counts once.
 """
 
 import socket
@@ -49,6 +52,8 @@ class TcpProxy:
         self._closed = False
         self._bytes = 0
         self._accepted = 0
+        self._round_trips = 0
+        self._last_from = {}  # pair -> "client" | "server": who sent last
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", 0))
@@ -67,6 +72,12 @@ class TcpProxy:
         """Bytes passed through so far, both directions together."""
         with self._lock:
             return self._bytes
+
+    @property
+    def round_trips(self):
+        """Turns of the conversation so far, every connection together."""
+        with self._lock:
+            return self._round_trips
 
     @property
     def connections_accepted(self):
@@ -155,6 +166,11 @@ class TcpProxy:
                     if pair not in self._pairs:
                         return  # cut: drop what arrived
                     self._bytes += len(data)
+                    # Counted before forwarding: the other side answers after.
+                    side = "client" if src is pair[0] else "server"
+                    if side == "client" and self._last_from.get(pair) != "client":
+                        self._round_trips += 1
+                    self._last_from[pair] = side
                 dst.sendall(data)
         except OSError:
             pass
@@ -162,6 +178,7 @@ class TcpProxy:
         with self._lock:
             live = pair in self._pairs
             self._pairs.discard(pair)
+            self._last_from.pop(pair, None)
         if live:
             for s in pair:
                 try:

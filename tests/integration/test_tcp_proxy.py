@@ -100,6 +100,19 @@ def wait_until(pred, timeout=1.0):
     return pred()
 
 
+def test_round_trips_count_the_client_speaking_after_the_server(proxy):
+    s = connect(proxy.port)
+    assert proxy.round_trips == 0
+    assert echo_ok(s, b"one")
+    assert echo_ok(s, b"two")
+    assert proxy.round_trips == 2
+    other = connect(proxy.port)  # counted per connection, summed
+    assert echo_ok(other)
+    assert echo_ok(s, b"three")
+    assert proxy.round_trips == 4
+    s.close()
+    other.close()
+
 def test_forwards_and_counts(proxy):
     with connect(proxy.port) as s:
         assert echo_ok(s, b"hello")
