@@ -2,11 +2,18 @@
 
 namespace coffer::core {
 
+void LeaseQueue::InsertLocked(std::string_view id, Slot& slot, int64_t due_time) {
+  slot = Slot{due_time, next_seq_++};
+  // The newest sequence number: at the end unless an earlier time is queued
+  // after it (the hint then only costs the usual search).
+  by_time_.emplace_hint(by_time_.end(), Entry{due_time, slot.seq, id});
+}
+
 bool LeaseQueue::Add(const std::string& lease_id, int64_t due_time) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto [it, inserted] = due_by_id_.emplace(lease_id, due_time);
+  auto [it, inserted] = due_by_id_.emplace(lease_id, Slot{});
   if (!inserted) return false;
-  by_time_.emplace(due_time, std::string_view(it->first));
+  InsertLocked(it->first, it->second, due_time);
   return true;
 }
 
@@ -14,20 +21,19 @@ void LeaseQueue::Update(const std::string& lease_id, int64_t due_time) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = due_by_id_.find(lease_id);
   if (it != due_by_id_.end()) {
-    if (it->second == due_time) return;
-    by_time_.erase({it->second, std::string_view(it->first)});
-    it->second = due_time;
+    if (it->second.due_time == due_time) return;
+    by_time_.erase(Entry{it->second.due_time, it->second.seq, it->first});
   } else {
-    it = due_by_id_.emplace(lease_id, due_time).first;
+    it = due_by_id_.emplace(lease_id, Slot{}).first;
   }
-  by_time_.emplace(due_time, std::string_view(it->first));
+  InsertLocked(it->first, it->second, due_time);
 }
 
 bool LeaseQueue::Remove(const std::string& lease_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = due_by_id_.find(lease_id);
   if (it == due_by_id_.end()) return false;
-  by_time_.erase({it->second, std::string_view(it->first)});
+  by_time_.erase(Entry{it->second.due_time, it->second.seq, it->first});
   due_by_id_.erase(it);  // after by_time_ let go of its view
   return true;
 }
@@ -35,10 +41,10 @@ bool LeaseQueue::Remove(const std::string& lease_id) {
 std::vector<LeaseQueue::Item> LeaseQueue::PopDue(int64_t now, size_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Item> out;
-  while (out.size() < limit && !by_time_.empty() && by_time_.begin()->first <= now) {
+  while (out.size() < limit && !by_time_.empty() && by_time_.begin()->due_time <= now) {
     auto node = by_time_.extract(by_time_.begin());
-    auto id = due_by_id_.extract(due_by_id_.find(node.value().second));
-    out.push_back(Item{node.value().first, std::move(id.key())});
+    auto id = due_by_id_.extract(due_by_id_.find(node.value().lease_id));
+    out.push_back(Item{node.value().due_time, std::move(id.key())});
   }
   return out;
 }
@@ -46,10 +52,9 @@ std::vector<LeaseQueue::Item> LeaseQueue::PopDue(int64_t now, size_t limit) {
 bool LeaseQueue::NextDue(int64_t* due_time) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (by_time_.empty()) return false;
-  *due_time = by_time_.begin()->first;
+  *due_time = by_time_.begin()->due_time;
   return true;
 }
-
 bool LeaseQueue::Contains(const std::string& lease_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   return due_by_id_.count(lease_id) != 0;

@@ -216,7 +216,7 @@ TEST(LeaseBackoff, DoublesThenCaps) {
   for (int i = 1; i < 100; ++i) EXPECT_LE(BackoffSeconds(i), BackoffSeconds(i + 1));
 }
 
-TEST(LeaseQueue, OrdersByTimeThenId) {
+TEST(LeaseQueue, OrdersByTimeThenBySchedulingOrder) {
   LeaseQueue q;
   EXPECT_TRUE(q.Add("c", 30));
   EXPECT_TRUE(q.Add("b", 10));
@@ -228,13 +228,35 @@ TEST(LeaseQueue, OrdersByTimeThenId) {
   EXPECT_EQ(next, 10);
   auto due = q.PopDue(20, 10);
   ASSERT_EQ(due.size(), 2u);
-  EXPECT_EQ(due[0], (LeaseQueue::Item{10, "a"}));
-  EXPECT_EQ(due[1], (LeaseQueue::Item{10, "b"}));
+  EXPECT_EQ(due[0], (LeaseQueue::Item{10, "b"}));  // scheduled before "a"
+  EXPECT_EQ(due[1], (LeaseQueue::Item{10, "a"}));
   EXPECT_EQ(q.size(), 1u);
   EXPECT_FALSE(q.Contains("a"));
   EXPECT_TRUE(q.PopDue(29, 10).empty());
   EXPECT_EQ(q.PopDue(30, 10).size(), 1u);
   EXPECT_FALSE(q.NextDue(&next));
+}
+
+TEST(LeaseQueue, AMovedLeaseQueuesBehindThoseAlreadyDueThen) {
+  LeaseQueue q;
+  q.Add("x", 5);
+  q.Add("y", 5);
+  q.Update("x", 5);  // same time: stays where it is
+  q.Add("early", 1);  // earlier than the rest, scheduled last
+  auto first = q.PopDue(5, 2);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].lease_id, "early");
+  EXPECT_EQ(first[1].lease_id, "x");
+  q.Add("x", 5);
+  q.Add("z", 5);
+  q.Update("x", 7);
+  q.Update("x", 5);  // back to 5, now after y and z
+  auto rest = q.PopDue(10, 10);
+  ASSERT_EQ(rest.size(), 3u);
+  EXPECT_EQ(rest[0].lease_id, "y");
+  EXPECT_EQ(rest[1].lease_id, "z");
+  EXPECT_EQ(rest[2].lease_id, "x");
+  EXPECT_EQ(q.size(), 0u);
 }
 
 TEST(LeaseQueue, UpdateAndRemove) {
