@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
 #include <string>
 
 namespace coffer::storage {
@@ -51,6 +53,44 @@ TEST(LeafIndexTest, ZeroCapacityHoldsNothing) {
   EXPECT_FALSE(index.complete());
   index.Set(0, Digest("a"), LeafOf('1'));
   EXPECT_EQ(index.size(), 0u);
+}
+
+// The table probes linearly and shifts entries back on erase: a long random
+// run of sets and erases over a small key space (so probe chains collide,
+// wrap around the end and are cut by erases) must always agree with a map.
+TEST(LeafIndexTest, SetsAndErasesInAnyOrderAgreeWithAMap) {
+  LeafIndex index(1 << 20);
+  std::map<std::pair<int, std::string>, std::string> model;
+  std::vector<std::string> names;
+  for (int i = 0; i < 300; ++i) names.push_back("logical/u/key-" + std::to_string(i));
+  std::mt19937 rng(7);
+  for (int step = 0; step < 40000; ++step) {
+    const int tree = static_cast<int>(rng() % 2);
+    const std::string& name = names[rng() % names.size()];
+    // Erase more often than set while large, so the table also shrinks back
+    // to a few entries and grows again.
+    const bool erase = rng() % 100 < (model.size() > 200 ? 70 : 30);
+    if (erase) {
+      index.Erase(tree, Digest(name));
+      model.erase({tree, name});
+    } else {
+      const std::string leaf = LeafOf(static_cast<char>('a' + rng() % 26));
+      index.Set(tree, Digest(name), leaf);
+      model[{tree, name}] = leaf;
+    }
+    if (step % 997 == 0 || step == 39999) {
+      ASSERT_EQ(index.size(), model.size()) << "step " << step;
+      for (int t = 0; t < 2; ++t) {
+        for (const std::string& n : names) {
+          auto it = model.find({t, n});
+          ASSERT_EQ(index.Find(t, Digest(n)),
+                    it == model.end() ? std::nullopt : std::optional<std::string>(it->second))
+              << "step " << step << " tree " << t << " " << n;
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(index.complete());
 }
 
 TEST(LeafIndexTest, KeysAreNamedByTheLeadingBytesOfTheirSha256) {
