@@ -82,7 +82,7 @@ inline constexpr uint64_t kDefaultWalMaxEntries = 16384;
 // that cannot be read.
 uint64_t DefaultWalMaxBytes();
 
-// Leaves the in-memory leaf index holds at most (~76 bytes each, ~80 MB
+// Leaves the in-memory leaf index holds at most (70–140 bytes each, ~100 MB
 // full); in a store with more, a write of a key it does not hold reads the
 // key's old leaf from the backend.
 inline constexpr size_t kDefaultLeafIndexCapacity = size_t{1} << 20;
