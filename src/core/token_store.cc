@@ -177,18 +177,26 @@ bool TokenStore::Live(const TokenEntry& e, int64_t now) {
   return expire == 0 || expire > now;
 }
 
-Result<std::optional<TokenEntry>> TokenStore::ReadByHash(const std::string& hash,
-                                                         bool use_cache) {
-  if (!tokenkeys::ValidHash(hash)) return std::optional<TokenEntry>();
+Result<std::shared_ptr<const TokenEntry>> TokenStore::ReadSharedByHash(const std::string& hash,
+                                                                      bool use_cache) {
+  using Shared = std::shared_ptr<const TokenEntry>;
+  if (!tokenkeys::ValidHash(hash)) return Shared();
   ASSIGN_OR_RETURN(storage::SharedValue raw, barrier_->GetShared(tokenkeys::Id(hash)));
-  if (!raw) return std::optional<TokenEntry>();
+  if (!raw) return Shared();
   // Every authenticated request reads its token entry: parse it once.
-  if (auto hit = decoded_.Find(hash, raw)) return std::optional<TokenEntry>(*hit);
+  if (Shared hit = decoded_.Find(hash, raw)) return hit;
   ASSIGN_OR_RETURN(Json j, ParseStored(*raw, "token entry"));
   ASSIGN_OR_RETURN(TokenEntry e, TokenEntry::FromStored(j));
   e.hash = hash;
-  if (use_cache) decoded_.Put(hash, std::move(raw), e);
-  return std::optional<TokenEntry>(std::move(e));
+  if (use_cache) return decoded_.Put(hash, std::move(raw), std::move(e));
+  return Shared(std::make_shared<const TokenEntry>(std::move(e)));
+}
+
+Result<std::optional<TokenEntry>> TokenStore::ReadByHash(const std::string& hash,
+                                                         bool use_cache) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const TokenEntry> e, ReadSharedByHash(hash, use_cache));
+  if (!e) return std::optional<TokenEntry>();
+  return std::optional<TokenEntry>(*e);
 }
 
 Status TokenStore::WriteEntry(const TokenEntry& e) {
@@ -229,10 +237,8 @@ Result<TokenEntry> TokenStore::CreateEntry(TokenEntry e) {
   }
   const int64_t now = Now();
   if (!e.parent.empty()) {
-    ASSIGN_OR_RETURN(auto parent, ReadByHash(e.parent));
-    if (!parent.has_value() || !Live(*parent, now)) {
-      return InvalidArgument("parent token not found");
-    }
+    ASSIGN_OR_RETURN(auto parent, ReadSharedByHash(e.parent));
+    if (!parent || !Live(*parent, now)) return InvalidArgument("parent token not found");
   }
   e.orphan = e.parent.empty();
   e.creation_time = now;
@@ -301,8 +307,8 @@ Result<std::optional<TokenEntry>> TokenStore::LookupBatch(const std::string& tok
   const int64_t now = Now();
   if (!Live(e, now)) return none;
   if (!e.parent.empty()) {
-    ASSIGN_OR_RETURN(auto parent, ReadByHash(e.parent));
-    if (!parent.has_value() || !Live(*parent, now)) return none;
+    ASSIGN_OR_RETURN(auto parent, ReadSharedByHash(e.parent));
+    if (!parent || !Live(*parent, now)) return none;
   }
   e.id = token;
   ASSIGN_OR_RETURN(e.hash, Hash(token));

@@ -216,6 +216,11 @@ class TokenStore {
   // The stored entry under `hash`, whatever its state. Scans of every token
   // pass use_cache=false so they do not push hot entries out of the cache.
   Result<std::optional<TokenEntry>> ReadByHash(const std::string& hash, bool use_cache = true);
+  // As ReadByHash, sharing the decoded entry instead of copying it (nullptr
+  // when there is none): for checks that only look at it, as a parent's
+  // liveness on every create.
+  Result<std::shared_ptr<const TokenEntry>> ReadSharedByHash(const std::string& hash,
+                                                             bool use_cache = true);
   // Not expired and not spent at `now`.
   static bool Live(const TokenEntry& e, int64_t now);
   Result<std::optional<TokenEntry>> LookupBatch(const std::string& token);
