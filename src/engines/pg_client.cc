@@ -1,6 +1,7 @@
 #include "engines/pg_client.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -138,8 +139,23 @@ class PgPool : public PgClient {
         SteadyClock::now() - c.created > std::chrono::seconds(options_.max_lifetime_s)) {
       return false;
     }
-    // An empty query is one round trip: it finds a server that went away
-    // or a connection it closed.
+    // An idle connection has nothing to read unless the server wrote to it
+    // or closed it (a backend that is terminated or shut down sends its
+    // FATAL, then closes): nothing pending means it is as it was released,
+    // found without a round trip. (An empty query for every acquisition was
+    // half of a creation's round trips.)
+    const int fd = PQsocket(c.conn.get());
+    if (fd < 0) return false;
+    pollfd pending{fd, POLLIN, 0};
+    const int ready = ::poll(&pending, 1, 0);
+    if (ready == 0) return true;
+    if (ready < 0) return false;
+    // Something arrived while it idled: an error and end of stream, or
+    // something harmless (a notice, a parameter change). Read it, then ask
+    // the server: an empty query is one round trip.
+    if (PQconsumeInput(c.conn.get()) == 0 || PQstatus(c.conn.get()) != CONNECTION_OK) {
+      return false;
+    }
     ResultPtr r(PQexec(c.conn.get(), ""));
     return r != nullptr && PQresultStatus(r.get()) == PGRES_EMPTY_QUERY;
   }
