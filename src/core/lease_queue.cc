@@ -55,6 +55,7 @@ bool LeaseQueue::NextDue(int64_t* due_time) const {
   *due_time = by_time_.begin()->due_time;
   return true;
 }
+
 bool LeaseQueue::Contains(const std::string& lease_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   return due_by_id_.count(lease_id) != 0;
