@@ -26,6 +26,9 @@ namespace {
 // memory footprint modest.
 constexpr size_t kBlockCacheBytes = 16 << 20;
 constexpr size_t kWriteBufferBytes = 16 << 20;
+constexpr int kLevel0CompactionFiles = 16;
+constexpr int kLevel0SlowdownFiles = 40;
+constexpr int kLevel0StopFiles = 56;
 constexpr int kMaxOpenFiles = 256;
 constexpr size_t kMaxInfoLogBytes = 8 << 20;
 constexpr size_t kKeepInfoLogFiles = 4;
@@ -70,6 +73,17 @@ rocksdb::Options MakeOptions(rocksdb::Env* env) {
   options.compaction_style = rocksdb::kCompactionStyleLevel;
   options.level_compaction_dynamic_level_bytes = true;
   options.write_buffer_size = kWriteBufferBytes;
+  // Level 0 is compacted once 16 flushed files (256 MB) have gathered, not
+  // 4. Keys are random paths, so every level-0 file overlaps the whole base
+  // level, and while the store is under ~2.5 GB (dynamic level sizes) the
+  // base level is the last one: each level-0 compaction rewrote the entire
+  // store, every 64 MB of new data. Over eight 10 s windows of service tokens
+  // on one server (~560,000 tokens) compaction wrote 2.3–3.2 GB and used 13–15
+  // CPU-seconds; with 16 files, 0.7 GB and 4–5 s (docs/performance.md). The
+  // slowdown and stop bounds move up with it (RocksDB's defaults: 20, 36).
+  options.level0_file_num_compaction_trigger = kLevel0CompactionFiles;
+  options.level0_slowdown_writes_trigger = kLevel0SlowdownFiles;
+  options.level0_stop_writes_trigger = kLevel0StopFiles;
   options.max_open_files = kMaxOpenFiles;
   options.max_log_file_size = kMaxInfoLogBytes;
   options.keep_log_file_num = kKeepInfoLogFiles;

@@ -159,6 +159,26 @@ TEST(RocksdbBackendTest, OnlyTheLastLevelOfTheDataIsCompressed) {
   EXPECT_EQ(families["wal"].bottommost_compression, rocksdb::kNoCompression);
 }
 
+// Random keys make every level-0 file overlap the whole base level, which is
+// the last level while the store is small: level 0 waits for 16 files
+// (256 MB) before it is compacted, so that rewrite happens a quarter as often,
+// and writes are slowed or stopped only well past that.
+TEST(RocksdbBackendTest, LevelZeroIsCompactedOncePerSixteenFlushes) {
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.path() + "/db";
+  ASSERT_NO_FATAL_FAILURE(WriteAndClose(path, {Op::Put("logical/x", "v")}));
+  std::map<std::string, rocksdb::ColumnFamilyOptions> families = PersistedFamilyOptions(path);
+  for (const char* family : {"default", "wal"}) {
+    SCOPED_TRACE(family);
+    ASSERT_EQ(families.count(family), 1u);
+    const rocksdb::ColumnFamilyOptions& cf = families[family];
+    EXPECT_EQ(cf.level0_file_num_compaction_trigger, 16);
+    EXPECT_GT(cf.level0_slowdown_writes_trigger, 2 * cf.level0_file_num_compaction_trigger);
+    EXPECT_GT(cf.level0_stop_writes_trigger, cf.level0_slowdown_writes_trigger);
+  }
+}
+
 // A store written before the log had its family keeps its records in the
 // default one: opening it moves them over, once, and nothing is lost.
 TEST(RocksdbBackendTest, LogRecordsOfAnOlderStoreMoveToTheirFamilyOnOpen) {
