@@ -137,15 +137,21 @@ std::map<std::string, rocksdb::ColumnFamilyOptions> PersistedFamilyOptions(
   return out;
 }
 
+// The column family options a new store persisted: one key written, closed.
+std::map<std::string, rocksdb::ColumnFamilyOptions> OptionsOfANewStore() {
+  testing::TempDir dir;
+  EXPECT_TRUE(dir.ok());
+  const std::string path = dir.path() + "/db";
+  WriteAndClose(path, {Op::Put("logical/x", "v")});
+  return PersistedFamilyOptions(path);
+}
+
 // Flushes write L0 files that a compaction rewrites soon after: only the
 // last level, where the data settles, is compressed (and the log's family,
 // ciphertext written once, nowhere).
 TEST(RocksdbBackendTest, OnlyTheLastLevelOfTheDataIsCompressed) {
-  testing::TempDir dir;
-  ASSERT_TRUE(dir.ok());
-  const std::string path = dir.path() + "/db";
-  ASSERT_NO_FATAL_FAILURE(WriteAndClose(path, {Op::Put("logical/x", "v")}));
-  std::map<std::string, rocksdb::ColumnFamilyOptions> families = PersistedFamilyOptions(path);
+  std::map<std::string, rocksdb::ColumnFamilyOptions> families = OptionsOfANewStore();
+  ASSERT_FALSE(HasFailure());
   ASSERT_EQ(families.count("default"), 1u);
   ASSERT_EQ(families.count("wal"), 1u);
   std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
@@ -164,11 +170,8 @@ TEST(RocksdbBackendTest, OnlyTheLastLevelOfTheDataIsCompressed) {
 // (256 MB) before it is compacted, so that rewrite happens a quarter as often,
 // and writes are slowed or stopped only well past that.
 TEST(RocksdbBackendTest, LevelZeroIsCompactedOncePerSixteenFlushes) {
-  testing::TempDir dir;
-  ASSERT_TRUE(dir.ok());
-  const std::string path = dir.path() + "/db";
-  ASSERT_NO_FATAL_FAILURE(WriteAndClose(path, {Op::Put("logical/x", "v")}));
-  std::map<std::string, rocksdb::ColumnFamilyOptions> families = PersistedFamilyOptions(path);
+  std::map<std::string, rocksdb::ColumnFamilyOptions> families = OptionsOfANewStore();
+  ASSERT_FALSE(HasFailure());
   for (const char* family : {"default", "wal"}) {
     SCOPED_TRACE(family);
     ASSERT_EQ(families.count(family), 1u);
