@@ -22,17 +22,21 @@ const LeafIndex::Leaf* LeafIndex::Table::Find(const MerkleKeyDigest& key) const 
   return slot.used ? &slot.leaf : nullptr;
 }
 
-LeafIndex::Leaf& LeafIndex::Table::Insert(const MerkleKeyDigest& key) {
-  // At most 70% full, so a probe for a missing key ends after a few slots.
-  if (10 * (size_ + 1) > 7 * slots_.size()) Grow();
-  Slot& slot = slots_[Probe(key)];
-  if (!slot.used) {
-    slot.key = key;
-    slot.leaf.fill('\0');
-    slot.used = true;
-    ++size_;
+LeafIndex::Leaf* LeafIndex::Table::FindOrAdd(const MerkleKeyDigest& key, bool may_add) {
+  if (may_add) {
+    // At most 70% full, so a probe for a missing key ends after a few slots.
+    if (10 * (size_ + 1) > 7 * slots_.size()) Grow();
+  } else if (size_ == 0) {
+    return nullptr;
   }
-  return slot.leaf;
+  Slot& slot = slots_[Probe(key)];
+  if (slot.used) return &slot.leaf;
+  if (!may_add) return nullptr;
+  slot.key = key;
+  slot.leaf.fill('\0');
+  slot.used = true;
+  ++size_;
+  return &slot.leaf;
 }
 
 void LeafIndex::Table::Erase(const MerkleKeyDigest& key) {
@@ -72,13 +76,12 @@ std::optional<std::string> LeafIndex::Find(int tree, const MerkleKeyDigest& key)
 }
 
 void LeafIndex::Set(int tree, const MerkleKeyDigest& key, std::string_view leaf) {
-  Table& t = trees_[tree];
-  if (t.Find(key) == nullptr && size() >= capacity_) {
+  Leaf* held = trees_[tree].FindOrAdd(key, size() < capacity_);
+  if (held == nullptr) {  // a new key past the capacity
     complete_ = false;
     return;
   }
-  Leaf& held = t.Insert(key);
-  std::copy_n(leaf.data(), std::min(leaf.size(), held.size()), held.data());
+  std::copy_n(leaf.data(), std::min(leaf.size(), held->size()), held->data());
 }
 
 void LeafIndex::Erase(int tree, const MerkleKeyDigest& key) { trees_[tree].Erase(key); }

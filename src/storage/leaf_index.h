@@ -64,8 +64,9 @@ class LeafIndex {
    public:
     size_t size() const { return size_; }
     const Leaf* Find(const MerkleKeyDigest& key) const;
-    // The key's leaf, if held; else a new zeroed one.
-    Leaf& Insert(const MerkleKeyDigest& key);
+    // The key's leaf if held; else a new zeroed one when `may_add`, or
+    // nullptr. One probe either way.
+    Leaf* FindOrAdd(const MerkleKeyDigest& key, bool may_add);
     void Erase(const MerkleKeyDigest& key);
 
    private:
