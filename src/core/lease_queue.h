@@ -59,11 +59,11 @@ class LeaseQueue {
     uint64_t seq = 0;
   };
   struct Entry {
-    int64_t due_time;
-    uint64_t seq;
+    Slot slot;
     std::string_view lease_id;  // the key of due_by_id_
     bool operator<(const Entry& o) const {
-      return due_time != o.due_time ? due_time < o.due_time : seq < o.seq;
+      return slot.due_time != o.slot.due_time ? slot.due_time < o.slot.due_time
+                                              : slot.seq < o.slot.seq;
     }
   };
   // REQUIRES: mu_ held. Files `id` (a key of due_by_id_) at due_time.

@@ -23,15 +23,15 @@ const LeafIndex::Leaf* LeafIndex::Table::Find(const MerkleKeyDigest& key) const 
 }
 
 LeafIndex::Leaf* LeafIndex::Table::FindOrAdd(const MerkleKeyDigest& key, bool may_add) {
-  if (may_add) {
-    // At most 70% full, so a probe for a missing key ends after a few slots.
-    if (10 * (size_ + 1) > 7 * slots_.size()) Grow();
-  } else if (size_ == 0) {
-    return nullptr;
-  }
-  Slot& slot = slots_[Probe(key)];
-  if (slot.used) return &slot.leaf;
+  size_t i = slots_.empty() ? 0 : Probe(key);
+  if (!slots_.empty() && slots_[i].used) return &slots_[i].leaf;
   if (!may_add) return nullptr;
+  // At most 70% full, so a probe for a missing key ends after a few slots.
+  if (10 * (size_ + 1) > 7 * slots_.size()) {
+    Grow();
+    i = Probe(key);
+  }
+  Slot& slot = slots_[i];
   slot.key = key;
   slot.leaf.fill('\0');
   slot.used = true;
