@@ -39,6 +39,15 @@ std::vector<Metric> CoreMetrics(Core& core) {
                  static_cast<double>(stats.groups)});
   out.push_back({"coffer_wal_commit_batches_total", "logical batches committed", true,
                  static_cast<double>(stats.batches)});
+  const auto leaves = core.replicated_log().leaf_index_stats();
+  out.push_back({"coffer_merkle_leaves_held", "Merkle leaves the leaf index holds in memory",
+                 false, static_cast<double>(leaves.held)});
+  out.push_back({"coffer_merkle_leaves_unheld",
+                 "keys the leaf index had no room for (their old leaves are read from storage)",
+                 false, static_cast<double>(leaves.unheld)});
+  out.push_back({"coffer_merkle_leaf_index_complete",
+                 "1 while a written key's old leaf is known without reading storage (unless unheld)",
+                 false, leaves.complete ? 1.0 : 0.0});
   const auto cache = core.replicated_log().read_cache_stats();
   out.push_back({"coffer_read_cache_hits_total", "reads answered by the read cache (a value or that the key does not exist)", true,
                  static_cast<double>(cache.hits)});

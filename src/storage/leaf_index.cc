@@ -67,7 +67,8 @@ void LeafIndex::Table::Grow() {
   }
 }
 
-LeafIndex::LeafIndex(size_t capacity) : capacity_(capacity), complete_(capacity > 0) {}
+LeafIndex::LeafIndex(size_t capacity)
+    : capacity_(capacity), complete_(capacity > 0), unheld_(kUnheldPerCapacity * capacity) {}
 
 std::optional<std::string> LeafIndex::Find(int tree, const MerkleKeyDigest& key) const {
   const Leaf* leaf = trees_[tree].Find(key);
@@ -78,7 +79,7 @@ std::optional<std::string> LeafIndex::Find(int tree, const MerkleKeyDigest& key)
 void LeafIndex::Set(int tree, const MerkleKeyDigest& key, std::string_view leaf) {
   Leaf* held = trees_[tree].FindOrAdd(key, size() < capacity_);
   if (held == nullptr) {  // a new key past the capacity
-    complete_ = false;
+    if (!unheld_.Add(key)) complete_ = false;
     return;
   }
   std::copy_n(leaf.data(), std::min(leaf.size(), held->size()), held->data());

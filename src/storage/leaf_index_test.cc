@@ -34,18 +34,43 @@ TEST(LeafIndexTest, PastTheCapacityNewKeysAreLeftOutAndHeldOnesStayExact) {
   LeafIndex index(2);
   index.Set(0, Digest("a"), LeafOf('1'));
   index.Set(1, Digest("b"), LeafOf('2'));
-  index.Set(0, Digest("a"), LeafOf('4'));  // no new entry: still complete
-  ASSERT_TRUE(index.complete());
+  index.Set(0, Digest("a"), LeafOf('4'));  // no new entry
+  ASSERT_TRUE(index.holds_all());
   index.Set(0, Digest("c"), LeafOf('3'));
-  EXPECT_FALSE(index.complete());
+  EXPECT_FALSE(index.holds_all());
+  EXPECT_TRUE(index.complete());  // "c" is in the filter
   EXPECT_EQ(index.Find(0, Digest("c")), std::nullopt);
+  EXPECT_FALSE(index.MissIsFinal(Digest("c")));  // read it from storage
+  EXPECT_TRUE(index.MissIsFinal(Digest("never set")));
   EXPECT_EQ(index.size(), 2u);
+  EXPECT_EQ(index.unheld(), 1u);
   index.Set(0, Digest("a"), LeafOf('5'));  // held keys are still updated
   EXPECT_EQ(index.Find(0, Digest("a")), LeafOf('5'));
   index.Erase(1, Digest("b"));  // and erased, which makes room
   index.Set(0, Digest("d"), LeafOf('6'));
   EXPECT_EQ(index.Find(0, Digest("d")), LeafOf('6'));
-  EXPECT_FALSE(index.complete());  // "c" is still missing: never complete again
+  EXPECT_FALSE(index.MissIsFinal(Digest("c")));  // the filter forgets nothing
+  EXPECT_FALSE(index.holds_all());
+}
+
+// The filter takes 4 keys per leaf of capacity; one more and a miss is never
+// final again (every key not held is read from storage).
+TEST(LeafIndexTest, OnceTheFilterIsFullTooNoMissIsFinal) {
+  LeafIndex index(2);
+  index.Set(0, Digest("held-1"), LeafOf('1'));
+  index.Set(0, Digest("held-2"), LeafOf('1'));
+  const size_t room = LeafIndex::kUnheldPerCapacity * 2;
+  int i = 0;
+  while (index.unheld() < room) index.Set(1, Digest("left-" + std::to_string(i++)), LeafOf('2'));
+  ASSERT_TRUE(index.complete());
+  int j = 0;  // a key the filter does not claim
+  while (!index.MissIsFinal(Digest("new-" + std::to_string(j)))) ++j;
+  const MerkleKeyDigest last = Digest("new-" + std::to_string(j));
+  index.Set(0, last, LeafOf('3'));
+  EXPECT_FALSE(index.complete());
+  EXPECT_FALSE(index.MissIsFinal(last));
+  EXPECT_FALSE(index.MissIsFinal(Digest("never set")));
+  EXPECT_EQ(index.Find(0, Digest("held-1")), LeafOf('1'));  // hits still answer
 }
 
 TEST(LeafIndexTest, ZeroCapacityHoldsNothing) {
@@ -53,6 +78,9 @@ TEST(LeafIndexTest, ZeroCapacityHoldsNothing) {
   EXPECT_FALSE(index.complete());
   index.Set(0, Digest("a"), LeafOf('1'));
   EXPECT_EQ(index.size(), 0u);
+  EXPECT_EQ(index.unheld(), 0u);
+  EXPECT_FALSE(index.MissIsFinal(Digest("a")));
+  EXPECT_FALSE(index.MissIsFinal(Digest("b")));
 }
 
 // The table probes linearly and shifts entries back on erase: a long random

@@ -178,6 +178,11 @@ void ReplicatedLog::SetMountClasses(MountClassesPtr mounts) {
 
 Status ReplicatedLog::Open() { return EnsureLoaded(); }
 
+ReplicatedLog::LeafIndexStats ReplicatedLog::leaf_index_stats() const {
+  std::shared_lock<std::shared_mutex> read(state_mu_);
+  return {leaf_index_.complete(), leaf_index_.size(), leaf_index_.unheld()};
+}
+
 Status ReplicatedLog::EnsureLoaded() {
   if (loaded_.load(std::memory_order_acquire)) return Status::Ok();
   std::lock_guard<std::mutex> lock(load_mu_);
@@ -348,12 +353,12 @@ void ReplicatedLog::PrepareLeaves(Writer& w) {
     p.digest = named.digest;
     if (op.kind == Op::Kind::kPut) p.new_leaf = MerkleLeafHash(op.key, w.value_hashes[i]);
   }
-  // With the leaf index complete the leader's lookups are in memory; looking
+  // With every leaf in the index the leader's lookups are in memory; looking
   // here would only cost.
   if (leaf_index_on_.load(std::memory_order_acquire)) return;
   w.looked_up = true;
-  // The leaves the index holds (exact) and the commit count they are as of;
-  // then the rest from storage, outside the lock.
+  // The leaves the index holds (exact) or knows are absent, and the commit
+  // count they are as of; then the rest from storage, outside the lock.
   std::vector<bool> found(batch.size(), false);
   {
     std::shared_lock<std::shared_mutex> read(state_mu_);
@@ -370,6 +375,10 @@ void ReplicatedLog::PrepareLeaves(Writer& w) {
           found[i] = true;
           break;
         }
+      }
+      if (!found[i] && leaf_index_.MissIsFinal(p.digest)) {
+        p.old_class = cls;  // no leaf in either tree
+        found[i] = true;
       }
     }
   }
@@ -500,9 +509,10 @@ Result<std::optional<std::string>> ReplicatedLog::LookupLeaf(GroupState& g, Stor
                                                              const PreparedLeaf& p) {
   auto it = g.leaves.find({TreeOf(c), key});
   if (it != g.leaves.end()) return it->second.hash;
-  // Leaves the index holds are exact; a miss is final only when it holds all.
+  // Leaves the index holds are exact; a miss is final unless the key may be
+  // one it had no room for.
   std::optional<std::string> held = leaf_index_.Find(TreeOf(c), p.digest);
-  if (held.has_value() || leaf_index_.complete()) return held;
+  if (held.has_value() || leaf_index_.MissIsFinal(p.digest)) return held;
   ASSIGN_OR_RETURN(auto stored, physical_->Get(MerkleLeafPrefix(c, p.bucket) + key));
   if (!stored.has_value()) return std::optional<std::string>();
   return std::optional<std::string>(MerkleLeafHash(key, *stored));
@@ -670,7 +680,7 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
         }
       }
     }
-    leaf_index_on_.store(leaf_index_.complete(), std::memory_order_release);
+    leaf_index_on_.store(leaf_index_.holds_all(), std::memory_order_release);
     for (auto& [name, position] : g.upstream) {
       if (position.has_value()) {
         upstream_.insert_or_assign(name, std::move(*position));
@@ -699,7 +709,7 @@ void ReplicatedLog::PublishLoadedLocked(
   trees_[0] = std::move(trees[0]);
   trees_[1] = std::move(trees[1]);
   leaf_index_ = std::move(index);
-  leaf_index_on_.store(leaf_index_.complete(), std::memory_order_release);
+  leaf_index_on_.store(leaf_index_.holds_all(), std::memory_order_release);
   upstream_ = std::move(upstream);
   // Every leaf a writer looked up before this load is suspect.
   const uint64_t commit = commits_.load(std::memory_order_relaxed) + 1;

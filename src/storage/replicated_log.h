@@ -163,9 +163,17 @@ class ReplicatedLog final : public Backend {
     std::lock_guard<std::mutex> lock(queue_mu_);
     return queue_.size();
   }
-  // Whether written keys find their old Merkle leaf in memory (the leaf index
-  // holds every stored leaf) rather than in the backend.
-  bool leaf_index_complete() const { return leaf_index_on_.load(std::memory_order_acquire); }
+  // Whether written keys find their old Merkle leaf (or its absence) in
+  // memory rather than in the backend: the leaf index holds every stored leaf
+  // or has its key in the filter of keys it had no room for, whose keys are
+  // read from the backend (storage/leaf_index.h).
+  struct LeafIndexStats {
+    bool complete = false;
+    size_t held = 0;    // leaves in memory
+    size_t unheld = 0;  // keys in the filter
+  };
+  LeafIndexStats leaf_index_stats() const;
+  bool leaf_index_complete() const { return leaf_index_stats().complete; }
 
   // Merkle API, for merkle-diff / merkle-sync. class must not be kNode.
   Result<std::string> MerkleRoot(StorageClass c);
@@ -306,7 +314,7 @@ class ReplicatedLog final : public Backend {
   std::deque<Writer*> queue_;  // GUARDED_BY(queue_mu_); front is the leader
 
   std::mutex load_mu_;  // serialises loading
-  std::shared_mutex state_mu_;
+  mutable std::shared_mutex state_mu_;
   std::atomic<bool> loaded_{false};
   WalState state_;       // GUARDED_BY(state_mu_)
   // The newest committed entries, consecutive and ending at state_.last_index
@@ -330,9 +338,9 @@ class ReplicatedLog final : public Backend {
   // The stored size of record `index` when record_sizes_ has it.
   std::optional<uint64_t> KnownRecordSize(uint64_t index) const;  // REQUIRES: state_mu_
   MerkleTree trees_[2];  // GUARDED_BY(state_mu_); [0] replicated, [1] local
-  // The stored leaves of both trees, when complete; published with the
-  // trees. leaf_index_on_ mirrors leaf_index_.complete() for writers that
-  // decide without the lock whether to read leaves from the backend.
+  // The stored leaves of both trees (storage/leaf_index.h); published with
+  // the trees. leaf_index_on_ mirrors leaf_index_.holds_all() for writers
+  // that decide without the lock whether to look their leaves up first.
   const size_t leaf_index_capacity_;
   LeafIndex leaf_index_;  // GUARDED_BY(state_mu_)
   std::atomic<bool> leaf_index_on_{false};

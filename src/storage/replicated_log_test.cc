@@ -743,7 +743,10 @@ TEST(ReplicatedLogBench, DISABLED_WriteThroughput) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReplicatedLogTest,
                          ::testing::Values(Kind{"inmem", false}, Kind{"rocksdb", true},
-                                           Kind{"inmem_leaves_read_from_storage", false, 0}),
+                                           Kind{"inmem_leaves_read_from_storage", false, 0},
+                                           // a table of 8 and a filter of 32: most tests
+                                           // outgrow both
+                                           Kind{"inmem_small_leaf_index", false, 8}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
@@ -971,9 +974,10 @@ TEST(ReplicatedLogLeafIndex, WritersReadNoLeafFromStorageWhileTheIndexHoldsThemA
   ExpectTreesMatchAFreshLoad(log, physical.get());
 }
 
-// Past its capacity the index takes no new keys; the leaves it holds stay
-// exact and answer, only the others are read from storage.
-TEST(ReplicatedLogLeafIndex, PastItsCapacityOnlyTheKeysItHoldsAreAnsweredFromMemory) {
+// Past its capacity the index takes no new keys into its table but keeps
+// them in a filter: the leaves it holds stay exact and answer, a new key is
+// known to have none, and only the keys it left out are read from storage.
+TEST(ReplicatedLogLeafIndex, PastItsCapacityOnlyTheKeysItLeftOutAreReadFromStorage) {
   auto physical = NewInmemBackend();
   ReadCounter counted(physical.get(), kMerklePrefix);
   {
@@ -981,34 +985,71 @@ TEST(ReplicatedLogLeafIndex, PastItsCapacityOnlyTheKeysItHoldsAreAnsweredFromMem
     log.SetMountClasses(SharedMountU());
     ASSERT_TRUE(log.Open().ok());
     for (int i = 0; i < 30; ++i) ASSERT_TRUE(log.Put("logical/u/k" + std::to_string(i), "v").ok());
-    EXPECT_TRUE(log.leaf_index_complete());
-    EXPECT_EQ(counted.reads, 0);
+    EXPECT_EQ(log.leaf_index_stats().held, 30u);
     ASSERT_TRUE(log.Put("logical/u/one-too-many", "v").ok());
-    EXPECT_FALSE(log.leaf_index_complete());
-    counted.reads = 0;
+    EXPECT_EQ(log.leaf_index_stats().unheld, 1u);
+    EXPECT_TRUE(log.leaf_index_complete());
+    for (int i = 0; i < 60; ++i) {  // new keys, past the capacity
+      ASSERT_TRUE(log.Put("sys/token/id/new" + std::to_string(i), "v").ok());
+    }
+    EXPECT_EQ(counted.reads, 0);
+    EXPECT_EQ(log.leaf_index_stats().held, 30u);
+    EXPECT_EQ(log.leaf_index_stats().unheld, 61u);
     for (int i = 0; i < 30; ++i) ASSERT_TRUE(log.Put("logical/u/k" + std::to_string(i), "w").ok());
     EXPECT_EQ(counted.reads, 0);  // all held
     ASSERT_TRUE(log.Put("logical/u/one-too-many", "w").ok());
-    EXPECT_EQ(counted.reads, 1);  // not held: found in its own tree
+    EXPECT_EQ(counted.reads, 1);  // left out: found in its own tree
+    ASSERT_TRUE(log.Delete("sys/token/id/new3").ok());
+    EXPECT_EQ(counted.reads, 2);
+    ASSERT_TRUE(log.Put("sys/token/id/new3", "again").ok());
+    EXPECT_EQ(counted.reads, 4);  // still claimed: looked for in both trees
     WriteMixedWorkload(log, 3);
     ExpectTreesMatchAFreshLoad(log, physical.get());
   }
-  // A load of more leaves than it may hold is not complete; one with room
-  // holds them all again.
+  // A load of more leaves than the table holds puts the rest in the filter;
+  // one with room holds them all again.
   ReplicatedLog small(&counted, ReplicatedLogOptions{.leaf_index_capacity = 30});
   small.SetMountClasses(SharedMountU());
   ASSERT_TRUE(small.Open().ok());
-  EXPECT_FALSE(small.leaf_index_complete());
+  EXPECT_TRUE(small.leaf_index_complete());
+  EXPECT_EQ(small.leaf_index_stats().held, 30u);
+  EXPECT_GT(small.leaf_index_stats().unheld, 60u);
   WriteMixedWorkload(small, 2);
   ExpectTreesMatchAFreshLoad(small, physical.get());
   ReplicatedLog roomy(&counted, ReplicatedLogOptions{.leaf_index_capacity = 1000});
   roomy.SetMountClasses(SharedMountU());
   ASSERT_TRUE(roomy.Open().ok());
   EXPECT_TRUE(roomy.leaf_index_complete());
+  EXPECT_EQ(roomy.leaf_index_stats().unheld, 0u);
   counted.reads = 0;
   WriteMixedWorkload(roomy, 2);
   EXPECT_EQ(counted.reads, 0);
   ExpectTreesMatchAFreshLoad(roomy, physical.get());
+}
+
+// The filter takes 4 keys per leaf of capacity; past that the index is no
+// longer complete and every key it does not hold is read from storage.
+TEST(ReplicatedLogLeafIndex, OnceItsFilterIsFullEveryKeyNotHeldIsReadFromStorage) {
+  auto physical = NewInmemBackend();
+  ReadCounter counted(physical.get(), kMerklePrefix);
+  ReplicatedLog log(&counted, ReplicatedLogOptions{.leaf_index_capacity = 10});
+  log.SetMountClasses(SharedMountU());
+  ASSERT_TRUE(log.Open().ok());
+  int i = 0;
+  while (log.leaf_index_complete()) {
+    ASSERT_TRUE(log.Put("sys/token/id/t" + std::to_string(i++), "v").ok());
+    ASSERT_LT(i, 100);
+  }
+  EXPECT_EQ(log.leaf_index_stats().held, 10u);
+  EXPECT_EQ(log.leaf_index_stats().unheld, 40u);
+  counted.reads = 0;
+  ASSERT_TRUE(log.Put("sys/token/id/brand-new", "v").ok());
+  EXPECT_EQ(counted.reads, 2);  // both trees
+  counted.reads = 0;
+  ASSERT_TRUE(log.Put("sys/token/id/t0", "w").ok());  // held
+  EXPECT_EQ(counted.reads, 0);
+  WriteMixedWorkload(log, 2);
+  ExpectTreesMatchAFreshLoad(log, physical.get());
 }
 
 // A write whose batch reached storage but reported failure (say, an fsync

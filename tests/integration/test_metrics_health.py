@@ -42,6 +42,13 @@ def test_metrics_prometheus_needs_a_token(dev_api):
     for name in ("coffer_read_cache_misses_total", "coffer_read_cache_evictions_total",
                  "coffer_read_cache_written_through_total"):
         assert name in lines, name
+    # The leaf index holds every stored leaf in memory (far below its capacity).
+    assert lines["coffer_merkle_leaf_index_complete"] == 1
+    assert lines["coffer_merkle_leaves_unheld"] == 0
+    dev_api.ok(dev_api.put("secret/data/metrics-new-leaves", {"data": {"a": "b"}}), 200)
+    after = prometheus_values(dev_api)
+    # A new secret's version and metadata records, each with a leaf.
+    assert after["coffer_merkle_leaves_held"] >= lines["coffer_merkle_leaves_held"] + 2
     denied = dev_api.get("sys/metrics", params={"format": "prometheus"}, token=None)
     assert denied.status_code == 403, denied.text
     assert denied.json() == {"errors": ["permission denied"]}
