@@ -70,7 +70,7 @@ void Router::Publish(std::vector<RoutePtr> routes) {
   }
   auto table = std::make_shared<Table>();
   table->routes = std::move(routes);
-  table_.store(std::move(table));
+  table_.Store(std::move(table));
 }
 
 std::string Router::TableText(const std::vector<MountEntry>& entries, bool is_auth, bool local) {
@@ -212,18 +212,29 @@ std::optional<Router::Match> Router::FindByStorageKey(std::string_view key) cons
   return std::nullopt;
 }
 
-void Router::Reset() { table_.store(std::make_shared<const Table>()); }
+void Router::Reset() { table_.Store(std::make_shared<const Table>()); }
 
 Result<Router::Match> Router::Find(const std::string& path) const {
-  TablePtr table = Snapshot();
-  for (const auto& r : table->routes) {
-    const std::string& mp = r->entry.path;
-    if (path.compare(0, mp.size(), mp) == 0) return Match{r, path.substr(mp.size())};
-    if (path.size() + 1 == mp.size() && mp.compare(0, path.size(), path) == 0) {
-      return Match{r, ""};
+  // Every request routes: scan under the read lock and copy only the route.
+  RoutePtr found;
+  size_t relative_from = 0;
+  table_.Read([&](const Table& table) {
+    for (const auto& r : table.routes) {
+      const std::string& mp = r->entry.path;
+      if (path.compare(0, mp.size(), mp) == 0) {
+        found = r;
+        relative_from = mp.size();
+        return;
+      }
+      if (path.size() + 1 == mp.size() && mp.compare(0, path.size(), path) == 0) {
+        found = r;
+        relative_from = path.size();
+        return;
+      }
     }
-  }
-  return NotFound("no handler for route \"" + path + "\". route entry not found.");
+  });
+  if (!found) return NotFound("no handler for route \"" + path + "\". route entry not found.");
+  return Match{std::move(found), path.substr(relative_from)};
 }
 
 std::vector<MountEntry> Router::Entries(bool auth) const {

@@ -2,7 +2,8 @@
 // engines.
 //
 // The live table is an immutable snapshot (shared_ptr<const Table>) swapped
-// atomically on every change, so request threads never take a lock to route.
+// whole on every change (common/shared_snapshot.h), so request threads only
+// share a reader lock to route.
 // Mutations (mount, unmount, remount, tune) are serialised by one mutex and
 // persisted through the barrier before the new snapshot is published.
 //
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "coffer/engine.h"
+#include "common/shared_snapshot.h"
 #include "coffer/status.h"
 #include "coffer/storage.h"
 #include "core/storage_view.h"
@@ -106,7 +108,7 @@ class Router {
   Status Persist(const std::vector<MountEntry>& entries);
   // Every stored entry; remembers the tables as read. REQUIRES: write_mu_ held.
   Result<std::vector<MountEntry>> ReadTables(bool* found_any);
-  TablePtr Snapshot() const { return table_.load(); }
+  TablePtr Snapshot() const { return table_.Load(); }
   void Publish(std::vector<RoutePtr> routes);
 
   storage::Backend* barrier_;
@@ -116,7 +118,7 @@ class Router {
   // TableText of each table as last read or written ("" when absent);
   // [is_auth][local]. GUARDED_BY(write_mu_).
   std::string persisted_[2][2];
-  std::atomic<TablePtr> table_;
+  SharedSnapshot<const Table> table_;
 };
 
 // Normalises a user-given mount path: no leading '/', one trailing '/'.

@@ -173,7 +173,7 @@ ReplicatedLog::ReplicatedLog(Backend* physical, ReplicatedLogOptions options)
 
 void ReplicatedLog::SetMountClasses(MountClassesPtr mounts) {
   if (!mounts) mounts = std::make_shared<const MountClasses>();
-  mounts_.store(std::move(mounts));
+  mounts_.Store(std::move(mounts));
 }
 
 Status ReplicatedLog::Open() { return EnsureLoaded(); }
@@ -274,7 +274,7 @@ Status ReplicatedLog::BuildIndexLocked() {
     RETURN_IF_ERROR(physical_->Write(b));
   }
   ASSIGN_OR_RETURN(std::vector<std::string> keys, physical_->ListAll(""));
-  MountClassesPtr mounts = mounts_.load();
+  MountClassesPtr mounts = mounts_.Load();
   MerkleTree trees[2];
   LeafIndex index(leaf_index_capacity_);
   Batch batch;
@@ -325,7 +325,7 @@ Status ReplicatedLog::Write(const Batch& batch) {
   if (batch.empty()) return Status::Ok();
   Writer w;
   w.batch = &batch;
-  MountClassesPtr mounts = mounts_.load();
+  MountClassesPtr mounts = mounts_.Load();
   const ReadOnlyMode read_only = read_only_.load(std::memory_order_relaxed);
   w.classes.reserve(batch.size());
   w.value_hashes.reserve(batch.size());
@@ -1000,7 +1000,7 @@ Status ReplicatedLog::ApplyBatch(const Batch& batch, const std::vector<StorageCl
   Writer w;
   w.batch = &batch;
   w.entry_ends = std::move(entry_ends);
-  MountClassesPtr mounts = mounts_.load();
+  MountClassesPtr mounts = mounts_.Load();
   w.classes.reserve(batch.size());
   w.value_hashes.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -1052,7 +1052,7 @@ Result<std::optional<UpstreamPosition>> ReplicatedLog::LoadUpstream(std::string_
 Status ReplicatedLog::WipeData() {
   RETURN_IF_ERROR(EnsureLoaded());
   ASSIGN_OR_RETURN(std::vector<std::string> all, physical_->ListAll(""));
-  MountClassesPtr mounts = mounts_.load();
+  MountClassesPtr mounts = mounts_.Load();
   Batch doomed;
   for (std::string& key : all) {
     // Every upstream position goes, node-class ones included: the data they

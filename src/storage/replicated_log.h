@@ -68,6 +68,7 @@
 
 #include "coffer/status.h"
 #include "coffer/storage.h"
+#include "common/shared_snapshot.h"
 #include "storage/leaf_index.h"
 #include "storage/merkle_index.h"
 #include "storage/read_cache.h"
@@ -307,7 +308,7 @@ class ReplicatedLog final : public Backend {
   Backend* const physical_;
   const uint64_t max_entries_;
   const uint64_t max_bytes_;
-  std::atomic<MountClassesPtr> mounts_;
+  SharedSnapshot<const MountClasses> mounts_;
   std::atomic<uint64_t> groups_{0}, batches_{0};
 
   mutable std::mutex queue_mu_;
