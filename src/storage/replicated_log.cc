@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -98,6 +99,7 @@ struct ReplicatedLog::PreparedLeaf {
   uint32_t bucket = 0;
   MerkleKeyDigest digest{};             // the key's name in the leaf index
   std::string new_leaf;                 // MerkleLeafHash(key, value hash) of a put
+  std::string leaf_key;                 // a put's leaf record key in its own tree
   std::optional<std::string> old_leaf;  // the leaf hash found, if any
   StorageClass old_class = StorageClass::kReplicated;  // the tree it was found in
 };
@@ -145,13 +147,24 @@ struct ReplicatedLog::Writer {
 struct ReplicatedLog::GroupState {
   WalState wal;
   Batch out;
-  // (tree, key) -> its leaf after the ops so far; the keys view the group's
-  // batches, which outlive the GroupState.
+  // (tree, key's digest) -> its leaf after the ops so far (the digest names
+  // the key, as in the leaf index; hashing it is cheaper than ordering keys).
+  struct LeafAt {
+    int tree;
+    MerkleKeyDigest digest;
+    bool operator==(const LeafAt&) const = default;
+  };
+  struct LeafAtHash {
+    size_t operator()(const LeafAt& at) const {
+      size_t h;
+      std::memcpy(&h, at.digest.data(), sizeof(h));  // uniform already
+      return h ^ static_cast<size_t>(at.tree);
+    }
+  };
   struct Leaf {
     std::optional<std::string> hash;  // nullopt = no leaf
-    MerkleKeyDigest digest{};
   };
-  std::map<std::pair<int, std::string_view>, Leaf> leaves;
+  std::unordered_map<LeafAt, Leaf, LeafAtHash> leaves;
   // WipeData's index reset: the leaf index of the leaves it kept.
   std::optional<LeafIndex> rebuilt_index;
   // (tree, bucket) -> bucket hash after the ops so far.
@@ -351,7 +364,11 @@ void ReplicatedLog::PrepareLeaves(Writer& w) {
     const MerkleKey named = MerkleKeyOf(op.key);
     p.bucket = named.bucket;
     p.digest = named.digest;
-    if (op.kind == Op::Kind::kPut) p.new_leaf = MerkleLeafHash(op.key, w.value_hashes[i]);
+    if (op.kind == Op::Kind::kPut) {
+      p.new_leaf = MerkleLeafHash(op.key, w.value_hashes[i]);
+      p.leaf_key = MerkleLeafPrefix(w.classes[i], p.bucket);
+      p.leaf_key += op.key;
+    }
   }
   // With every leaf in the index the leader's lookups are in memory; looking
   // here would only cost.
@@ -507,7 +524,7 @@ Status ReplicatedLog::Submit(Writer& w) {
 Result<std::optional<std::string>> ReplicatedLog::LookupLeaf(GroupState& g, StorageClass c,
                                                              const std::string& key,
                                                              const PreparedLeaf& p) {
-  auto it = g.leaves.find({TreeOf(c), key});
+  auto it = g.leaves.find({TreeOf(c), p.digest});
   if (it != g.leaves.end()) return it->second.hash;
   // Leaves the index holds are exact; a miss is final unless the key may be
   // one it had no room for.
@@ -518,11 +535,11 @@ Result<std::optional<std::string>> ReplicatedLog::LookupLeaf(GroupState& g, Stor
   return std::optional<std::string>(MerkleLeafHash(key, *stored));
 }
 
-Status ReplicatedLog::AddOp(GroupState& g, const Writer& w, size_t i, WalEntry& entry) {
+Status ReplicatedLog::AddOp(GroupState& g, Writer& w, size_t i, WalEntry& entry) {
   const Op& op = (*w.batch)[i];
   const StorageClass cls = w.classes[i];
-  const std::string& value_hash = w.value_hashes[i];
-  const PreparedLeaf& p = w.leaves[i];
+  // The leaf record's key and value are moved out: each op is added once.
+  PreparedLeaf& p = w.leaves[i];
   g.out.push_back(op);
   // Positions are tracked whatever their class (replication/upstream/dr is
   // node class).
@@ -542,7 +559,8 @@ Status ReplicatedLog::AddOp(GroupState& g, const Writer& w, size_t i, WalEntry& 
   // holds unless this group already changed the key, or a group committed
   // since changed its bucket (then look again).
   const uint32_t bucket = p.bucket;
-  const bool touched_here = g.leaves.contains({0, op.key}) || g.leaves.contains({1, op.key});
+  const bool touched_here =
+      g.leaves.contains({0, p.digest}) || g.leaves.contains({1, p.digest});
   const bool prepared = w.looked_up && !touched_here && bucket_commit_[bucket] <= w.seen_commits;
   StorageClass old_class = cls;
   std::optional<std::string> old_leaf;
@@ -563,7 +581,7 @@ Status ReplicatedLog::AddOp(GroupState& g, const Writer& w, size_t i, WalEntry& 
   };
   if (old_leaf.has_value()) {
     XorInto(bucket_hash(old_class), *old_leaf);
-    g.leaves[{TreeOf(old_class), op.key}] = GroupState::Leaf{std::nullopt, p.digest};
+    g.leaves[{TreeOf(old_class), p.digest}] = GroupState::Leaf{std::nullopt};
     // A put in the same tree overwrites the leaf below: no delete needed.
     if (op.kind != Op::Kind::kPut || old_class != cls) {
       g.out.push_back(Op::Delete(MerkleLeafPrefix(old_class, bucket) + op.key));
@@ -573,8 +591,8 @@ Status ReplicatedLog::AddOp(GroupState& g, const Writer& w, size_t i, WalEntry& 
   logged.key = op.key;
   if (op.kind == Op::Kind::kPut) {
     XorInto(bucket_hash(cls), p.new_leaf);
-    g.leaves[{TreeOf(cls), op.key}] = GroupState::Leaf{p.new_leaf, p.digest};
-    g.out.push_back(Op::Put(MerkleLeafPrefix(cls, bucket) + op.key, value_hash));
+    g.leaves[{TreeOf(cls), p.digest}] = GroupState::Leaf{std::move(p.new_leaf)};
+    g.out.push_back(Op::Put(std::move(p.leaf_key), std::move(w.value_hashes[i])));
     logged.kind = WalOp::Kind::kPut;
     logged.storage_class = cls;
     logged.value = op.value;
@@ -674,9 +692,9 @@ Status ReplicatedLog::CommitGroup(std::vector<Writer*>& group,
     } else {
       for (const auto& [where, leaf] : g.leaves) {
         if (leaf.hash.has_value()) {
-          leaf_index_.Set(where.first, leaf.digest, *leaf.hash);
+          leaf_index_.Set(where.tree, where.digest, *leaf.hash);
         } else {
-          leaf_index_.Erase(where.first, leaf.digest);
+          leaf_index_.Erase(where.tree, where.digest);
         }
       }
     }

@@ -293,7 +293,7 @@ class ReplicatedLog final : public Backend {
   // (returning how many) and is called while building.
   Status CommitGroup(std::vector<Writer*>& group, const std::function<size_t()>& take_more);
   // Adds op i of writer w to the group.
-  Status AddOp(GroupState& g, const Writer& w, size_t i, WalEntry& entry);
+  Status AddOp(GroupState& g, Writer& w, size_t i, WalEntry& entry);
   // On the caller's thread, before w queues: the buckets and leaf hashes of
   // w's ops, and the leaves their keys have now (AddOp uses them unless a
   // commit since changed the bucket).
