@@ -203,7 +203,9 @@ std::vector<Router::RoutePtr> Router::BuildRoutes(const std::vector<MountEntry>&
 }
 
 std::optional<Router::Match> Router::FindByStorageKey(std::string_view key) const {
-  for (const auto& r : Snapshot()->routes) {
+  // Held for the loop: the range's temporary pointer would die before it.
+  const TablePtr table = Snapshot();
+  for (const auto& r : table->routes) {
     const std::string& prefix = r->view->prefix();
     if (!prefix.empty() && key.substr(0, prefix.size()) == prefix) {
       return Match{r, std::string(key.substr(prefix.size()))};
@@ -239,7 +241,8 @@ Result<Router::Match> Router::Find(const std::string& path) const {
 
 std::vector<MountEntry> Router::Entries(bool auth) const {
   std::vector<MountEntry> out;
-  for (const auto& r : Snapshot()->routes) {
+  const TablePtr table = Snapshot();
+  for (const auto& r : table->routes) {
     if (r->entry.is_auth == auth) out.push_back(r->entry);
   }
   std::sort(out.begin(), out.end(),
@@ -248,7 +251,8 @@ std::vector<MountEntry> Router::Entries(bool auth) const {
 }
 
 std::optional<MountEntry> Router::Entry(const std::string& mount_path) const {
-  for (const auto& r : Snapshot()->routes) {
+  const TablePtr table = Snapshot();
+  for (const auto& r : table->routes) {
     if (r->entry.path == mount_path) return r->entry;
   }
   return std::nullopt;
