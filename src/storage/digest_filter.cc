@@ -29,14 +29,17 @@ DigestFilter::Bits DigestFilter::BitsOf(const MerkleKeyDigest& digest) const {
   return out;
 }
 
-bool DigestFilter::MayContain(const MerkleKeyDigest& digest) const {
-  if (added_ == 0) return false;
-  const Bits b = BitsOf(digest);
-  const Block& block = blocks_[b.block];
+bool DigestFilter::Holds(const Block& block, const Bits& b) {
   for (size_t w = 0; w < b.mask.size(); ++w) {
     if ((block.words[w] & b.mask[w]) != b.mask[w]) return false;
   }
   return true;
+}
+
+bool DigestFilter::MayContain(const MerkleKeyDigest& digest) const {
+  if (added_ == 0) return false;
+  const Bits b = BitsOf(digest);
+  return Holds(blocks_[b.block], b);
 }
 
 bool DigestFilter::Add(const MerkleKeyDigest& digest) {
@@ -45,10 +48,10 @@ bool DigestFilter::Add(const MerkleKeyDigest& digest) {
     const size_t blocks = (max_keys_ * kBitsPerKey + kBitsPerBlock - 1) / kBitsPerBlock;
     blocks_.assign(blocks, Block{});
   }
-  if (MayContain(digest)) return true;
-  if (added_ == max_keys_) return false;
   const Bits b = BitsOf(digest);
   Block& block = blocks_[b.block];
+  if (Holds(block, b)) return true;  // already claimed: nothing to count
+  if (added_ == max_keys_) return false;
   for (size_t w = 0; w < b.mask.size(); ++w) block.words[w] |= b.mask[w];
   ++added_;
   return true;

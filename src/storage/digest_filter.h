@@ -50,6 +50,7 @@ class DigestFilter {
     std::array<uint64_t, 8> mask;
   };
   Bits BitsOf(const MerkleKeyDigest& digest) const;
+  static bool Holds(const Block& block, const Bits& b);
 
   size_t max_keys_;
   size_t added_ = 0;
