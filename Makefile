@@ -7,6 +7,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
 DEB_PACKAGES := g++ cmake ninja-build ccache pkg-config libboost-dev libboost-system-dev \
+  libboost-context-dev \
   libssl-dev openssl librocksdb-dev libprotobuf-dev protobuf-compiler \
   protobuf-compiler-grpc libgrpc++-dev nlohmann-json3-dev libgtest-dev libgmock-dev \
   python3 python3-pytest python3-hvac python3-requests curl wrk libpq-dev postgresql \

@@ -225,6 +225,9 @@ int RunServer(const std::vector<std::string>& args) {
   for (const auto& l : cfg.listeners) {
     http::ServerOptions options = ListenerOptions(l);
     options.serve_inline = [core_ptr](const Request& req) { return core_ptr->ServesInline(req); };
+    options.serve_on_fiber = [core_ptr](const Request& req) {
+      return core_ptr->ServesOnFiber(req);
+    };
     auto server = http::Server::Start(options, handler);
     if (!server.ok()) {
       std::fprintf(stderr, "Error starting listener on %s: %s\n", l.address.c_str(),

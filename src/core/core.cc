@@ -329,6 +329,35 @@ bool Core::ServesInline(const Request& req) {
   return type == "kv" || type == "kv-v2" || type == "cubbyhole" || type == "token";
 }
 
+bool Core::ServesOnFiber(const Request& req) {
+  const Operation op = req.operation;
+  if (op != Operation::kCreate && op != Operation::kUpdate && op != Operation::kDelete &&
+      op != Operation::kPatch) {
+    return false;
+  }
+  if (req.wrap_ttl_seconds.has_value()) return false;  // more writes, other locks
+  for (const char* header : {"x-vault-index", "x-vault-forward", "x-vault-inconsistent"}) {
+    if (req.headers.count(header) != 0) return false;  // may wait for replication
+  }
+  if (FindUnauthenticatedSysRoute(req.path) != nullptr || IsDrSecondary()) return false;
+  // A performance secondary forwards writes of replicated mounts to the
+  // primary: a network round trip and an index wait would hold the thread.
+  if (log_.ReplicatedReadOnly()) return false;
+  std::shared_lock<std::shared_mutex> lock(state_mu_, std::try_to_lock);
+  if (!lock.owns_lock() || barrier_.Sealed()) return false;
+  Result<Router::Match> match = router_.Find(req.path);
+  if (!match.ok()) return false;
+  const std::string& type = match->route->entry.type;
+  // kv: no lock held across a write but its key, config and layout locks,
+  // all fiber-aware. Token creation: the token store's write lock, likewise.
+  if (type == "kv" || type == "kv-v2") return true;
+  if (type == "token") {
+    const std::string& rel = match->relative;
+    return rel == "create" || rel == "create-orphan" || rel.starts_with("create/");
+  }
+  return false;
+}
+
 void Core::AddIndexHeader(const Request& req, Result<Response>& result) const {
   if (!result.ok() || !hooks_.index_header) return;
   const Operation op = req.operation;

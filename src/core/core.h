@@ -108,6 +108,14 @@ class Core {
   // count: one group commit.)
   bool ServesInline(const Request& req);
 
+  // True for the writes the HTTP server may run as fibers (http/server.h
+  // serve_on_fiber, common/fiber.h): kv and kv v2 writes and token creation,
+  // whose handlers hold no lock across a durable write except fiber-aware
+  // ones and never block long; not with a wrap TTL, consistency or forwarding
+  // headers, on a DR or performance secondary (forwarding), or while sealed
+  // or a seal is in progress. Never blocks.
+  bool ServesOnFiber(const Request& req);
+
   // Installed once before serving (server_command.cc); see replication_hooks.h.
   // hooks.sealing and hooks.unsealed run with the state lock held
   // exclusively: they must not call Handle, HandleForwarded, InvalidateKeys,

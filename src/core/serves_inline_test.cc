@@ -1,5 +1,6 @@
 // Core::ServesInline: which requests the HTTP server may run on its I/O
-// threads (local reads that never wait long).
+// threads (local reads that never wait long); Core::ServesOnFiber: which it
+// may run as fibers.
 #include <gtest/gtest.h>
 
 #include "core/core_test_util.h"
@@ -69,6 +70,50 @@ TEST_F(ServesInlineTest, SealedNodeServesNothingInline) {
   ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
   EXPECT_FALSE(core_->ServesInline(Req(Operation::kRead, "kv1/a", {}, root_)));
   EXPECT_TRUE(core_->ServesInline(Req(Operation::kRead, "sys/health")));
+}
+
+// Core::ServesOnFiber: the writes the HTTP server may run as fibers (their
+// handlers hold only fiber-aware locks across a write, and never wait long).
+TEST_F(ServesInlineTest, KvWritesAndTokenCreationRunOnFibers) {
+  EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kUpdate, "kv1/a", {{"v", 1}}, root_)));
+  EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kDelete, "kv1/a", {}, root_)));
+  EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kUpdate, "kv2/data/a", {{"data", {}}}, root_)));
+  EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kPatch, "kv2/data/a", {{"data", {}}}, root_)));
+  EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kDelete, "kv2/metadata/a", {}, root_)));
+  EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kUpdate, "auth/token/create", {}, root_)));
+  EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kUpdate, "auth/token/create-orphan", {}, root_)));
+  EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kUpdate, "auth/token/create/role1", {}, root_)));
+}
+
+TEST_F(ServesInlineTest, OtherRequestsStayOnTheWorkerThreads) {
+  // Reads are inline or on the workers.
+  EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kRead, "kv1/a", {}, root_)));
+  // Other token operations take other locks (revocation's in-flight marks).
+  EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "auth/token/revoke", {}, root_)));
+  EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "auth/token/renew-self", {}, root_)));
+  // Engines that talk to the network, cubbyhole, sys/.
+  EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "db/roles/r", {{"x", 1}}, root_)));
+  EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "cubbyhole/x", {{"v", 1}}, root_)));
+  EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "sys/policy/p", {{"policy", ""}}, root_)));
+  EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "sys/unseal", {{"key", "x"}})));
+  EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "nowhere/a", {}, root_)));
+  // Waiting for replication, forwarding, wrapping.
+  for (const char* header : {"x-vault-index", "x-vault-forward", "x-vault-inconsistent"}) {
+    Request r = Req(Operation::kUpdate, "kv1/a", {{"v", 1}}, root_);
+    r.headers[header] = "x";
+    EXPECT_FALSE(core_->ServesOnFiber(r)) << header;
+  }
+  Request wrapped = Req(Operation::kUpdate, "auth/token/create", {}, root_);
+  wrapped.wrap_ttl_seconds = 60;
+  EXPECT_FALSE(core_->ServesOnFiber(wrapped));
+  // A performance secondary forwards writes of replicated mounts.
+  core_->replicated_log().SetReplicatedReadOnly(true);
+  EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "kv1/a", {{"v", 1}}, root_)));
+  core_->replicated_log().SetReplicatedReadOnly(false);
+  // Sealed.
+  auto sealed = core_->Handle(Req(Operation::kUpdate, "sys/seal", {}, root_));
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "kv1/a", {{"v", 1}}, root_)));
 }
 
 }  // namespace

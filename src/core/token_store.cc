@@ -228,8 +228,8 @@ Result<TokenEntry> TokenStore::CreateEntry(TokenEntry e) {
   }
   // Shared for a fresh random id, exclusive for a caller-chosen one (its
   // duplicate check and write must not interleave with another's).
-  std::shared_lock<std::shared_mutex> shared_lock(write_mu_, std::defer_lock);
-  std::unique_lock<std::shared_mutex> exclusive_lock(write_mu_, std::defer_lock);
+  std::shared_lock<fiber::SharedMutex> shared_lock(write_mu_, std::defer_lock);
+  std::unique_lock<fiber::SharedMutex> exclusive_lock(write_mu_, std::defer_lock);
   if (e.id.empty()) {
     shared_lock.lock();
   } else {
@@ -349,7 +349,7 @@ Result<std::optional<TokenEntry>> TokenStore::LookupAndUse(const std::string& to
   if (!looked_up.ok()) return looked_up;
   const std::optional<TokenEntry>& found = *looked_up;
   if (!found.has_value() || found->num_uses == 0 || found->IsBatch()) return looked_up;
-  std::lock_guard<std::shared_mutex> write_lock(write_mu_);
+  std::lock_guard<fiber::SharedMutex> write_lock(write_mu_);
   // Re-read under the lock: a concurrent use may have spent the token.
   ASSIGN_OR_RETURN(auto e, ReadByHash(found->hash));
   if (!e.has_value() || !Live(*e, Now())) return std::optional<TokenEntry>();
@@ -386,7 +386,7 @@ Result<std::optional<TokenEntry>> TokenStore::LookupByAccessor(const std::string
 
 Result<TokenEntry> TokenStore::RenewEntry(const std::string& hash, int64_t increment,
                                            int64_t max_ttl) {
-  std::lock_guard<std::shared_mutex> write_lock(write_mu_);
+  std::lock_guard<fiber::SharedMutex> write_lock(write_mu_);
   const int64_t now = Now();
   ASSIGN_OR_RETURN(auto e, ReadByHash(hash));
   if (!e.has_value() || !Live(*e, now)) return InvalidArgument("token not found");

@@ -38,7 +38,8 @@
 // nothing else touches: they take write_mu_ shared, so their synced writes
 // run side by side and join one group commit, while a revoke still waits for
 // them (a parent cannot be revoked between a child's liveness check and the
-// child's index entry). The revoke hook runs after the change is written and with no lock
+// child's index entry). write_mu_ is a fiber::SharedMutex: token creation
+// may run on a fiber (common/fiber.h) and holds it across its write. The revoke hook runs after the change is written and with no lock
 // held, so it may call back into the store.
 #pragma once
 
@@ -55,6 +56,7 @@
 
 #include "coffer/engine.h"
 #include "common/decoded_cache.h"
+#include "common/fiber.h"
 #include "coffer/json.h"
 #include "coffer/logical.h"
 #include "coffer/status.h"
@@ -245,7 +247,7 @@ class TokenStore {
   DecodedCache<TokenEntry> decoded_{kDecodedEntries};
   static constexpr size_t kDecodedEntries = 8192;
   LeaseHooks lease_hooks_;                              // GUARDED_BY(mu_)
-  std::shared_mutex write_mu_;  // see Thread-safety; taken before mu_, never after
+  fiber::SharedMutex write_mu_;  // see Thread-safety; taken before mu_, never after
 };
 
 }  // namespace coffer::core

@@ -43,7 +43,7 @@ Status TokenStore::RevokeTreeByHash(const std::string& hash) {
   std::vector<TokenEntry> revoked;
   Status st;
   {
-    std::lock_guard<std::shared_mutex> write_lock(write_mu_);
+    std::lock_guard<fiber::SharedMutex> write_lock(write_mu_);
     st = RevokeTreeLocked(hash, &revoked);
   }
   RunHook(revoked);  // also for the part revoked before a failure
@@ -89,7 +89,7 @@ Status TokenStore::RevokeOrphan(const std::string& token) {
   ASSIGN_OR_RETURN(std::string hash, Hash(token));
   std::vector<TokenEntry> revoked;
   {
-    std::lock_guard<std::shared_mutex> write_lock(write_mu_);
+    std::lock_guard<fiber::SharedMutex> write_lock(write_mu_);
     ASSIGN_OR_RETURN(auto e, ReadByHash(hash));
     if (!e.has_value() || !Live(*e, Now())) return InvalidArgument("token to revoke not found");
     e->id = token;
@@ -137,7 +137,7 @@ Result<TidyReport> TokenStore::Tidy() {
       if (e->has_value() && !Live(**e, scan_now)) dead.push_back(hash);
     }
     for (const auto& hash : dead) {
-      std::lock_guard<std::shared_mutex> write_lock(write_mu_);
+      std::lock_guard<fiber::SharedMutex> write_lock(write_mu_);
       ASSIGN_OR_RETURN(auto e, ReadByHash(hash, /*use_cache=*/false));
       if (!e.has_value() || Live(*e, Now())) continue;
       RETURN_IF_ERROR(RevokeTreeLocked(hash, &revoked));
@@ -151,7 +151,7 @@ Result<TidyReport> TokenStore::Tidy() {
     for (auto parent : parents) {
       if (!parent.empty() && parent.back() == '/') parent.pop_back();
       if (!tokenkeys::ValidHash(parent)) continue;
-      std::lock_guard<std::shared_mutex> write_lock(write_mu_);
+      std::lock_guard<fiber::SharedMutex> write_lock(write_mu_);
       ASSIGN_OR_RETURN(auto p, ReadByHash(parent));
       if (p.has_value()) continue;
       const size_t before = revoked.size();
@@ -171,7 +171,7 @@ Result<TidyReport> TokenStore::Tidy() {
     for (const auto& a : accessors) {
       ASSIGN_OR_RETURN(bool candidate, stale(a));
       if (!candidate) continue;
-      std::lock_guard<std::shared_mutex> write_lock(write_mu_);
+      std::lock_guard<fiber::SharedMutex> write_lock(write_mu_);
       ASSIGN_OR_RETURN(bool still, stale(a));
       if (!still) continue;
       RETURN_IF_ERROR(barrier_->Delete(tokenkeys::Accessor(a)));
@@ -197,7 +197,7 @@ Result<int> TokenStore::RevokeByPathPrefix(const std::string& prefix) {
   std::vector<TokenEntry> revoked;
   int roots = 0;
   Status st = [&]() -> Status {
-    std::lock_guard<std::shared_mutex> write_lock(write_mu_);
+    std::lock_guard<fiber::SharedMutex> write_lock(write_mu_);
     ASSIGN_OR_RETURN(auto ids, barrier_->List(tokenkeys::kIdPrefix));
     for (const auto& hash : ids) {
       auto e = ReadByHash(hash);

@@ -14,13 +14,13 @@ namespace coffer::engines {
 
 KvV2State::KvV2State(NanoClock clock) : clock_(clock ? std::move(clock) : SystemNanoClock()) {}
 
-std::shared_mutex& KvV2State::KeyLock(std::string_view path) {
+fiber::SharedMutex& KvV2State::KeyLock(std::string_view path) {
   return key_locks_[std::hash<std::string_view>{}(path) % kStripes];
 }
 
 Status KvV2State::EnsureLayout(storage::Backend& view) {
   if (LayoutReady()) return Status::Ok();
-  std::lock_guard<std::mutex> lock(layout_mu_);
+  std::lock_guard<fiber::SharedMutex> lock(layout_mu_);
   if (LayoutReady()) return Status::Ok();
   ASSIGN_OR_RETURN(size_t moved, UpgradeToV2Layout(view, Now()));
   if (moved > 0) {

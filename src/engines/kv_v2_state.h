@@ -24,6 +24,8 @@
 #include <functional>
 #include <mutex>
 #include <shared_mutex>
+
+#include "common/fiber.h"
 #include <string_view>
 
 #include "coffer/status.h"
@@ -44,10 +46,10 @@ class KvV2State {
 
   // Guards read-modify-write of one secret (shared for reads). Different
   // secrets may share a stripe; that costs concurrency, never correctness.
-  std::shared_mutex& KeyLock(std::string_view path);
+  fiber::SharedMutex& KeyLock(std::string_view path);
 
   // Guards read-modify-write of the mount config.
-  std::mutex& config_lock() { return config_mu_; }
+  fiber::SharedMutex& config_lock() { return config_mu_; }
 
   // Makes sure `view` is in v2 layout, upgrading a v1 view first (see the
   // file comment). Cheap once it has succeeded; retried after a failure.
@@ -62,9 +64,9 @@ class KvV2State {
   static constexpr size_t kStripes = 1024;
 
   NanoClock clock_;
-  std::array<std::shared_mutex, kStripes> key_locks_;
-  std::mutex config_mu_;
-  std::mutex layout_mu_;
+  std::array<fiber::SharedMutex, kStripes> key_locks_;
+  fiber::SharedMutex config_mu_;  // held across a write: fiber-aware, as the stripes
+  fiber::SharedMutex layout_mu_;  // held across the upgrade's writes
   std::atomic<bool> layout_ready_{false};
 };
 

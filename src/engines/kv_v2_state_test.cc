@@ -14,7 +14,7 @@ namespace {
 TEST(KvV2StateTest, DifferentSecretsSeldomShareALock) {
   KvV2State state(nullptr);
   for (int start : {0, 300, 900}) {
-    std::set<const std::shared_mutex*> locks;
+    std::set<const fiber::SharedMutex*> locks;
     for (int i = start; i < start + 64; ++i) {
       locks.insert(&state.KeyLock("secret-" + std::to_string(i)));
     }

@@ -283,10 +283,12 @@ class Connection final : public ConnectionBase,
                   keep_alive]() mutable { self->Write(std::move(response), keep_alive); });
       return;
     }
-    // The handler may block: run it on the worker pool, then come back to
-    // this connection's I/O thread to write.
+    // The handler may block: run it on the worker pool (or as a fiber, when
+    // the server's serve_on_fiber says it may), then come back to this
+    // connection's I/O thread to write.
     auto executor = stream_.get_executor();
-    shared_->workers->Post([self = this->shared_from_this(), pending = std::move(pending),
+    WorkerPool* pool = RunsOnFiber(pending) ? shared_->fibers : shared_->workers;
+    pool->Post([self = this->shared_from_this(), pending = std::move(pending),
                             keep_alive, executor]() mutable {
       HttpResponse response = FinishExchange(std::move(pending), self->shared_->handler);
       asio::post(executor, [self, response = std::move(response), keep_alive]() mutable {
@@ -303,6 +305,16 @@ class Connection final : public ConnectionBase,
     if (!serve_inline) return false;
     try {
       return serve_inline(*pending.request);
+    } catch (...) {
+      return false;
+    }
+  }
+
+  bool RunsOnFiber(const PendingExchange& pending) const {
+    const auto& serve_on_fiber = shared_->options.serve_on_fiber;
+    if (!serve_on_fiber || shared_->fibers == nullptr) return false;
+    try {
+      return serve_on_fiber(*pending.request);
     } catch (...) {
       return false;
     }

@@ -40,6 +40,7 @@ struct ServerShared {
   Handler handler;
   std::unique_ptr<boost::asio::ssl::context> tls;  // null: plain HTTP
   WorkerPool* workers = nullptr;                    // owned by the server
+  WorkerPool* fibers = nullptr;                     // owned by the server; fiber mode
   std::atomic<bool> stopping{false};
 
   uint64_t Register(std::weak_ptr<ConnectionBase> connection);

@@ -119,6 +119,7 @@ Result<std::unique_ptr<asio::ssl::context>> BuildTlsContext(const ServerOptions&
 ServerOptions Normalize(ServerOptions o) {
   if (o.io_threads <= 0) o.io_threads = 2;
   if (o.worker_threads <= 0) o.worker_threads = 64;
+  if (o.fiber_threads <= 0) o.fiber_threads = 2;
   if (o.max_request_size == 0) o.max_request_size = 32 << 20;
   if (o.max_header_bytes == 0) o.max_header_bytes = 64 << 10;
   if (o.read_header_timeout.count() <= 0) o.read_header_timeout = o.read_timeout;
@@ -142,9 +143,11 @@ struct Server::Impl {
       : shared(std::move(s)),
         loops(MakeLoops(shared->options.io_threads)),
         workers(shared->options.worker_threads),
+        fibers(shared->options.fiber_threads, WorkerPool::Runs::kOnFibers),
         acceptor(loops.front()->ioc),
         accept_retry(loops.front()->ioc) {
     shared->workers = &workers;
+    shared->fibers = &fibers;
   }
 
   static std::vector<std::unique_ptr<IoLoop>> MakeLoops(int n) {
@@ -184,6 +187,7 @@ struct Server::Impl {
   std::shared_ptr<internal::ServerShared> shared;
   std::vector<std::unique_ptr<IoLoop>> loops;
   WorkerPool workers;
+  WorkerPool fibers;
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry;
   size_t next_loop = 0;
@@ -253,6 +257,7 @@ void Server::Stop() {
   }
   // Let running handlers finish; queued ones are abandoned.
   impl_->workers.Stop();
+  impl_->fibers.Stop();
   // No I/O thread runs now, so touching sockets from here is safe.
   error_code ec;
   impl_->acceptor.close(ec);

@@ -64,9 +64,20 @@ struct ServerOptions {
   // made groups of ~4.5 at 64 connections, 64 gave +30% kv v2 writes/s.
   int worker_threads = 64;
 
+  // Handlers `serve_on_fiber` picks run as fibers on this many threads
+  // (common/fiber.h): a durable write suspends its fiber for the group
+  // commit instead of blocking a thread.
+  int fiber_threads = 2;
+
   // Unset: every request goes to the worker pool. Called on an I/O thread
   // with the translated request; must be cheap and never block.
   std::function<bool(const Request&)> serve_inline;
+  // Of the requests not served inline, those to run on the fiber pool: the
+  // handler must keep fiber.h's rule (no lock held across a suspension that
+  // another fiber takes by blocking its thread) and never block long (a
+  // network call, a long wait, heavy CPU hold the pool's thread and every
+  // fiber on it). Unset: none. Called on an I/O thread; cheap, never blocks.
+  std::function<bool(const Request&)> serve_on_fiber;
 };
 
 class Server {

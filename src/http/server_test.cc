@@ -2,6 +2,8 @@
 // by raw sockets for what a well-behaved client never sends.
 #include "http/server.h"
 
+#include "common/fiber.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -16,9 +18,11 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
+#include "common/fiber.h"
 #include "http/client.h"
 #include "http/test_cert.h"
 
@@ -410,6 +414,52 @@ TEST(ServerTest, InlineRequestsDoNotWaitForTheWorkerPool) {
   ASSERT_TRUE(server);
   h.Run(*server);
   EXPECT_NE(h.release_thread, h.block_thread);
+}
+
+TEST(ServerTest, RequestsServeOnFiberPicksRunAsFibersOthersOnThreads) {
+  // A handler on a fiber may suspend without holding its thread: two
+  // requests that each wait for the other to arrive both finish on ONE fiber
+  // thread (on a thread each they would need two).
+  ServerOptions o = TestOptions();
+  o.fiber_threads = 1;
+  o.serve_on_fiber = [](const Request& req) { return req.path.starts_with("fiber"); };
+  std::mutex mu;
+  std::vector<fiber::Fiber*> waiting;  // guarded by mu
+  auto server = MustStart(o, [&](Request req) {
+    const bool on_fiber = fiber::Current() != nullptr;
+    if (on_fiber && req.path.starts_with("fiber/pair")) {
+      std::unique_lock<std::mutex> lock(mu);
+      if (waiting.empty()) {
+        waiting.push_back(fiber::Current());
+        lock.unlock();
+        fiber::Suspend();  // until the other one arrives
+      } else {
+        fiber::Wake(waiting.back());
+        waiting.clear();
+      }
+    }
+    return Response::Data(Json{{"on_fiber", on_fiber}});
+  });
+  ASSERT_TRUE(server);
+  auto call = [&](const std::string& path) -> Result<ClientResponse> {
+    ClientOptions co;
+    co.address = "http://" + server->BoundAddress();
+    co.timeout_s = 10;
+    return Client(co).Do("POST", path, "{}", {});
+  };
+  std::optional<Result<ClientResponse>> first;
+  std::thread t([&] { first = call("/v1/fiber/pair"); });
+  auto second = call("/v1/fiber/pair");
+  t.join();
+  ASSERT_TRUE(first.has_value());
+  for (auto* r : {&*first, &second}) {
+    ASSERT_TRUE(r->ok()) << r->status().ToString();
+    EXPECT_EQ((*r)->status, 200);
+    EXPECT_EQ(Json::parse((*r)->body)["data"]["on_fiber"], true);
+  }
+  auto pooled = call("/v1/elsewhere");
+  ASSERT_TRUE(pooled.ok());
+  EXPECT_EQ(Json::parse(pooled->body)["data"]["on_fiber"], false);
 }
 
 TEST(ServerTest, ThreadsAreNamedForWhatTheyDo) {

@@ -13,6 +13,13 @@
 // queued, ~0.7 wake-ups per durable write at 64 connections on top of the
 // one each job needs.
 //
+// In fiber mode (Runs::kOnFibers) each job runs on a fiber of one of the
+// pool's threads (common/fiber.h): a job that waits by suspending its fiber
+// frees the thread for the next job, and is continued on the same thread once
+// woken, before any new job is started there. Jobs run in that mode must keep
+// fiber.h's rule: no lock held across a suspension that another fiber takes
+// by blocking its thread.
+//
 // Thread-safety: Post may be called from any thread; Stop from any thread but
 // a job's; the destructor calls Stop.
 #pragma once
@@ -27,11 +34,14 @@
 #include <utility>
 #include <vector>
 
+#include "common/fiber.h"
+
 namespace coffer::http {
 
 class WorkerPool {
  public:
-  explicit WorkerPool(int threads);
+  enum class Runs { kOnThreads, kOnFibers };
+  explicit WorkerPool(int threads, Runs runs = Runs::kOnThreads);
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
   ~WorkerPool();
@@ -44,7 +54,8 @@ class WorkerPool {
   }
 
   // Drops the queued jobs (destroying them on this thread), lets running ones
-  // finish and joins every thread. Idempotent.
+  // (in fiber mode: started ones, suspended or not) finish and joins every
+  // thread. Idempotent.
   void Stop();
 
   // Threads waiting for a job (for tests).
@@ -66,15 +77,26 @@ class WorkerPool {
   struct Sleeper {
     std::condition_variable cv;
     bool woken = false;  // GUARDED_BY(mu_)
+    // Fiber mode: this thread's fibers woken and waiting to be continued.
+    std::deque<fiber::Fiber*> resumes;  // GUARDED_BY(mu_)
+    fiber::Home home;                   // set before the thread starts
   };
 
   void Enqueue(std::unique_ptr<JobBase> job);
   void Loop(Sleeper& me);
+  // Fiber mode: Wake's way back to `s`'s thread.
+  void Reschedule(Sleeper& s, fiber::Fiber* f);
+  // Hands `me` to a waiter: REQUIRES mu_ held; returns whether to notify.
+  bool WakeLocked(Sleeper& me);
+  static void RunGuarded(JobBase& job);
+
+  const Runs runs_;
 
   std::mutex mu_;
   std::deque<std::unique_ptr<JobBase>> queue_;  // GUARDED_BY(mu_)
   std::vector<Sleeper*> idle_;                  // GUARDED_BY(mu_); back = idle last
   bool stopping_ = false;                       // GUARDED_BY(mu_)
+  size_t live_fibers_ = 0;                      // GUARDED_BY(mu_); started, not returned
   std::vector<std::unique_ptr<Sleeper>> sleepers_;  // one per thread
   std::mutex stop_mu_;                              // serialises Stop
   std::vector<std::thread> threads_;                // GUARDED_BY(stop_mu_) after construction

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 namespace coffer::http {
 namespace {
@@ -111,6 +112,62 @@ TEST(WorkerPoolTest, StopLetsRunningJobsFinishAndDropsQueuedOnesUnrun) {
   pool.Post([&queued_ran] { queued_ran = true; });  // after Stop: dropped
   pool.Stop();                                     // idempotent
   EXPECT_FALSE(queued_ran);
+}
+
+// Fiber mode: a job that waits by suspending frees its thread, so one thread
+// runs many waiting jobs at once (a thread pool of one would run them one
+// by one); each is continued on the thread that started it.
+TEST(WorkerPoolTest, OnFibersOneThreadRunsManyJobsThatWaitAtOnce) {
+  WorkerPool pool(1, WorkerPool::Runs::kOnFibers);
+  constexpr int kJobs = 50;
+  std::mutex mu;
+  std::vector<fiber::Fiber*> waiting;  // guarded by mu
+  std::atomic<int> finished{0};
+  std::atomic<bool> same_thread{true};
+  for (int i = 0; i < kJobs; ++i) {
+    pool.Post([&] {
+      const auto started_on = std::this_thread::get_id();
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        waiting.push_back(fiber::Current());
+      }
+      fiber::Suspend();
+      if (std::this_thread::get_id() != started_on) same_thread = false;
+      finished.fetch_add(1);
+    });
+  }
+  // All of them are suspended at once on the pool's single thread.
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return waiting.size() == kJobs;
+  }));
+  EXPECT_EQ(finished.load(), 0);
+  EXPECT_EQ(pool.idle_threads(), 1u);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (fiber::Fiber* f : waiting) fiber::Wake(f);  // from this (foreign) thread
+  }
+  ASSERT_TRUE(WaitFor([&] { return finished.load() == kJobs; }));
+  EXPECT_TRUE(same_thread);
+}
+
+// Stop waits for suspended fibers: only the pool's threads can continue them.
+TEST(WorkerPoolTest, OnFibersStopWaitsForSuspendedJobsToFinish) {
+  WorkerPool pool(1, WorkerPool::Runs::kOnFibers);
+  std::atomic<fiber::Fiber*> waiting{nullptr};
+  std::atomic<bool> finished{false};
+  pool.Post([&] {
+    waiting = fiber::Current();
+    fiber::Suspend();
+    finished = true;
+  });
+  ASSERT_TRUE(WaitFor([&] { return waiting.load() != nullptr; }));
+  std::thread stopper([&] { pool.Stop(); });
+  std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(finished);
+  fiber::Wake(waiting.load());
+  stopper.join();
+  EXPECT_TRUE(finished);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -10,6 +12,7 @@
 #include <unordered_map>
 
 #include "common/clock.h"
+#include "common/fiber.h"
 #include "common/log.h"
 #include "crypto/hash.h"
 #include "storage/keys.h"
@@ -141,6 +144,17 @@ struct ReplicatedLog::Writer {
   Writer* wake[2] = {nullptr, nullptr};  // GUARDED_BY(mu)
   bool done = false;  // GUARDED_BY(mu)
   bool lead = false;  // GUARDED_BY(mu)
+  // The writer's fiber while it is suspended waiting for `done` or `lead`.
+  fiber::Fiber* parked = nullptr;  // GUARDED_BY(mu)
+  // REQUIRES: mu held. Wakes the writer, whether thread or fiber.
+  void NotifyLocked() {
+    if (parked != nullptr) {
+      fiber::Wake(parked);
+      parked = nullptr;
+    } else {
+      cv.notify_one();
+    }
+  }
 };
 
 // What one group changes, before it is written and published.
@@ -423,7 +437,40 @@ void ReplicatedLog::PrepareLeaves(Writer& w) {
 void ReplicatedLog::Release(Writer& member) {
   std::lock_guard<std::mutex> member_lock(member.mu);
   member.done = true;
-  member.cv.notify_one();
+  member.NotifyLocked();
+}
+
+ReplicatedLog::~ReplicatedLog() {
+  {
+    std::lock_guard<std::mutex> l(committer_mu_);
+    committer_stop_ = true;
+  }
+  committer_cv_.notify_one();
+  if (committer_.joinable()) committer_.join();
+}
+
+void ReplicatedLog::KickCommitter() {
+  std::call_once(committer_started_, [this] {
+    committer_ = std::thread([this] { CommitterLoop(); });
+  });
+  {
+    std::lock_guard<std::mutex> l(committer_mu_);
+    committer_kicked_ = true;
+  }
+  committer_cv_.notify_one();
+}
+
+void ReplicatedLog::CommitterLoop() {
+  pthread_setname_np(pthread_self(), "coffer-commit");
+  std::unique_lock<std::mutex> l(committer_mu_);
+  for (;;) {
+    committer_cv_.wait(l, [this] { return committer_kicked_ || committer_stop_; });
+    if (committer_stop_) return;
+    committer_kicked_ = false;
+    l.unlock();
+    (void)LeadGroups(nullptr);
+    l.lock();
+  }
 }
 
 Status ReplicatedLog::Submit(Writer& w) {
@@ -436,9 +483,30 @@ Status ReplicatedLog::Submit(Writer& w) {
     // just before w promotes it, or a leader takes it into its group.
     lead_now = queue_.size() == 1;
   }
+  const bool on_fiber = fiber::Current() != nullptr;
+  if (lead_now && on_fiber) {
+    KickCommitter();
+    lead_now = false;
+  }
   if (!lead_now) {
     std::unique_lock<std::mutex> own(w.mu);
-    w.cv.wait(own, [&w] { return w.done || w.lead; });
+    if (on_fiber) {
+      while (!w.done) {
+        if (w.lead) {
+          w.lead = false;
+          own.unlock();
+          KickCommitter();
+          own.lock();
+          continue;
+        }
+        w.parked = fiber::Current();
+        own.unlock();
+        fiber::Suspend();
+        own.lock();
+      }
+    } else {
+      w.cv.wait(own, [&w] { return w.done || w.lead; });
+    }
     if (w.done) {
       Writer* const next[2] = {w.wake[0], w.wake[1]};
       Status st = w.status;
@@ -449,7 +517,10 @@ Status ReplicatedLog::Submit(Writer& w) {
       return st;
     }
   }
+  return LeadGroups(&w);
+}
 
+Status ReplicatedLog::LeadGroups(Writer* own_writer) {
   // Leader: take the queue's head, in order, up to the bounds; writers that
   // arrive while the group is being built join it (CommitGroup asks again).
   // Then, while writers are queued, lead their group too (up to
@@ -479,6 +550,7 @@ Status ReplicatedLog::Submit(Writer& w) {
       std::lock_guard<std::mutex> queue_lock(queue_mu_);
       take_more();
     }
+    if (group.empty()) break;  // the committer, kicked with nothing queued
     Status st = CommitGroup(group, [&] {
       std::lock_guard<std::mutex> relock(queue_mu_);
       return take_more();
@@ -497,25 +569,27 @@ Status ReplicatedLog::Submit(Writer& w) {
     std::vector<Writer*> members;
     members.reserve(group.size());
     for (Writer* member : group) {
-      if (member != &w) members.push_back(member);
+      if (member != own_writer) members.push_back(member);
     }
+    // The committer wakes every member itself (a fiber's wake is a queue push).
+    const size_t tree = own_writer == nullptr ? 0 : 2;
     for (size_t i = 0; i < members.size(); ++i) {
       std::lock_guard<std::mutex> member_lock(members[i]->mu);
       members[i]->status = st;
       for (size_t k = 0; k < 2; ++k) {
         const size_t child = 2 * i + 2 + k;
-        members[i]->wake[k] = child < members.size() ? members[child] : nullptr;
+        members[i]->wake[k] = tree != 0 && child < members.size() ? members[child] : nullptr;
       }
     }
-    for (size_t i = 0; i < 2 && i < members.size(); ++i) Release(*members[i]);
+    for (size_t i = 0; i < members.size() && (tree == 0 || i < tree); ++i) Release(*members[i]);
     if (next_leader == nullptr) break;
-    if (led + 1 < kMaxGroupsPerLeader) continue;  // it waits; its group is led from here
+    if (own_writer == nullptr || led + 1 < kMaxGroupsPerLeader) continue;  // it waits; its group is led from here
     // Hand over to the next group's head (it cannot leave before it is
     // signalled: only this leader could finish or promote it). Waking the
     // members first lets their next requests join that group.
     std::lock_guard<std::mutex> own_lock(next_leader->mu);
     next_leader->lead = true;
-    next_leader->cv.notify_one();
+    next_leader->NotifyLocked();
     break;
   }
   return own;

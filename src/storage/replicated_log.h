@@ -59,6 +59,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <thread>
+#include <condition_variable>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -124,6 +126,7 @@ class ReplicatedLog final : public Backend {
  public:
   // `physical` is not owned and must outlive this object.
   ReplicatedLog(Backend* physical, ReplicatedLogOptions options);
+  ~ReplicatedLog();
   ReplicatedLog(const ReplicatedLog&) = delete;
   ReplicatedLog& operator=(const ReplicatedLog&) = delete;
 
@@ -267,6 +270,22 @@ class ReplicatedLog final : public Backend {
   Status EnsureLoaded();
   // Queues w and waits until its group committed (or leads the group).
   Status Submit(Writer& w);
+  // Leads groups from the queue's head; `own` (null for the committer) is
+  // the writer this thread submitted, whose status is returned.
+  Status LeadGroups(Writer* own);
+  // Writers on fibers never lead a group: a fiber would hold its thread, and
+  // the requests of the other fibers there, through the commit. The first of
+  // them to find nobody committing wakes the committer thread (started at the
+  // first such write), which leads groups while writers are queued. Writers
+  // on plain threads lead as before.
+  void KickCommitter();
+  void CommitterLoop();
+  std::mutex committer_mu_;
+  std::condition_variable committer_cv_;
+  bool committer_kicked_ = false;  // GUARDED_BY(committer_mu_)
+  bool committer_stop_ = false;    // GUARDED_BY(committer_mu_)
+  std::once_flag committer_started_;
+  std::thread committer_;
   // Sets `done` on a writer whose status is set, and signals it.
   static void Release(Writer& member);
   // The apply paths: classifies `batch` (hints: the upstream class of each op)

@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 
 #include "crypto/hash.h"
+#include "common/fiber_scheduler_for_test.h"
 #include "storage/faulty_backend_for_test.h"
 #include "storage/inmem_backend.h"
 #include "storage/log_node_for_test.h"
@@ -697,6 +698,51 @@ TEST_P(ReplicatedLogTest, AnExistingStoreIsIndexedOnFirstOpen) {
   EXPECT_EQ(Root(R), *reference.MerkleRoot(R));
 }
 
+
+// Writers on fibers (common/fiber.h) suspend for their group commit instead
+// of blocking their thread, and never lead: the log's committer thread does.
+// So on ONE thread, 48 fibers' writes share group commits (run one after the
+// other, each would be a group of its own), and plain-thread writers mixed in
+// still commit. Everything is in the log and the trees match a fresh load.
+TEST(ReplicatedLogFibers, WritersOnOneThreadsFibersShareGroupCommits) {
+  testing::TempDir dir;
+  auto physical = OpenRocksdbBackend(dir.path());
+  ASSERT_TRUE(physical.ok());
+  ReplicatedLog log(physical->get(), {});
+  ASSERT_TRUE(log.Open().ok());
+  constexpr int kFibers = 48;
+  std::atomic<int> ok{0};
+  std::vector<std::function<void()>> jobs;
+  for (int i = 0; i < kFibers; ++i) {
+    jobs.push_back([&, i] {
+      if (log.Put("logical/u/f" + std::to_string(i), "v" + std::to_string(i)).ok()) ++ok;
+    });
+  }
+  std::thread plain([&] {
+    for (int i = 0; i < 10; ++i) {
+      if (log.Put("logical/u/t" + std::to_string(i), "t").ok()) ++ok;
+    }
+  });
+  coffer::testing::FiberThread scheduler;
+  scheduler.Run(std::move(jobs));
+  plain.join();
+  EXPECT_EQ(ok.load(), kFibers + 10);
+  auto state = log.State();
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->last_index, static_cast<uint64_t>(kFibers + 10));
+  const auto stats = log.commit_stats();
+  // One after the other, a group would hold a fiber's write and perhaps the
+  // plain thread's: at most two writes per group.
+  EXPECT_GE(stats.batches, 3 * stats.groups) << stats.groups << " groups";
+  ReplicatedLog reloaded(physical->get(), {});
+  ASSERT_TRUE(reloaded.Open().ok());
+  for (StorageClass c : {StorageClass::kReplicated, StorageClass::kLocal}) {
+    EXPECT_EQ(*log.MerkleRoot(c), *reloaded.MerkleRoot(c));
+  }
+  auto value = log.Get("logical/u/f7");
+  ASSERT_TRUE(value.ok() && value->has_value());
+  EXPECT_EQ(**value, "v7");
+}
 
 // Throughput on RocksDB, without and with the log: writer threads each
 // writing batches of random keys (as kv v2 writes and tokens do), synced, for
