@@ -1,9 +1,8 @@
 #include "common/fiber.h"
 
 #include <boost/context/fiber.hpp>
-#include <boost/context/fixedsize_stack.hpp>
+#include <boost/context/protected_fixedsize_stack.hpp>
 #include <boost/context/stack_context.hpp>
-
 #include <condition_variable>
 #include <memory>
 #include <utility>
@@ -29,7 +28,11 @@ namespace {
 
 thread_local Fiber* current = nullptr;
 
-constexpr size_t kStackBytes = 256 << 10;
+// As deep as a thread's stack needs to be for what runs here (a 512-level
+// JSON body is rendered recursively), with a guard page below it so an
+// overflow faults instead of overwriting memory. Pages are committed only as
+// they are touched, so a stack costs what its deepest request used.
+constexpr size_t kStackBytes = 2 << 20;
 constexpr size_t kSpareStacks = 256;  // per thread
 
 // An mmap and munmap per request would cost more than the thread switches
@@ -40,10 +43,11 @@ class StackCache {
   StackCache(const StackCache&) = delete;
   StackCache& operator=(const StackCache&) = delete;
   ~StackCache() {
-    for (ctx::stack_context& sc : spare_) ctx::fixedsize_stack(kStackBytes).deallocate(sc);
+    for (ctx::stack_context& sc : spare_)
+      ctx::protected_fixedsize_stack(kStackBytes).deallocate(sc);
   }
   ctx::stack_context Take() {
-    if (spare_.empty()) return ctx::fixedsize_stack(kStackBytes).allocate();
+    if (spare_.empty()) return ctx::protected_fixedsize_stack(kStackBytes).allocate();
     ctx::stack_context sc = spare_.back();
     spare_.pop_back();
     return sc;
@@ -52,7 +56,7 @@ class StackCache {
     if (spare_.size() < kSpareStacks) {
       spare_.push_back(sc);
     } else {
-      ctx::fixedsize_stack(kStackBytes).deallocate(sc);
+      ctx::protected_fixedsize_stack(kStackBytes).deallocate(sc);
     }
   }
 

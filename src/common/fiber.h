@@ -51,7 +51,7 @@ struct Home {
   std::function<void(Fiber*)> reschedule;
 };
 // Starts `fn` on a new fiber of this thread and runs it until it returns or
-// suspends. Stacks are 256 KiB, reused per thread.
+// suspends. Stacks are 2 MiB with a guard page, reused per thread.
 void RunNew(Home& home, std::function<void()> fn);
 // Runs a woken fiber until it returns or suspends again. On its home thread.
 void Continue(Fiber* f);

@@ -1,5 +1,4 @@
 #include "common/fiber.h"
-#include "common/fiber_scheduler_for_test.h"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +10,8 @@
 #include <shared_mutex>
 #include <thread>
 #include <vector>
+
+#include "common/fiber_scheduler_for_test.h"
 
 namespace coffer::fiber {
 namespace {
@@ -101,8 +102,7 @@ TEST(FiberTest, ASecondFiberWantingALockAnotherHoldsAcrossASuspensionWaitsWithou
       },
   });
   waker.join();
-  EXPECT_EQ(order,
-            (std::vector<std::string>{"holder locked", "holder unlocks", "reader locked"}));
+  EXPECT_EQ(order, (std::vector<std::string>{"holder locked", "holder unlocks", "reader locked"}));
 }
 
 TEST(SharedMutexTest, ReadersShareWritersExcludeAndWaitersGoInArrivalOrder) {

@@ -93,10 +93,10 @@ class WorkerPool {
   const Runs runs_;
 
   std::mutex mu_;
-  std::deque<std::unique_ptr<JobBase>> queue_;  // GUARDED_BY(mu_)
-  std::vector<Sleeper*> idle_;                  // GUARDED_BY(mu_); back = idle last
-  bool stopping_ = false;                       // GUARDED_BY(mu_)
-  size_t live_fibers_ = 0;                      // GUARDED_BY(mu_); started, not returned
+  std::deque<std::unique_ptr<JobBase>> queue_;      // GUARDED_BY(mu_)
+  std::vector<Sleeper*> idle_;                      // GUARDED_BY(mu_); back = idle last
+  bool stopping_ = false;                           // GUARDED_BY(mu_)
+  size_t live_fibers_ = 0;                          // GUARDED_BY(mu_); started, not returned
   std::vector<std::unique_ptr<Sleeper>> sleepers_;  // one per thread
   std::mutex stop_mu_;                              // serialises Stop
   std::vector<std::thread> threads_;                // GUARDED_BY(stop_mu_) after construction

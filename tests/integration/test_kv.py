@@ -322,3 +322,25 @@ def test_cubbyhole_rejects_batch_tokens(api):
     tok = api.create_token(type="batch", policies=["kv-cubby"])["client_token"]
     r = api.put("cubbyhole/x", {"v": 1}, token=tok)
     assert r.status_code == 400, r.text
+
+
+def nested(depth):
+    value = "bottom"
+    for _ in range(depth):
+        value = {"n": value}
+    return value
+
+
+def test_deeply_nested_secrets_are_stored_and_read_back(api):
+    # kv writes run as fibers on smaller stacks than a thread's: a secret
+    # nested as deep as a request body may be (512 levels of brackets in all)
+    # is stored, read back whole, and the server keeps serving.
+    deep = nested(500)
+    write2(api, "deep", deep)
+    assert api.ok(api.get("secret/data/deep"), 200)["data"]["data"] == deep
+    api.ok(api.post("kv1/deep", {"v": deep}), 204)
+    assert api.ok(api.get("kv1/deep"), 200)["data"]["v"] == deep
+    # Past the limit: refused, nothing stored.
+    assert_error(put2(api, "too-deep", nested(600)), 400)
+    assert_error(api.get("secret/data/too-deep"), 404)
+    assert api.get("sys/health").status_code == 200
