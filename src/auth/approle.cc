@@ -83,13 +83,13 @@ int64_t AppRoleEngine::Now() const {
 
 void AppRoleEngine::Invalidate(std::string_view key) {
   if (key != kSaltKey) return;
-  std::lock_guard<std::mutex> lock(salt_mu_);
+  std::lock_guard<fiber::SharedMutex> lock(salt_mu_);
   OPENSSL_cleanse(salt_.data(), salt_.size());
   salt_.clear();
 }
 
 Result<std::string> AppRoleEngine::Salt(storage::Backend* s) {
-  std::lock_guard<std::mutex> lock(salt_mu_);
+  std::lock_guard<fiber::SharedMutex> lock(salt_mu_);
   if (!salt_.empty()) return salt_;
   ASSIGN_OR_RETURN(std::optional<std::string> raw, s->Get(kSaltKey));
   if (raw) {
@@ -129,7 +129,7 @@ Result<Response> AppRoleEngine::ReadRole(const EngineRequest& req, const std::st
 Result<Response> AppRoleEngine::WriteRole(const EngineRequest& req, const std::string& name) {
   ASSIGN_OR_RETURN(std::string salt, Salt(req.storage));
   ASSIGN_OR_RETURN(std::optional<std::string> custom_id, GetString(req.data, "role_id"));
-  std::lock_guard<std::shared_mutex> lock(mu_);
+  std::lock_guard<fiber::SharedMutex> lock(mu_);
   ASSIGN_OR_RETURN(std::optional<Role> existing, LoadRole(req.storage, name));
   Role base;
   base.name = name;
@@ -152,7 +152,7 @@ Result<Response> AppRoleEngine::WriteRole(const EngineRequest& req, const std::s
 Result<Response> AppRoleEngine::DeleteRoleHandler(const EngineRequest& req,
                                                   const std::string& name) {
   ASSIGN_OR_RETURN(std::string salt, Salt(req.storage));
-  std::lock_guard<std::shared_mutex> lock(mu_);
+  std::lock_guard<fiber::SharedMutex> lock(mu_);
   ASSIGN_OR_RETURN(std::optional<Role> role, LoadRole(req.storage, name));
   if (!role) return Response::Empty();
   RETURN_IF_ERROR(DeleteRole(req.storage, salt, *role));
@@ -169,7 +169,7 @@ Result<Response> AppRoleEngine::WriteRoleId(const EngineRequest& req, const std:
   ASSIGN_OR_RETURN(std::optional<std::string> role_id, GetString(req.data, "role_id"));
   if (!role_id || role_id->empty()) return InvalidArgument("missing role_id");
   ASSIGN_OR_RETURN(std::string salt, Salt(req.storage));
-  std::lock_guard<std::shared_mutex> lock(mu_);
+  std::lock_guard<fiber::SharedMutex> lock(mu_);
   ASSIGN_OR_RETURN(std::optional<Role> role, LoadRole(req.storage, name));
   if (!role) return NotFound("role \"" + name + "\" does not exist");
   ASSIGN_OR_RETURN(auto owner, RoleNameForRoleId(req.storage, salt, *role_id));
@@ -208,7 +208,7 @@ Result<Response> AppRoleEngine::Login(const EngineRequest& req) {
     std::optional<SecretIdEntry> entry;
     bool read_only = false;
     {
-      std::shared_lock<std::shared_mutex> read(mu_);
+      std::shared_lock<fiber::SharedMutex> read(mu_);
       ASSIGN_OR_RETURN(entry, LoadSecretId(req.storage, *name, hmac));
       if (!entry) return InvalidArgument(kBadLogin);
       read_only = entry->num_uses == 0 && !entry->Expired(Now());
@@ -216,7 +216,7 @@ Result<Response> AppRoleEngine::Login(const EngineRequest& req) {
     if (read_only) {
       RETURN_IF_ERROR(check(*entry));
     } else {
-      std::lock_guard<std::shared_mutex> lock(mu_);
+      std::lock_guard<fiber::SharedMutex> lock(mu_);
       ASSIGN_OR_RETURN(entry, LoadSecretId(req.storage, *name, hmac));
       if (!entry) return InvalidArgument(kBadLogin);
       int64_t now = Now();
@@ -250,7 +250,7 @@ Result<Response> AppRoleEngine::Login(const EngineRequest& req) {
 }
 
 Result<Response> AppRoleEngine::Tidy(const EngineRequest& req) {
-  std::lock_guard<std::shared_mutex> lock(mu_);
+  std::lock_guard<fiber::SharedMutex> lock(mu_);
   int64_t now = Now();
   storage::Batch batch;
   ASSIGN_OR_RETURN(std::vector<std::string> entries, req.storage->ListAll("secret_id/"));

@@ -10,12 +10,13 @@
 
 #include <cstdint>
 #include <mutex>
-#include <shared_mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
 #include "auth/approle.h"
+#include "common/fiber.h"
 #include "auth/approle_role.h"
 #include "engines/framework.h"
 
@@ -73,8 +74,10 @@ class AppRoleEngine : public Engine {
   int64_t Now() const;
 
   const AppRoleOptions options_;
-  std::shared_mutex mu_;
-  std::mutex salt_mu_;
+  // Both are held across writes (a use consumed, the salt created), and logins
+  // may run on fibers (common/fiber.h): fiber-aware.
+  fiber::SharedMutex mu_;
+  fiber::SharedMutex salt_mu_;
   std::string salt_;  // guarded by salt_mu_; empty until loaded
   framework::PathEngine paths_;
 };

@@ -68,7 +68,7 @@ std::vector<framework::Path> AppRoleEngine::FieldPaths() {
     auto apply = [this](const EngineRequest& req, const std::string& name,
                         const Json& fields) -> Result<Response> {
       ASSIGN_OR_RETURN(std::string salt, Salt(req.storage));
-      std::lock_guard<std::shared_mutex> lock(mu_);
+      std::lock_guard<fiber::SharedMutex> lock(mu_);
       ASSIGN_OR_RETURN(std::optional<Role> role, LoadRole(req.storage, name));
       if (!role) return NotFound("role \"" + name + "\" does not exist");
       std::string role_id = role->role_id;

@@ -63,7 +63,7 @@ Result<Response> AppRoleEngine::CustomSecretId(const EngineRequest& req, const s
 Result<Response> AppRoleEngine::StoreNewSecretId(const EngineRequest& req, const std::string& name,
                                                  const std::string& secret_id) {
   ASSIGN_OR_RETURN(std::string salt, Salt(req.storage));
-  std::lock_guard<std::shared_mutex> lock(mu_);
+  std::lock_guard<fiber::SharedMutex> lock(mu_);
   ASSIGN_OR_RETURN(Role role, RequireRole(req.storage, name));
   if (!role.bind_secret_id) return InvalidArgument("bind_secret_id is not set on the role");
   ASSIGN_OR_RETURN(SecretIdEntry entry, NewSecretIdEntry(req.data, role, Now()));
@@ -101,7 +101,7 @@ Result<Response> AppRoleEngine::DestroySecretIdHandler(const EngineRequest& req,
                                                        const std::string& name) {
   ASSIGN_OR_RETURN(std::string secret_id, RequiredString(req.data, "secret_id"));
   ASSIGN_OR_RETURN(std::string salt, Salt(req.storage));
-  std::lock_guard<std::shared_mutex> lock(mu_);
+  std::lock_guard<fiber::SharedMutex> lock(mu_);
   ASSIGN_OR_RETURN(Role role, RequireRole(req.storage, name));
   std::string hmac = SecretIdHmac(salt, secret_id);
   ASSIGN_OR_RETURN(auto entry, LoadSecretId(req.storage, role.name, hmac));
@@ -121,7 +121,7 @@ Result<Response> AppRoleEngine::LookupAccessor(const EngineRequest& req, const s
 
 Result<Response> AppRoleEngine::DestroyAccessor(const EngineRequest& req, const std::string& name) {
   ASSIGN_OR_RETURN(std::string accessor, RequiredString(req.data, "secret_id_accessor"));
-  std::lock_guard<std::shared_mutex> lock(mu_);
+  std::lock_guard<fiber::SharedMutex> lock(mu_);
   ASSIGN_OR_RETURN(Role role, RequireRole(req.storage, name));
   ASSIGN_OR_RETURN(auto hmac, HmacForAccessor(req.storage, role.name, accessor));
   if (!hmac) return AccessorNotFound();

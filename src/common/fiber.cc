@@ -93,9 +93,11 @@ void Suspend() {
 void Wake(Fiber* f) { f->home->reschedule(f); }
 
 void RunNew(Home& home, std::function<void()> fn) {
-  auto* f = new Fiber;
+  auto owned = std::make_unique<Fiber>();
+  Fiber* const f = owned.get();
   f->home = &home;
   f->fn = std::move(fn);
+  // Throws (nothing started, `f` freed) when no stack can be had.
   f->self = ctx::fiber(std::allocator_arg, CachedStack(), [f](ctx::fiber&& sink) {
     f->sink = std::move(sink);
     f->fn();
@@ -103,6 +105,7 @@ void RunNew(Home& home, std::function<void()> fn) {
     f->done = true;
     return std::move(f->sink);
   });
+  owned.release();  // from here Run frees it when its function returns
   Run(f);
 }
 

@@ -51,7 +51,8 @@ struct Home {
   std::function<void(Fiber*)> reschedule;
 };
 // Starts `fn` on a new fiber of this thread and runs it until it returns or
-// suspends. Stacks are 2 MiB with a guard page, reused per thread.
+// suspends. Stacks are 2 MiB with a guard page, reused per thread. Throws
+// std::bad_alloc (nothing run) when no stack can be had.
 void RunNew(Home& home, std::function<void()> fn);
 // Runs a woken fiber until it returns or suspends again. On its home thread.
 void Continue(Fiber* f);

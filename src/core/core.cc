@@ -350,11 +350,13 @@ bool Core::ServesOnFiber(const Request& req) {
   const std::string& type = match->route->entry.type;
   // kv: no lock held across a write but its key, config and layout locks,
   // all fiber-aware. Token creation: the token store's write lock, likewise.
+  // (Other auth methods: userpass hashes a password for tens of
+  // milliseconds, which would hold a fiber thread.)
   if (type == "kv" || type == "kv-v2") return true;
-  if (type == "token") {
-    const std::string& rel = match->relative;
-    return rel == "create" || rel == "create-orphan" || rel.starts_with("create/");
-  }
+  const std::string& rel = match->relative;
+  if (type == "token") return rel == "create" || rel == "create-orphan" || rel.starts_with("create/");
+  // AppRole login: its engine and salt locks, likewise.
+  if (type == "approle") return rel == "login";
   return false;
 }
 

@@ -109,7 +109,8 @@ class Core {
   bool ServesInline(const Request& req);
 
   // True for the writes the HTTP server may run as fibers (http/server.h
-  // serve_on_fiber, common/fiber.h): kv and kv v2 writes and token creation,
+  // serve_on_fiber, common/fiber.h): kv and kv v2 writes, token creation and
+  // AppRole logins,
   // whose handlers hold no lock across a durable write except fiber-aware
   // ones and never block long; not with a wrap TTL, consistency or forwarding
   // headers, on a DR or performance secondary (forwarding), or while sealed

@@ -27,6 +27,11 @@ class ServesInlineTest : public ::testing::Test {
     }
   }
 
+  void EnableAuth(const std::string& type) {
+    auto r = core_->Handle(Req(Operation::kUpdate, "sys/auth/" + type, {{"type", type}}, root_));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+
   std::unique_ptr<Core> core_;
   std::string root_;
 };
@@ -74,7 +79,8 @@ TEST_F(ServesInlineTest, SealedNodeServesNothingInline) {
 
 // Core::ServesOnFiber: the writes the HTTP server may run as fibers (their
 // handlers hold only fiber-aware locks across a write, and never wait long).
-TEST_F(ServesInlineTest, KvWritesAndTokenCreationRunOnFibers) {
+TEST_F(ServesInlineTest, KvWritesTokenCreationAndAppRoleLoginsRunOnFibers) {
+  EnableAuth("approle");
   EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kUpdate, "kv1/a", {{"v", 1}}, root_)));
   EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kDelete, "kv1/a", {}, root_)));
   EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kUpdate, "kv2/data/a", {{"data", {}}}, root_)));
@@ -83,14 +89,20 @@ TEST_F(ServesInlineTest, KvWritesAndTokenCreationRunOnFibers) {
   EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kUpdate, "auth/token/create", {}, root_)));
   EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kUpdate, "auth/token/create-orphan", {}, root_)));
   EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kUpdate, "auth/token/create/role1", {}, root_)));
+  EXPECT_TRUE(core_->ServesOnFiber(Req(Operation::kUpdate, "auth/approle/login", {}, "")));
 }
 
 TEST_F(ServesInlineTest, OtherRequestsStayOnTheWorkerThreads) {
+  EnableAuth("approle");
+  EnableAuth("userpass");
   // Reads are inline or on the workers.
   EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kRead, "kv1/a", {}, root_)));
   // Other token operations take other locks (revocation's in-flight marks).
   EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "auth/token/revoke", {}, root_)));
   EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "auth/token/renew-self", {}, root_)));
+  // AppRole's other paths, and userpass logins (a password hash holds the thread).
+  EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "auth/approle/role/r", {}, root_)));
+  EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "auth/userpass/login/u", {}, "")));
   // Engines that talk to the network, cubbyhole, sys/.
   EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "db/roles/r", {{"x", 1}}, root_)));
   EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "cubbyhole/x", {{"v", 1}}, root_)));

@@ -90,14 +90,24 @@ void WorkerPool::Loop(Sleeper& me) {
       if (runs_ == Runs::kOnFibers) {
         ++live_fibers_;
         lock.unlock();
-        fiber::RunNew(me.home, [this, job = job.release()] {
-          RunGuarded(*job);
-          delete job;  // what the job holds goes before the lock is taken
+        JobBase* const raw = job.release();
+        auto run = [this, raw] {
+          RunGuarded(*raw);
+          delete raw;  // what the job holds goes before the lock is taken
           std::lock_guard<std::mutex> relock(mu_);
           if (--live_fibers_ == 0 && stopping_) {
             for (auto& s : sleepers_) s->cv.notify_one();  // they may leave now
           }
-        });
+        };
+        try {
+          fiber::RunNew(me.home, run);
+        } catch (const std::exception& e) {
+          // No stack to be had (mmap failed): run it on this thread, where
+          // its waits block the thread instead.
+          COFFER_LOG(kWarn, "http")
+              << "cannot start a fiber (" << e.what() << "); running the request on its thread";
+          run();
+        }
       } else {
         lock.unlock();
         RunGuarded(*job);
