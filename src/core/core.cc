@@ -354,7 +354,9 @@ bool Core::ServesOnFiber(const Request& req) {
   // milliseconds, which would hold a fiber thread.)
   if (type == "kv" || type == "kv-v2") return true;
   const std::string& rel = match->relative;
-  if (type == "token") return rel == "create" || rel == "create-orphan" || rel.starts_with("create/");
+  if (type == "token") {
+    return rel == "create" || rel == "create-orphan" || rel.starts_with("create/");
+  }
   // AppRole login: its engine and salt locks, likewise.
   if (type == "approle") return rel == "login";
   return false;

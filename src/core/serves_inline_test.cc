@@ -106,7 +106,8 @@ TEST_F(ServesInlineTest, OtherRequestsStayOnTheWorkerThreads) {
   // Engines that talk to the network, cubbyhole, sys/.
   EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "db/roles/r", {{"x", 1}}, root_)));
   EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "cubbyhole/x", {{"v", 1}}, root_)));
-  EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "sys/policy/p", {{"policy", ""}}, root_)));
+  EXPECT_FALSE(
+      core_->ServesOnFiber(Req(Operation::kUpdate, "sys/policy/p", {{"policy", ""}}, root_)));
   EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "sys/unseal", {{"key", "x"}})));
   EXPECT_FALSE(core_->ServesOnFiber(Req(Operation::kUpdate, "nowhere/a", {}, root_)));
   // Waiting for replication, forwarding, wrapping.

@@ -24,12 +24,11 @@
 #include <functional>
 #include <mutex>
 #include <shared_mutex>
-
-#include "common/fiber.h"
 #include <string_view>
 
 #include "coffer/status.h"
 #include "coffer/storage.h"
+#include "common/fiber.h"
 #include "engines/nano_clock.h"
 
 namespace coffer::engines {

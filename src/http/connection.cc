@@ -288,8 +288,8 @@ class Connection final : public ConnectionBase,
     // connection's I/O thread to write.
     auto executor = stream_.get_executor();
     WorkerPool* pool = RunsOnFiber(pending) ? shared_->fibers : shared_->workers;
-    pool->Post([self = this->shared_from_this(), pending = std::move(pending),
-                            keep_alive, executor]() mutable {
+    pool->Post([self = this->shared_from_this(), pending = std::move(pending), keep_alive,
+                executor]() mutable {
       HttpResponse response = FinishExchange(std::move(pending), self->shared_->handler);
       asio::post(executor, [self, response = std::move(response), keep_alive]() mutable {
         self->Write(std::move(response), keep_alive);
