@@ -280,12 +280,6 @@ class ReplicatedLog final : public Backend {
   // on plain threads lead as before.
   void KickCommitter();
   void CommitterLoop();
-  std::mutex committer_mu_;
-  std::condition_variable committer_cv_;
-  bool committer_kicked_ = false;  // GUARDED_BY(committer_mu_)
-  bool committer_stop_ = false;    // GUARDED_BY(committer_mu_)
-  std::once_flag committer_started_;
-  std::thread committer_;
   // Sets `done` on a writer whose status is set, and signals it.
   static void Release(Writer& member);
   // The apply paths: classifies `batch` (hints: the upstream class of each op)
@@ -332,6 +326,14 @@ class ReplicatedLog final : public Backend {
 
   mutable std::mutex queue_mu_;
   std::deque<Writer*> queue_;  // GUARDED_BY(queue_mu_); front is the leader
+
+  // The committer thread (KickCommitter), started at the first write from a fiber.
+  std::mutex committer_mu_;
+  std::condition_variable committer_cv_;
+  bool committer_kicked_ = false;  // GUARDED_BY(committer_mu_)
+  bool committer_stop_ = false;    // GUARDED_BY(committer_mu_)
+  std::once_flag committer_started_;
+  std::thread committer_;          // joined by the destructor
 
   std::mutex load_mu_;  // serialises loading
   mutable std::shared_mutex state_mu_;
