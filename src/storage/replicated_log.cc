@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -462,6 +464,13 @@ void ReplicatedLog::KickCommitter() {
 
 void ReplicatedLog::CommitterLoop() {
   pthread_setname_np(pthread_self(), "coffer-commit");
+  // Every write from a fiber waits for this one thread, so it should not wait
+  // for a CPU behind the threads it serves: a higher priority where the
+  // process may raise it (root, CAP_SYS_NICE), the process's own otherwise.
+  // (Alternated A/B, 3 pairs: kv v2 writes +3..+51%, service tokens +1..+20%.)
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kCommitterNice) != 0) {
+    COFFER_LOG(kDebug, "replication") << "committer thread keeps the process's priority";
+  }
   std::unique_lock<std::mutex> l(committer_mu_);
   for (;;) {
     committer_cv_.wait(l, [this] { return committer_kicked_ || committer_stop_; });

@@ -327,7 +327,9 @@ class ReplicatedLog final : public Backend {
   mutable std::mutex queue_mu_;
   std::deque<Writer*> queue_;  // GUARDED_BY(queue_mu_); front is the leader
 
-  // The committer thread (KickCommitter), started at the first write from a fiber.
+  // The committer thread (KickCommitter), started at the first write from a
+  // fiber, at this nice value when the process may raise its priority.
+  static constexpr int kCommitterNice = -10;
   std::mutex committer_mu_;
   std::condition_variable committer_cv_;
   bool committer_kicked_ = false;  // GUARDED_BY(committer_mu_)
