@@ -452,9 +452,8 @@ ReplicatedLog::~ReplicatedLog() {
 }
 
 void ReplicatedLog::KickCommitter() {
-  std::call_once(committer_started_, [this] {
-    committer_ = std::thread([this] { CommitterLoop(); });
-  });
+  std::call_once(committer_started_,
+                 [this] { committer_ = std::thread([this] { CommitterLoop(); }); });
   {
     std::lock_guard<std::mutex> l(committer_mu_);
     committer_kicked_ = true;
@@ -592,7 +591,10 @@ Status ReplicatedLog::LeadGroups(Writer* own_writer) {
     }
     for (size_t i = 0; i < members.size() && (tree == 0 || i < tree); ++i) Release(*members[i]);
     if (next_leader == nullptr) break;
-    if (own_writer == nullptr || led + 1 < kMaxGroupsPerLeader) continue;  // it waits; its group is led from here
+    // The committer leads for as long as writers are queued; a writer that
+    // leads hands over after kMaxGroupsPerLeader (its group's head waits, and
+    // its group is led from here until then).
+    if (own_writer == nullptr || led + 1 < kMaxGroupsPerLeader) continue;
     // Hand over to the next group's head (it cannot leave before it is
     // signalled: only this leader could finish or promote it). Waking the
     // members first lets their next requests join that group.
