@@ -309,14 +309,25 @@ Result<Response> Core::Handle(const Request& req) {
   return audit.Finish(HandleRouted(req, match, &audit));
 }
 
+namespace {
+
+// X-Vault-Index, -Forward or -Inconsistent: the request may wait for this
+// node to reach an index, or be sent to the primary.
+bool MayWaitForReplication(const Request& req) {
+  for (const char* header : {"x-vault-index", "x-vault-forward", "x-vault-inconsistent"}) {
+    if (req.headers.count(header) != 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool Core::ServesInline(const Request& req) {
   if (req.operation != Operation::kRead && req.operation != Operation::kList) return false;
   if (req.wrap_ttl_seconds.has_value()) return false;  // mints a wrapping token
   // Consistency and forwarding headers can make a read wait for replication
   // or go to the primary.
-  for (const char* header : {"x-vault-index", "x-vault-forward", "x-vault-inconsistent"}) {
-    if (req.headers.count(header) != 0) return false;
-  }
+  if (MayWaitForReplication(req)) return false;
   if (FindUnauthenticatedSysRoute(req.path) != nullptr) {
     return req.path == "sys/health" || req.path == "sys/seal-status" || req.path == "sys/leader";
   }
@@ -336,9 +347,7 @@ bool Core::ServesOnFiber(const Request& req) {
     return false;
   }
   if (req.wrap_ttl_seconds.has_value()) return false;  // more writes, other locks
-  for (const char* header : {"x-vault-index", "x-vault-forward", "x-vault-inconsistent"}) {
-    if (req.headers.count(header) != 0) return false;  // may wait for replication
-  }
+  if (MayWaitForReplication(req)) return false;
   if (FindUnauthenticatedSysRoute(req.path) != nullptr || IsDrSecondary()) return false;
   // A performance secondary forwards writes of replicated mounts to the
   // primary: a network round trip and an index wait would hold the thread.
