@@ -56,7 +56,7 @@ void ReadCache::Insert(std::string_view key, SharedValue value, uint64_t generat
   // began moved the generation; one still in flight has its key marked; one
   // that begins later erases what goes in now.
   if (generation_.load() != generation) return;
-  if (shard.writing.find(k) != shard.writing.end()) return;
+  if (shard.writing.contains(k.hash)) return;
   StoreLocked(shard, k, std::move(value));
 }
 
@@ -114,9 +114,7 @@ void ReadCache::ForEachCoveredKey(const Batch& batch, F&& under_lock) {
 void ReadCache::BeginWrite(const Batch& batch) {
   const uint64_t tag = batches_.fetch_add(1) + 1;
   ForEachCoveredKey(batch, [tag](Shard& shard, const HashedKey& key, const Op&, bool known) {
-    auto it = shard.writing.find(key);
-    if (it == shard.writing.end()) it = shard.writing.emplace(std::string(key.text), InFlight{}).first;
-    InFlight& w = it->second;
+    InFlight& w = shard.writing[key.hash];
     if (w.ops > 0 && w.batch != tag) w.overlapped = true;
     w.batch = tag;
     w.known = w.known || known;
@@ -129,7 +127,7 @@ void ReadCache::EndWrite(const Batch& batch, bool committed) {
                                              bool) {
     bool last = false;  // the key's last op in flight, from this batch alone
     bool known = false;
-    if (auto it = shard.writing.find(key); it != shard.writing.end()) {
+    if (auto it = shard.writing.find(key.hash); it != shard.writing.end()) {
       if (--it->second.ops == 0) {
         last = !it->second.overlapped;
         known = it->second.known;

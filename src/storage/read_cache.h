@@ -136,7 +136,12 @@ class ReadCache {
     std::mutex mu;
     StringKeyMap<SharedValue> entries;  // GUARDED_BY(mu)
     StringKeyMap<char> absent;          // GUARDED_BY(mu); keys known absent
-    StringKeyMap<InFlight> writing;     // GUARDED_BY(mu)
+    // Keyed by the key's hash alone: a write brackets each key it writes,
+    // and building a string per op cost ~1.5% of a kv v2 write's CPU. Two
+    // keys with one hash share an entry, which only makes the cache more
+    // careful (a read of either is not cached while either is written; a
+    // write-through may cache the other's committed value).
+    std::unordered_map<size_t, InFlight> writing;  // GUARDED_BY(mu)
     uint64_t hits = 0, misses = 0, evictions = 0, written_through = 0;  // GUARDED_BY(mu)
   };
   // Erases each covered key of the batch and calls under_lock(shard, key,

@@ -65,11 +65,15 @@ std::string WalEntryKey(uint64_t index) {
   return std::string(kWalEntryPrefix) + hex;
 }
 
-std::string EncodeWalBody(const WalEntry& entry) {
+namespace {
+
+size_t WalBodySize(const WalEntry& entry) {
   size_t size = 1 + 8 + 8 + 4;
   for (const WalOp& op : entry.ops) size += 2 + 4 + op.key.size() + 4 + op.value.size();
-  std::string out;
-  out.reserve(size);
+  return size;
+}
+
+void AppendWalBody(const WalEntry& entry, std::string& out) {
   out.push_back(static_cast<char>(kWalVersion));
   PutU64(out, entry.index);
   PutU64(out, entry.commit_time_ms);
@@ -82,12 +86,24 @@ std::string EncodeWalBody(const WalEntry& entry) {
     PutU32(out, static_cast<uint32_t>(op.value.size()));
     out += op.value;
   }
+}
+
+}  // namespace
+
+std::string EncodeWalBody(const WalEntry& entry) {
+  std::string out;
+  out.reserve(WalBodySize(entry));
+  AppendWalBody(entry, out);
   return out;
 }
 
 std::string SealWalEntry(WalEntry& entry) {
-  std::string record = entry.prev_hash;
-  record += EncodeWalBody(entry);
+  // The body is written straight after the previous hash: the record is
+  // built once, in one allocation (it runs on the group commit's serial path).
+  std::string record;
+  record.reserve(entry.prev_hash.size() + WalBodySize(entry) + kWalHashSize);
+  record.append(entry.prev_hash);
+  AppendWalBody(entry, record);
   entry.hash = crypto::Sha256(record);
   record += entry.hash;
   return record;
