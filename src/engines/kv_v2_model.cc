@@ -5,6 +5,7 @@
 #include <ctime>
 #include <limits>
 
+#include "common/byte_codec.h"
 #include "common/decoded_cache.h"
 #include "common/duration.h"
 #include "common/json_scan.h"
@@ -79,40 +80,90 @@ Result<Metadata> MetadataFromStored(const Json& j) {
   }
 }
 
-// The stored metadata record, written directly rather than through a Json
-// tree (that and its dump were an eighth of a kv v2 write). The bytes are the
-// JSON library's compact dump of the same object: keys in sorted order (its
-// objects are std::maps), version numbers as string keys sorted as strings.
+// The stored metadata record: binary since 2026-11-30 (a format byte, then
+// varints). A secret with ten versions took ~1,040 bytes as JSON and takes
+// ~190 now; every kv v2 write stores it twice (the record and the replicated
+// log's copy), encrypts and hashes it, and writing the JSON was ~2% of the
+// write (docs/performance.md). Records from before, JSON objects, still load.
+//
+//   u8 kMetadataFormat | u8 flags (bit 0: cas_required)
+//   zigzag created_time, updated_time, current_version, oldest_version,
+//          max_versions, delete_version_after
+//   varint #custom, then each: varint-length key, varint-length value
+//   varint #versions, then each (ascending numbers):
+//          zigzag number, zigzag created_time, zigzag deletion_time, u8 destroyed
+constexpr uint8_t kMetadataFormat = 0x01;  // JSON records begin with '{'
+constexpr uint8_t kCasRequiredFlag = 0x01;
+
 std::string MetadataRecord(const Metadata& m) {
   std::string out;
-  out.reserve(320 + 72 * m.versions.size());
-  JsonObjectWriter record(&out);
-  record.Field("cas_required", m.cas_required)
-      .Field("created_time", m.created_time)
-      .Field("current_version", m.current_version)
-      .Field("custom_metadata", m.custom_metadata)
-      .Field("delete_version_after", m.delete_version_after)
-      .Field("max_versions", m.max_versions)
-      .Field("oldest_version", m.oldest_version)
-      .Field("updated_time", m.updated_time)
-      .Key("versions");
-  std::vector<std::pair<std::string, const VersionInfo*>> versions;
-  versions.reserve(m.versions.size());
-  for (const auto& [n, info] : m.versions) versions.emplace_back(std::to_string(n), &info);
-  std::sort(versions.begin(), versions.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  JsonObjectWriter by_number(&out);
-  for (const auto& [n, info] : versions) {
-    by_number.Key(n);
-    JsonObjectWriter(&out)
-        .Field("created_time", info->created_time)
-        .Field("deletion_time", info->deletion_time)
-        .Field("destroyed", info->destroyed)
-        .Close();
+  out.reserve(64 + 24 * m.versions.size());
+  PutU8(out, kMetadataFormat);
+  PutU8(out, m.cas_required ? kCasRequiredFlag : 0);
+  for (int64_t v : {m.created_time, m.updated_time, m.current_version, m.oldest_version,
+                    m.max_versions, m.delete_version_after}) {
+    PutSignedVarint(out, v);
   }
-  by_number.Close();
-  record.Close();
+  PutVarint(out, m.custom_metadata.size());
+  for (const auto& [key, value] : m.custom_metadata) {
+    PutLengthPrefixed(out, key);
+    PutLengthPrefixed(out, value);
+  }
+  PutVarint(out, m.versions.size());
+  for (const auto& [n, info] : m.versions) {
+    PutSignedVarint(out, n);
+    PutSignedVarint(out, info.created_time);
+    PutSignedVarint(out, info.deletion_time);
+    PutU8(out, info.destroyed ? 1 : 0);
+  }
   return out;
+}
+
+Result<Metadata> MetadataFromRecord(std::string_view raw) {
+  auto corrupt = [](std::string_view what) {
+    return Corruption("stored kv v2 metadata: " + std::string(what));
+  };
+  ByteReader r(raw);
+  uint8_t format = 0, flags = 0;
+  if (!r.U8(&format) || format != kMetadataFormat) return corrupt("unknown format");
+  if (!r.U8(&flags) || (flags & ~kCasRequiredFlag) != 0) return corrupt("bad flags");
+  Metadata m;
+  m.cas_required = (flags & kCasRequiredFlag) != 0;
+  for (int64_t* v : {&m.created_time, &m.updated_time, &m.current_version, &m.oldest_version,
+                     &m.max_versions, &m.delete_version_after}) {
+    if (!r.SignedVarint(v)) return corrupt("truncated header");
+  }
+  uint64_t count = 0;
+  // Each entry takes at least two bytes: a count beyond that is corrupt,
+  // not a reason to loop or allocate.
+  if (!r.Varint(&count) || count > r.remaining() / 2) return corrupt("bad custom metadata count");
+  for (uint64_t i = 0; i < count; ++i) {
+    std::string key, value;
+    if (!r.LengthPrefixed(&key) || !r.LengthPrefixed(&value)) {
+      return corrupt("truncated custom metadata");
+    }
+    if (!m.custom_metadata.emplace(std::move(key), std::move(value)).second) {
+      return corrupt("repeated custom metadata key");
+    }
+  }
+  if (!r.Varint(&count) || count > r.remaining() / 4) return corrupt("bad version count");
+  int64_t previous = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    int64_t n = 0;
+    VersionInfo info;
+    uint8_t destroyed = 0;
+    if (!r.SignedVarint(&n) || !r.SignedVarint(&info.created_time) ||
+        !r.SignedVarint(&info.deletion_time) || !r.U8(&destroyed)) {
+      return corrupt("truncated version");
+    }
+    if (n <= previous) return corrupt("version numbers out of order");
+    if (destroyed > 1) return corrupt("bad version flag");
+    info.destroyed = destroyed == 1;
+    m.versions.emplace_hint(m.versions.end(), n, info);
+    previous = n;
+  }
+  if (!r.Empty()) return corrupt("trailing bytes");
+  return m;
 }
 
 }  // namespace
@@ -246,13 +297,6 @@ storage::Op StoreConfig(const Config& config) {
   return storage::Op::Put(std::string(kConfigKey), DumpJsonCompact(j));
 }
 
-namespace {
-
-// The UTF-8 replacement character DumpJson substitutes for invalid UTF-8.
-constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
-
-}  // namespace
-
 void ForgetDecodedRecords() {
   MetadataCache().Clear();
   ConfigCache().Clear();
@@ -267,6 +311,11 @@ Result<std::shared_ptr<const Metadata>> LoadMetadataShared(storage::Backend& vie
   ASSIGN_OR_RETURN(storage::SharedValue raw, view.GetShared(key));
   if (!raw) return std::shared_ptr<const Metadata>();
   if (auto hit = cache.Find(key, raw)) return hit;
+  if (!raw->empty() && static_cast<uint8_t>((*raw)[0]) == kMetadataFormat) {
+    ASSIGN_OR_RETURN(Metadata m, MetadataFromRecord(*raw));
+    return cache.Put(key, std::move(raw), std::move(m));
+  }
+  // A record from before the binary format.
   ASSIGN_OR_RETURN(Json j, ParseStoredJson(*raw, "kv v2 metadata"));
   ASSIGN_OR_RETURN(Metadata m, MetadataFromStored(j));
   return cache.Put(key, std::move(raw), std::move(m));
@@ -282,12 +331,11 @@ storage::Op StoreMetadata(std::string_view path, Metadata meta) {
   storage::Op op = storage::Op::Put(MetadataKey(path), MetadataRecord(meta));
   // A write is read back by the next request on the key (the existence check
   // and the write of the next version): remember `meta` as the decoding of
-  // exactly these bytes, so that read is not a parse. That holds only when
+  // exactly these bytes, so that read is not a decode. That holds only when
   // the bytes decode back to `meta`: every version number positive (others
-  // do not load) and no string changed by the UTF-8 repair of
-  // AppendJsonString.
-  bool round_trips = meta.versions.empty() || meta.versions.begin()->first > 0;
-  if (round_trips && op.value.find(kReplacementChar) == std::string::npos) {
+  // do not load).
+  const bool round_trips = meta.versions.empty() || meta.versions.begin()->first > 0;
+  if (round_trips) {
     MetadataCache().Put(op.key, op.value, std::move(meta));
   }
   return op;

@@ -16,9 +16,10 @@
 // create (they refuse paths ending in '/'). A view without the marker is in
 // v1 layout (or empty) and is upgraded in one atomic batch (kv_v2_state.h).
 //
-// All records are compact JSON; times are integer nanoseconds since the Unix
-// epoch (0 = unset) and are rendered as RFC 3339 with nanoseconds only at the
-// API boundary.
+// Records are compact JSON, except Metadata: binary (a format byte 0x01,
+// then varints; JSON records from before still load). Times are integer
+// nanoseconds since the Unix epoch (0 = unset), rendered as RFC 3339 with
+// nanoseconds only at the API boundary.
 //
 // Thread-safety: plain values and pure functions; callers serialise
 // read-modify-write of one secret (KvV2State::KeyLock).

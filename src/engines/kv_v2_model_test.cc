@@ -143,10 +143,10 @@ Json MetadataTree(const Metadata& m) {
 }
 
 // StoreMetadata remembers the record it wrote so the next load is not a
-// parse: what a load then answers must be exactly what parsing the stored
+// decode: what a load then answers must be exactly what decoding the stored
 // bytes gives (compared here with the same bytes stored under a key the
 // write did not remember).
-TEST(KvV2ModelTest, MetadataLoadedAfterAWriteEqualsTheParsedRecord) {
+TEST(KvV2ModelTest, MetadataLoadedAfterAWriteEqualsTheDecodedRecord) {
   std::vector<Metadata> cases(4);
   cases[1].AddVersion(1'000, 0, 10);
   cases[1].AddVersion(2'000, 5'000, 10);
@@ -156,25 +156,23 @@ TEST(KvV2ModelTest, MetadataLoadedAfterAWriteEqualsTheParsedRecord) {
   cases[1].max_versions = 3;
   cases[1].delete_version_after = 60;
   cases[2] = cases[1];
-  cases[2].custom_metadata["bad"] = std::string("\xff\xfe");  // repaired by DumpJson
+  cases[2].custom_metadata["bad"] = std::string("\xff\xfe");  // kept as is (answers repair it)
   for (int v = 1; v <= 12; ++v) cases[3].AddVersion(v * 1'000'000'007LL, 0, 11);  // "10" < "9"
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE(i);
     auto view = storage::NewInmemBackend();
     const std::string path = "remembered-" + std::to_string(i);
     storage::Op op = StoreMetadata(path, cases[i]);
-    // Byte for byte the JSON library's dump of the record's tree.
-    EXPECT_EQ(op.value, DumpJsonCompact(MetadataTree(cases[i])));
+    ASSERT_FALSE(op.value.empty());
+    EXPECT_EQ(op.value[0], '\x01');  // the binary format, not JSON
     ASSERT_TRUE(view->Write({op}).ok());
-    ASSERT_TRUE(view->Put(MetadataKey("parsed-" + std::to_string(i)), op.value).ok());
+    ASSERT_TRUE(view->Put(MetadataKey("decoded-" + std::to_string(i)), op.value).ok());
     auto remembered = LoadMetadata(*view, path);
-    auto parsed = LoadMetadata(*view, "parsed-" + std::to_string(i));
-    ASSERT_TRUE(remembered.ok() && parsed.ok());
-    ASSERT_TRUE(remembered->has_value() && parsed->has_value());
-    EXPECT_TRUE(**remembered == **parsed);
-    if (i != 2) {
-      EXPECT_TRUE(**remembered == cases[i]);
-    }
+    auto decoded = LoadMetadata(*view, "decoded-" + std::to_string(i));
+    ASSERT_TRUE(remembered.ok() && decoded.ok());
+    ASSERT_TRUE(remembered->has_value() && decoded->has_value());
+    EXPECT_TRUE(**remembered == **decoded);
+    EXPECT_TRUE(**decoded == cases[i]);
   }
   // A write that never reached storage is not answered for other bytes.
   auto view = storage::NewInmemBackend();
@@ -188,6 +186,73 @@ TEST(KvV2ModelTest, MetadataLoadedAfterAWriteEqualsTheParsedRecord) {
   auto loaded = LoadMetadata(*view, "lost");
   ASSERT_TRUE(loaded.ok() && loaded->has_value());
   EXPECT_EQ((*loaded)->current_version, 2);
+}
+
+// Stores written before the binary format hold JSON records: they load as
+// before, and the next write of the secret stores the binary form.
+TEST(KvV2ModelTest, JsonMetadataRecordsFromBeforeStillLoad) {
+  Metadata m;
+  constexpr int64_t kNow = 1'764'460'800'123'456'789;  // 2025-11-30, in nanoseconds
+  for (int v = 1; v <= 12; ++v) m.AddVersion(kNow + v * 1'000'000'007LL, v == 12 ? kNow : 0, 10);
+  m.versions.rbegin()->second.destroyed = true;
+  m.custom_metadata = {{"owner", "team \"a\""}};
+  m.cas_required = true;
+  m.delete_version_after = 3600;
+  auto view = storage::NewInmemBackend();
+  const std::string json = DumpJsonCompact(MetadataTree(m));
+  ASSERT_TRUE(view->Put(MetadataKey("old"), json).ok());
+  auto loaded = LoadMetadata(*view, "old");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_TRUE(**loaded == m);
+  // Ten versions: ~1 KB as JSON, a fraction of it now.
+  const std::string binary = StoreMetadata("new", m).value;
+  EXPECT_GT(json.size(), 900u);
+  EXPECT_LT(binary.size(), 300u);
+}
+
+// A damaged binary record is a Corruption error whatever the damage: cut
+// anywhere, a bad format byte or flag, counts beyond the bytes, versions out
+// of order, bytes left over.
+TEST(KvV2ModelTest, DamagedBinaryMetadataRecordsAreCorruptionErrors) {
+  Metadata m;
+  m.AddVersion(1'000, 0, 10);
+  m.AddVersion(2'000, 0, 10);
+  m.custom_metadata = {{"k", "v"}};
+  const std::string good = StoreMetadata("unused", m).value;
+  std::vector<std::string> bad;
+  for (size_t n = 0; n < good.size(); ++n) {
+    if (n > 0) bad.push_back(good.substr(0, n));  // empty: no record, not corrupt
+  }
+  bad.push_back(good + "x");
+  std::string flags = good;
+  flags[1] = '\x02';
+  bad.push_back(flags);
+  // Records built by hand: format, flags, six zero fields, then `tail`.
+  auto record = [](std::string_view tail) {
+    std::string r("\x01\x00", 2);
+    r.append(6, '\x00');  // six zero fields
+    r.append(tail);
+    return r;
+  };
+  bad.push_back(record(std::string("\x7f", 1)));                    // 127 custom entries, no bytes
+  bad.push_back(record(std::string("\x00\x7f", 2)));                // 127 versions, no bytes
+  bad.push_back(record(std::string("\x00\x02\x04\x00\x00\x00\x02\x00\x00\x00", 10)));  // 2 then 1
+  bad.push_back(record(std::string("\x00\x01\x00\x00\x00\x00", 6)));  // version 0
+  bad.push_back(record(std::string("\x00\x01\x02\x00\x00\x02", 6)));  // destroyed = 2
+  bad.push_back(record(std::string("\x02\x01k\x01v\x01k\x01w\x00", 11)));  // key twice
+  ASSERT_TRUE(LoadMetadata(*[&] {
+                auto v = storage::NewInmemBackend();
+                EXPECT_TRUE(v->Put(MetadataKey("ok"), record(std::string("\x00\x00", 2))).ok());
+                return v;
+              }(), "ok").ok());  // the hand-built header itself is well formed
+  for (size_t i = 0; i < bad.size(); ++i) {
+    SCOPED_TRACE(i);
+    auto view = storage::NewInmemBackend();
+    ASSERT_TRUE(view->Put(MetadataKey("x"), bad[i]).ok());
+    auto loaded = LoadMetadata(*view, "x");
+    EXPECT_EQ(loaded.status().code(), Code::kCorruption);
+  }
 }
 
 TEST(KvV2ModelTest, VersionKeysAreDistinctForNestedPaths) {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/byte_codec.h"
 #include "crypto/hash.h"
 
 namespace coffer::storage {
@@ -10,50 +11,6 @@ namespace {
 constexpr uint8_t kWalVersion = 1;
 constexpr uint8_t kStateVersion = 1;
 constexpr uint8_t kUpstreamVersion = 1;
-
-void PutU32(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-void PutU64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-
-// A bounds-checked reader over untrusted bytes.
-class Reader {
- public:
-  explicit Reader(std::string_view data) : data_(data) {}
-  bool U8(uint8_t* v) {
-    if (data_.size() < 1) return false;
-    *v = static_cast<uint8_t>(data_[0]);
-    data_.remove_prefix(1);
-    return true;
-  }
-  bool U32(uint32_t* v) {
-    uint64_t wide = 0;
-    if (!Uint(4, &wide)) return false;
-    *v = static_cast<uint32_t>(wide);
-    return true;
-  }
-  bool U64(uint64_t* v) { return Uint(8, v); }
-  bool Bytes(size_t n, std::string* out) {
-    if (data_.size() < n) return false;
-    out->assign(data_.substr(0, n));
-    data_.remove_prefix(n);
-    return true;
-  }
-  bool Empty() const { return data_.empty(); }
-
- private:
-  bool Uint(size_t n, uint64_t* v) {
-    if (data_.size() < n) return false;
-    uint64_t out = 0;
-    for (size_t i = 0; i < n; ++i) out = (out << 8) | static_cast<uint8_t>(data_[i]);
-    data_.remove_prefix(n);
-    *v = out;
-    return true;
-  }
-  std::string_view data_;
-};
 
 }  // namespace
 
@@ -117,7 +74,7 @@ Result<WalEntry> DecodeWalEntry(std::string_view record) {
   std::string_view covered = record.substr(0, record.size() - kWalHashSize);
   if (crypto::Sha256(covered) != entry.hash) return Corruption("wal: record hash mismatch");
 
-  Reader r(covered.substr(kWalHashSize));
+  ByteReader r(covered.substr(kWalHashSize));
   uint8_t version = 0;
   uint32_t count = 0;
   if (!r.U8(&version) || !r.U64(&entry.index) || !r.U64(&entry.commit_time_ms) || !r.U32(&count)) {
@@ -179,7 +136,7 @@ std::string EncodeWalState(const WalState& state) {
 }
 
 Result<WalState> DecodeWalState(std::string_view bytes) {
-  Reader r(bytes);
+  ByteReader r(bytes);
   WalState s;
   uint8_t version = 0;
   if (!r.U8(&version) || version != kStateVersion) return Corruption("wal: bad state version");
@@ -207,7 +164,7 @@ std::string EncodeUpstreamPosition(const UpstreamPosition& position) {
 }
 
 Result<UpstreamPosition> DecodeUpstreamPosition(std::string_view bytes) {
-  Reader r(bytes);
+  ByteReader r(bytes);
   UpstreamPosition p;
   uint8_t version = 0;
   if (!r.U8(&version) || version != kUpstreamVersion) {
