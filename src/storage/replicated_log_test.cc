@@ -706,9 +706,12 @@ TEST_P(ReplicatedLogTest, AnExistingStoreIsIndexedOnFirstOpen) {
 
 // Writers on fibers (common/fiber.h) suspend for their group commit instead
 // of blocking their thread, and never lead: the log's committer thread does.
-// So on ONE thread, 48 fibers' writes share group commits (run one after the
-// other, each would be a group of its own), and plain-thread writers mixed in
-// still commit. Everything is in the log and the trees match a fresh load.
+// So on ONE thread all 48 fibers' writes are in flight at once, free to share
+// group commits (blocking, each would return before the next one started),
+// and plain-thread writers mixed in still commit. Everything is in the log
+// and the trees match a fresh load. (How many writes each group takes is up
+// to the committer's timing, so it is not asserted: under a loaded CI machine
+// it took as few as two.)
 TEST(ReplicatedLogFibers, WritersOnOneThreadsFibersShareGroupCommits) {
   testing::TempDir dir;
   auto physical = OpenRocksdbBackend(dir.path());
@@ -717,10 +720,13 @@ TEST(ReplicatedLogFibers, WritersOnOneThreadsFibersShareGroupCommits) {
   ASSERT_TRUE(log.Open().ok());
   constexpr int kFibers = 48;
   std::atomic<int> ok{0};
+  int in_flight = 0, most_in_flight = 0;  // fibers only: one thread
   std::vector<std::function<void()>> jobs;
   for (int i = 0; i < kFibers; ++i) {
     jobs.push_back([&, i] {
+      most_in_flight = std::max(most_in_flight, ++in_flight);
       if (log.Put("logical/u/f" + std::to_string(i), "v" + std::to_string(i)).ok()) ++ok;
+      --in_flight;
     });
   }
   std::thread plain([&] {
@@ -728,17 +734,16 @@ TEST(ReplicatedLogFibers, WritersOnOneThreadsFibersShareGroupCommits) {
       if (log.Put("logical/u/t" + std::to_string(i), "t").ok()) ++ok;
     }
   });
-  coffer::testing::FiberThread scheduler;
+  coffer::testing::FiberThread scheduler;  // starts every job before it continues any
   scheduler.Run(std::move(jobs));
   plain.join();
   EXPECT_EQ(ok.load(), kFibers + 10);
+  EXPECT_EQ(most_in_flight, kFibers);
   auto state = log.State();
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->last_index, static_cast<uint64_t>(kFibers + 10));
   const auto stats = log.commit_stats();
-  // One after the other, a group would hold a fiber's write and perhaps the
-  // plain thread's: at most two writes per group.
-  EXPECT_GE(stats.batches, 3 * stats.groups) << stats.groups << " groups";
+  EXPECT_LT(stats.groups, stats.batches) << "no two writes shared a group";
   ReplicatedLog reloaded(physical->get(), {});
   ASSERT_TRUE(reloaded.Open().ok());
   for (StorageClass c : {StorageClass::kReplicated, StorageClass::kLocal}) {
