@@ -18,7 +18,10 @@ TEST(ByteCodecTest, VarintsRoundTripAtEveryWidth) {
   std::string out;
   for (uint64_t v : unsigned_cases) PutVarint(out, v);
   for (int64_t v : signed_cases) PutSignedVarint(out, v);
-  PutLengthPrefixed(out, "bytes\0in"), PutU8(out, 7), PutU32(out, 0xdeadbeef), PutU64(out, 42);
+  PutLengthPrefixed(out, "bytes\0in");
+  PutU8(out, 7);
+  PutU32(out, 0xdeadbeef);
+  PutU64(out, 42);
   ByteReader r(out);
   for (uint64_t want : unsigned_cases) {
     uint64_t got = 1;

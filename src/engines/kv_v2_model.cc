@@ -94,16 +94,17 @@ Result<Metadata> MetadataFromStored(const Json& j) {
 //          zigzag number, zigzag created_time, zigzag deletion_time, u8 destroyed
 constexpr uint8_t kMetadataFormat = 0x01;  // JSON records begin with '{'
 constexpr uint8_t kCasRequiredFlag = 0x01;
+// The header's integer fields, in record order (written and read from here).
+constexpr int64_t Metadata::*kHeaderFields[] = {
+    &Metadata::created_time,   &Metadata::updated_time, &Metadata::current_version,
+    &Metadata::oldest_version, &Metadata::max_versions, &Metadata::delete_version_after};
 
 std::string MetadataRecord(const Metadata& m) {
   std::string out;
   out.reserve(64 + 24 * m.versions.size());
   PutU8(out, kMetadataFormat);
   PutU8(out, m.cas_required ? kCasRequiredFlag : 0);
-  for (int64_t v : {m.created_time, m.updated_time, m.current_version, m.oldest_version,
-                    m.max_versions, m.delete_version_after}) {
-    PutSignedVarint(out, v);
-  }
+  for (int64_t Metadata::*field : kHeaderFields) PutSignedVarint(out, m.*field);
   PutVarint(out, m.custom_metadata.size());
   for (const auto& [key, value] : m.custom_metadata) {
     PutLengthPrefixed(out, key);
@@ -129,9 +130,8 @@ Result<Metadata> MetadataFromRecord(std::string_view raw) {
   if (!r.U8(&flags) || (flags & ~kCasRequiredFlag) != 0) return corrupt("bad flags");
   Metadata m;
   m.cas_required = (flags & kCasRequiredFlag) != 0;
-  for (int64_t* v : {&m.created_time, &m.updated_time, &m.current_version, &m.oldest_version,
-                     &m.max_versions, &m.delete_version_after}) {
-    if (!r.SignedVarint(v)) return corrupt("truncated header");
+  for (int64_t Metadata::*field : kHeaderFields) {
+    if (!r.SignedVarint(&(m.*field))) return corrupt("truncated header");
   }
   uint64_t count = 0;
   // Each entry takes at least two bytes: a count beyond that is corrupt,

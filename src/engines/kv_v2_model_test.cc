@@ -123,8 +123,7 @@ TEST(KvV2ModelTest, CorruptRecordsAreCorruptionErrors) {
   EXPECT_EQ(LoadConfig(*view).status().code(), Code::kCorruption);
 }
 
-// The stored metadata record as a Json tree (the format StoreMetadata writes
-// directly, without one).
+// A metadata record in the JSON form stores held before the binary one.
 Json MetadataTree(const Metadata& m) {
   Json versions = Json::object();
   for (const auto& [n, v] : m.versions) {
@@ -241,11 +240,10 @@ TEST(KvV2ModelTest, DamagedBinaryMetadataRecordsAreCorruptionErrors) {
   bad.push_back(record(std::string("\x00\x01\x00\x00\x00\x00", 6)));  // version 0
   bad.push_back(record(std::string("\x00\x01\x02\x00\x00\x02", 6)));  // destroyed = 2
   bad.push_back(record(std::string("\x02\x01k\x01v\x01k\x01w\x00", 11)));  // key twice
-  ASSERT_TRUE(LoadMetadata(*[&] {
-                auto v = storage::NewInmemBackend();
-                EXPECT_TRUE(v->Put(MetadataKey("ok"), record(std::string("\x00\x00", 2))).ok());
-                return v;
-              }(), "ok").ok());  // the hand-built header itself is well formed
+  // The hand-built header itself is well formed.
+  auto well_formed = storage::NewInmemBackend();
+  ASSERT_TRUE(well_formed->Put(MetadataKey("ok"), record(std::string("\x00\x00", 2))).ok());
+  ASSERT_TRUE(LoadMetadata(*well_formed, "ok").ok());
   for (size_t i = 0; i < bad.size(); ++i) {
     SCOPED_TRACE(i);
     auto view = storage::NewInmemBackend();

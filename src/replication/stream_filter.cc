@@ -96,7 +96,7 @@ Result<storage::WalEntry> FromWire(const v1::WalEntry& w) {
     op.value = o.value();
     e.ops.push_back(std::move(op));
   }
-  if (!w.redacted() && crypto::Sha256(e.prev_hash + storage::EncodeWalBody(e)) != e.hash) {
+  if (!w.redacted() && crypto::Sha256(storage::WalHashedBytes(e)) != e.hash) {
     return bad("hash does not match its contents");
   }
   return e;

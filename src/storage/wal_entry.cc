@@ -47,20 +47,18 @@ void AppendWalBody(const WalEntry& entry, std::string& out) {
 
 }  // namespace
 
-std::string EncodeWalBody(const WalEntry& entry) {
+std::string WalHashedBytes(const WalEntry& entry) {
+  // Room for the hash too: SealWalEntry appends it (on the group commit's
+  // serial path, so the record is built in one allocation).
   std::string out;
-  out.reserve(WalBodySize(entry));
+  out.reserve(entry.prev_hash.size() + WalBodySize(entry) + kWalHashSize);
+  out.append(entry.prev_hash);
   AppendWalBody(entry, out);
   return out;
 }
 
 std::string SealWalEntry(WalEntry& entry) {
-  // The body is written straight after the previous hash: the record is
-  // built once, in one allocation (it runs on the group commit's serial path).
-  std::string record;
-  record.reserve(entry.prev_hash.size() + WalBodySize(entry) + kWalHashSize);
-  record.append(entry.prev_hash);
-  AppendWalBody(entry, record);
+  std::string record = WalHashedBytes(entry);
   entry.hash = crypto::Sha256(record);
   record += entry.hash;
   return record;
@@ -115,8 +113,7 @@ Status VerifyWalChain(uint64_t start_index, std::string_view start_hash,
     if (e.prev_hash != hash) {
       return Corruption("wal: entry " + std::to_string(e.index) + " does not link to its predecessor");
     }
-    std::string record = e.prev_hash + EncodeWalBody(e);
-    if (crypto::Sha256(record) != e.hash) {
+    if (crypto::Sha256(WalHashedBytes(e)) != e.hash) {
       return Corruption("wal: entry " + std::to_string(e.index) + " hash mismatch");
     }
     index = e.index;

@@ -52,8 +52,9 @@ std::string WalGenesisHash();
 // "node/wal/entry/000000000000002a" for 42.
 std::string WalEntryKey(uint64_t index);
 
-// The body bytes (everything the hash covers after prev_hash).
-std::string EncodeWalBody(const WalEntry& entry);
+// The bytes the entry's hash covers: prev_hash, then the body (index, commit
+// time, ops), in one allocation. A record is these bytes and the hash.
+std::string WalHashedBytes(const WalEntry& entry);
 // Fills entry.hash from prev_hash and the body, and returns the full record.
 // REQUIRES: entry.prev_hash is 32 bytes.
 std::string SealWalEntry(WalEntry& entry);
