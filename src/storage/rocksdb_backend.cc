@@ -94,12 +94,13 @@ rocksdb::Options MakeOptions(rocksdb::Env* env) {
   options.compression = rocksdb::kNoCompression;
   options.bottommost_compression = ChooseCompression();
 
-  // A whole-key bloom filter on the memtable too: the replicated log looks up
-  // the Merkle leaf of every key it writes, and for a new key (most writes:
-  // tokens, leases, new secrets) that is a miss the filter answers without
-  // searching the skiplist.
-  options.memtable_whole_key_filtering = true;
-  options.memtable_prefix_bloom_size_ratio = 0.05;
+  // No Bloom filter on the memtable. One was added when the replicated log
+  // looked up the Merkle leaf of every key it wrote in RocksDB; the leaf index
+  // (storage/leaf_index.h) answers those in memory now, so the filter only
+  // cost every insert a hash and a cache miss on the committer's serial path
+  // (kv v2 writes ~5% faster without it, docs/performance.md 2026-11-30).
+  options.memtable_whole_key_filtering = false;
+  options.memtable_prefix_bloom_size_ratio = 0;
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
