@@ -12,15 +12,6 @@
 namespace coffer::crypto {
 namespace {
 
-Result<std::string> Digest(const EVP_MD* md, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) {
-    return Internal("EVP_Digest failed");
-  }
-  return std::string(reinterpret_cast<const char*>(out), len);
-}
-
 // A digest context kept by one thread and reinitialised per call. EVP_Digest
 // allocates a context and the provider's state, and frees both, on every
 // call: about as much as hashing the ~100-byte inputs hashed per write (the
@@ -34,18 +25,27 @@ struct ThreadDigestContext {
   EVP_MD_CTX* ctx;
 };
 
-// SHA-2 over an in-memory buffer cannot fail on a working OpenSSL; if it does,
-// returning a wrong digest would be worse than stopping.
-std::string MustDigest(EVP_MD_CTX* ctx, const EVP_MD* md, std::string_view data) {
+Result<std::string> Digest(const EVP_MD* md, std::string_view data) {
+  thread_local ThreadDigestContext context;
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (ctx == nullptr || EVP_DigestInit_ex2(ctx, md, nullptr) != 1 ||
-      EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx, out, &len) != 1) {
-    COFFER_LOG(kError, "crypto") << "digest failed";
-    std::abort();
+  if (context.ctx == nullptr || EVP_DigestInit_ex2(context.ctx, md, nullptr) != 1 ||
+      EVP_DigestUpdate(context.ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context.ctx, out, &len) != 1) {
+    return Internal("digest failed");
   }
   return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+// SHA-2 over an in-memory buffer cannot fail on a working OpenSSL; if it does,
+// returning a wrong digest would be worse than stopping.
+std::string MustDigest(const EVP_MD* md, std::string_view data) {
+  Result<std::string> d = Digest(md, data);
+  if (!d.ok()) {
+    COFFER_LOG(kError, "crypto") << "digest failed: " << d.status().ToString();
+    std::abort();
+  }
+  return std::move(d).value();
 }
 
 // The digest fetched once: EVP_sha256() makes EVP_Digest look the algorithm
@@ -64,14 +64,12 @@ const EVP_MD* FetchedDigest(const char* name) {
 
 std::string Sha256(std::string_view data) {
   static const EVP_MD* const md = FetchedDigest("SHA256");
-  thread_local ThreadDigestContext context;
-  return MustDigest(context.ctx, md, data);
+  return MustDigest(md, data);
 }
 
 std::string Sha512(std::string_view data) {
   static const EVP_MD* const md = FetchedDigest("SHA512");
-  thread_local ThreadDigestContext context;
-  return MustDigest(context.ctx, md, data);
+  return MustDigest(md, data);
 }
 
 // The key's pads are hashed per call here; a caller with a fixed key keeps an
