@@ -25,10 +25,9 @@ TEST(HashTest, Sha512KnownAnswer) {
             "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
 }
 
-// Each thread reuses one digest context: calls in a row, of both
-// digests interleaved (the context changes algorithm), of every length around
-// the block sizes, and on many
-// threads at once all give the one-shot answer.
+// Each thread reuses one digest context: calls in a row, of both digests
+// interleaved (the context changes algorithm), of every length around the
+// block sizes, and on many threads at once all give the one-shot answer.
 TEST(HashTest, ReusedContextsGiveTheOneShotDigestOnEveryThread) {
   auto one_shot = [](const EVP_MD* md, const std::string& data) {
     unsigned char out[EVP_MAX_MD_SIZE];
