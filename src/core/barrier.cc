@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "coffer/json.h"
+#include "common/byte_codec.h"
 #include "common/log.h"
 #include "crypto/aead.h"
 #include "crypto/encoding.h"
@@ -68,10 +69,8 @@ Result<std::string> SealEnvelope(const crypto::AesGcmKey& key, uint32_t term,
   ASSIGN_OR_RETURN(std::string body, key.Seal(nonce, plaintext, aad));
   std::string out;
   out.reserve(kHeaderSize + body.size());
-  out.push_back(static_cast<char>(kEnvelopeVersion));
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>((term >> shift) & 0xff));
-  }
+  PutU8(out, kEnvelopeVersion);
+  PutU32(out, term);
   out += nonce;
   out += body;
   return out;
@@ -91,7 +90,8 @@ Result<Envelope> ParseEnvelope(std::string_view data) {
                       std::to_string(static_cast<uint8_t>(data[0])));
   }
   Envelope env;
-  for (size_t i = 1; i <= 4; ++i) env.term = (env.term << 8) | static_cast<uint8_t>(data[i]);
+  ByteReader header(data.substr(1, 4));  // within kMinEnvelopeSize
+  if (!header.U32(&env.term)) return Corruption("barrier: ciphertext too short");
   env.nonce = data.substr(5, crypto::kGcmNonceSize);
   env.body = data.substr(kHeaderSize);
   return env;

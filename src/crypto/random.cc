@@ -11,6 +11,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/byte_codec.h"
 #include "common/log.h"
 
 namespace coffer::crypto {
@@ -126,7 +127,7 @@ std::string RandomBase62(size_t n) {
 Result<uint64_t> RandomUint64() {
   ASSIGN_OR_RETURN(std::string b, RandomBytes(8));
   uint64_t v = 0;
-  for (char c : b) v = (v << 8) | static_cast<unsigned char>(c);
+  ByteReader(b).U64(&v);  // 8 bytes: cannot fall short
   return v;
 }
 
